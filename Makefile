@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make uat` and `make test`. Both bootstrap .venv and a browser.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: uat uat-all test bootstrap browser clean
+
+uat: bootstrap
+	$(BIN)/dana-uat run
+
+uat-all: bootstrap
+	$(BIN)/dana-uat run --all
+
+test: bootstrap
+	$(BIN)/python -m pytest
+
+bootstrap: $(STAMP) browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+browser: $(STAMP)
+	@scripts/ensure-chromium.sh $(BIN)/python
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

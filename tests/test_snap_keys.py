@@ -1,0 +1,71 @@
+"""Key loading in every spelling the official SDK accepts (protocol reference 3.6)."""
+
+import re
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from conformance.snap import keys, sign, verify
+
+
+@pytest.fixture(scope="module")
+def key():
+    return keys.generate_private_key()
+
+
+def _body(pem: str) -> str:
+    return "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+
+
+def spellings(key):
+    pkcs8 = keys.private_key_pem(key)
+    pkcs1 = keys.private_key_pem(key, pkcs1=True)
+    return {
+        "pkcs8": pkcs8,
+        "pkcs1": pkcs1,
+        "pkcs8 escaped": pkcs8.replace("\n", "\\n"),
+        "pkcs1 escaped": pkcs1.replace("\n", "\\n"),
+        "crlf": pkcs8.replace("\n", "\r\n"),
+        "one line": re.sub(r"\n", "", pkcs8.replace("-----\n", "----- ").replace("\n-----", " -----")),
+        "bare pkcs8": _body(pkcs8),
+        "bare pkcs1": _body(pkcs1),
+        "quoted": f'"{pkcs8.replace(chr(10), chr(92) + "n")}"',
+        "bytes": pkcs8.encode(),
+    }
+
+
+@pytest.mark.parametrize("spelling", ["pkcs8", "pkcs1", "pkcs8 escaped", "pkcs1 escaped", "crlf",
+                                      "one line", "bare pkcs8", "bare pkcs1", "quoted", "bytes"])
+def test_private_key_spellings_load_to_the_same_key(key, spelling):
+    loaded = keys.load_private_key(spellings(key)[spelling])
+    assert loaded.private_numbers() == key.private_numbers()
+    assert verify(key.public_key(), "m", sign(loaded, "m"))
+
+
+def test_private_key_file(tmp_path, key):
+    path = tmp_path / "merchant.pem"
+    path.write_text(keys.private_key_pem(key, pkcs1=True))
+    assert keys.load_private_key_file(path).private_numbers() == key.private_numbers()
+
+
+def test_public_key_spellings(key):
+    spki = keys.public_key_pem(key)
+    pkcs1 = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.PKCS1).decode()
+    for text in (spki, spki.replace("\n", "\\n"), _body(spki), pkcs1, _body(pkcs1)):
+        assert keys.load_public_key(text).public_numbers() == key.public_key().public_numbers()
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    ("", "empty"),
+    ("not a key at all!", "Base64"),
+    ("QUJD", "PKCS#8 or PKCS#1"),
+])
+def test_bad_private_keys_say_what_is_wrong(bad, fragment):
+    with pytest.raises(keys.KeyFormatError, match=fragment):
+        keys.load_private_key(bad)
+
+
+def test_public_key_loader_rejects_garbage():
+    with pytest.raises(keys.KeyFormatError):
+        keys.load_public_key("QUJD")

@@ -1,0 +1,90 @@
+"""Known-answer tests for minification, strings to sign, signing and verification."""
+
+import json
+
+import pytest
+
+from conformance.snap import (apply_token_string_to_sign, body_sha256_hex, generate_private_key,
+                              minify, sign, string_to_sign, verify)
+from conformance.snap.signature import decode_signature
+from conformance.snap.timestamps import format_timestamp, is_timestamp, parse_timestamp
+
+CANCEL_BODY = '{"originalPartnerReferenceNo":"2020102900000000000001","merchantId":"216620000000000000001"}'
+
+
+def test_known_answer_body_hash_and_string_to_sign():
+    # protocol reference 3.1 worked example
+    assert body_sha256_hex(CANCEL_BODY) == "ed3b83ad455b57185111961c3735a76881c372e6efffd7cf3834a85c628ca522"
+    assert string_to_sign("post", "/v1.0/debit/cancel.htm", CANCEL_BODY, "2026-01-01T10:00:00+07:00") == (
+        "POST:/v1.0/debit/cancel.htm:ed3b83ad455b57185111961c3735a76881c372e6efffd7cf3834a85c628ca522"
+        ":2026-01-01T10:00:00+07:00")
+
+
+def test_python_default_separators_hash_to_the_compact_form_after_minify():
+    spaced = json.dumps(json.loads(CANCEL_BODY))          # ", " and ": " as the SDK sends it
+    assert spaced != CANCEL_BODY
+    assert body_sha256_hex(spaced) == body_sha256_hex(CANCEL_BODY)
+    # the raw spaced bytes would hash differently (reference 3.1): minify is what makes them agree
+    import hashlib
+    assert hashlib.sha256(spaced.encode()).hexdigest() == (
+        "ae3721e32086839463b1414726f2206840b71b2ce125b12ce27758390e0acc4b")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (b'{ "a" : 1 ,\n\t"b" : [ 1 , 2 ] }', b'{"a":1,"b":[1,2]}'),
+    (b'{"k":"two  spaces\\tand tab"}', b'{"k":"two  spaces\\tand tab"}'),      # inside strings kept
+    (b'{"q":"say \\"hi there\\" ok"}', b'{"q":"say \\"hi there\\" ok"}'),        # escaped quotes
+    (b'{"e":"\\u00e9", "f":"\xc3\xa9"}', b'{"e":"\\u00e9","f":"\xc3\xa9"}'),    # escapes not rewritten
+    (b'{"n": 1.50, "m": 1e3, "s":"\\/"}', b'{"n":1.50,"m":1e3,"s":"\\/"}'),       # numbers as received
+    (b'{"bs":"ends with backslash \\\\", "x" : 1}', b'{"bs":"ends with backslash \\\\","x":1}'),
+    (b'', b''),
+])
+def test_minify_deletes_only_whitespace_outside_strings(raw, expected):
+    assert minify(raw) == expected
+
+
+def test_minify_accepts_str_and_none():
+    assert minify('{ "a" : "b c" }') == b'{"a":"b c"}'
+    assert minify(None) == b""
+
+
+def test_sign_and_verify_round_trip_and_tamper():
+    key = generate_private_key()
+    message = string_to_sign("POST", "/x", '{"a":1}', "2026-01-01T10:00:00+07:00")
+    signature = sign(key, message)
+    assert verify(key.public_key(), message, signature)
+    assert not verify(key.public_key(), message + "x", signature)
+    assert not verify(generate_private_key().public_key(), message, signature)
+
+
+@pytest.mark.parametrize("bad", ["", None, "not base64 !!", "85be817c55b2c135157c7e89f52499bf0c25ad6e"
+                                 "eebe04a986e8c862561b19a5", "dGVzdA==", "invalid_signature"])
+def test_verify_never_raises_on_garbage(bad):
+    key = generate_private_key()
+    assert verify(key.public_key(), "m", bad) is False
+
+
+def test_decode_signature_is_strict_base64():
+    assert decode_signature("dGVzdA==") == b"test"
+    assert decode_signature("dGVzd A==") is None
+    assert decode_signature("abc-_") is None          # URL-safe alphabet is not SNAP
+
+
+def test_apply_token_string_to_sign():
+    assert apply_token_string_to_sign("2025PARTNER", "2026-01-01T10:00:00+07:00") == (
+        "2025PARTNER|2026-01-01T10:00:00+07:00")
+
+
+def test_timestamps_are_jakarta_25_chars():
+    from datetime import datetime, timezone
+    moment = datetime(2026, 1, 1, 3, 0, 0, tzinfo=timezone.utc)
+    assert format_timestamp(moment) == "2026-01-01T10:00:00+07:00"
+    assert len(format_timestamp()) == 25 and is_timestamp(format_timestamp())
+    assert parse_timestamp("2026-01-01T10:00:00+07:00").astimezone(timezone.utc) == moment
+    for bad in ("2026-01-01 10:00:00+07:00", "2026-01-01T10:00:00Z", "2026-01-01T10:00:00.000+07:00",
+                "2026-13-01T10:00:00+07:00", "", None, 5):
+        assert not is_timestamp(bad)
+    with pytest.raises(ValueError, match="YYYY-MM-DDTHH:mm:ss"):
+        parse_timestamp("2026-01-01T10:00:00+00:00")
+    with pytest.raises(ValueError, match="naive"):
+        format_timestamp(datetime(2026, 1, 1))
