@@ -1,0 +1,92 @@
+"""Settings: precedence, SDK variable names, zero-config embedded merchant, one-line errors."""
+
+import pytest
+
+from conformance.settings import ConfigError, load_settings
+from conformance.snap import keys
+
+
+@pytest.fixture()
+def root(tmp_path):
+    return tmp_path
+
+
+def test_zero_configuration_gives_a_throwaway_embedded_merchant(root):
+    s = load_settings({}, environ={}, root=root)
+    assert s.target == "embedded" and s.is_embedded and s.merchant.throwaway
+    assert len(s.merchant.partner_id) == 22 and s.merchant.partner_id.isdigit()
+    assert len(s.merchant.merchant_id) == 21 and s.merchant.merchant_id.isdigit()
+    assert s.merchant.public_key_pem.startswith("-----BEGIN PUBLIC KEY-----")
+    assert (s.phone, s.pin, s.merchant.channel_id) == ("083811223355", "181818", "95221")
+
+
+def test_precedence_cli_over_env_over_dotenv_over_pyproject(root):
+    (root / "pyproject.toml").write_text('[tool.dana-uat]\nmerchant_id = "PYPROJECT"\norigin = "https://py.example"\n'
+                                         'phone = "0811742234"\nreport_dir = "out-py"\n')
+    (root / ".env").write_text("MERCHANT_ID=DOTENV\nORIGIN=https://dotenv.example\nDANA_UAT_PHONE=0811111111\n")
+    environ = {"MERCHANT_ID": "ENVIRON", "ORIGIN": "https://env.example"}
+    s = load_settings({"merchant_id": "CLI"}, environ=environ, root=root)
+    assert s.merchant.merchant_id == "CLI" and s.sources["merchant_id"] == "command line"
+    assert s.merchant.origin == "https://env.example" and s.sources["origin"] == "environment ORIGIN"
+    assert s.phone == "0811111111" and s.sources["phone"] == ".env DANA_UAT_PHONE"
+    assert str(s.report_dir) == "out-py" and s.sources["report_dir"] == "[tool.dana-uat] report_dir"
+
+
+def test_sdk_variable_names_and_key_spellings(root):
+    key = keys.generate_private_key()
+    escaped = keys.private_key_pem(key, pkcs1=True).replace("\n", "\\n")
+    s = load_settings({}, environ={"X_PARTNER_ID": "2025021714245533502768", "MERCHANT_ID": "216620010016033632482",
+                                   "PRIVATE_KEY": escaped, "DANA_ENV": "sandbox"}, root=root)
+    assert not s.merchant.throwaway
+    assert s.merchant.private_key.private_numbers() == key.private_numbers()
+
+
+def test_private_key_path_wins_over_private_key(root):
+    key, other = keys.generate_private_key(), keys.generate_private_key()
+    (root / "merchant.pem").write_text(keys.private_key_pem(key))
+    s = load_settings({}, environ={"PRIVATE_KEY": keys.private_key_pem(other),
+                                   "PRIVATE_KEY_PATH": str(root / "merchant.pem")}, root=root)
+    assert s.merchant.private_key.private_numbers() == key.private_numbers()
+
+
+def test_env_falls_back_to_ENV(root):
+    assert load_settings({}, environ={"ENV": "production"}, root=root).env == "production"
+    assert load_settings({}, environ={"ENV": "production", "DANA_ENV": "sandbox"}, root=root).env == "sandbox"
+
+
+def test_real_sandbox_target_uses_dana_hosts_and_the_sandbox_gateway_key(root):
+    key = keys.generate_private_key()
+    s = load_settings({"target": "sandbox"}, environ={"X_PARTNER_ID": "P1", "MERCHANT_ID": "M1",
+                                                      "PRIVATE_KEY": keys.private_key_pem(key)}, root=root)
+    assert s.api_base == "https://api.sandbox.dana.id" and s.web_base == "https://m.sandbox.dana.id"
+    assert s.dana_public_key is not None
+    assert load_settings({"target": "http://127.0.0.1:9999/"}, environ={}, root=root).api_base == "http://127.0.0.1:9999"
+
+
+@pytest.mark.parametrize("cli, environ, names", [
+    ({"target": "sandbox"}, {}, "X_PARTNER_ID"),
+    ({"target": "sandbox"}, {"X_PARTNER_ID": "P"}, "MERCHANT_ID"),
+    ({"target": "sandbox"}, {"X_PARTNER_ID": "P", "MERCHANT_ID": "M"}, "PRIVATE_KEY"),
+    ({}, {"PRIVATE_KEY": "not a key"}, "PRIVATE_KEY"),
+    ({}, {"PRIVATE_KEY_PATH": "/nonexistent/merchant.pem"}, "PRIVATE_KEY_PATH"),
+    ({}, {"X_PARTNER_ID": "has spaces in it"}, "X_PARTNER_ID"),
+    ({}, {"ORIGIN": "merchant.example"}, "ORIGIN"),
+    ({}, {"DANA_ENV": "staging"}, "DANA_ENV"),
+    ({"target": "localhost"}, {}, "DANA_UAT_TARGET"),
+    ({}, {"DANA_UAT_PIN": "12"}, "DANA_UAT_PIN"),
+    ({}, {"DANA_PUBLIC_KEY": "QUJD"}, "DANA_PUBLIC_KEY"),
+])
+def test_unusable_values_give_one_line_naming_the_variable(root, cli, environ, names):
+    with pytest.raises(ConfigError) as err:
+        load_settings(cli, environ=environ, root=root)
+    text = str(err.value)
+    assert text.startswith(names) and "\n" not in text and ";" in text   # name: problem; fix
+
+
+def test_unknown_pyproject_key_and_missing_env_file_are_errors(root):
+    (root / "pyproject.toml").write_text('[tool.dana-uat]\nmerchnt_id = "x"\n')
+    with pytest.raises(ConfigError, match="merchnt_id.*not a known setting"):
+        load_settings({}, environ={}, root=root)
+    (root / "pyproject.toml").write_text("")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings({}, environ={}, env_file="missing.env", root=root)
