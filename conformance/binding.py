@@ -1,0 +1,377 @@
+"""Bind URLs: build them (API mode and the bindSnap deeplink), lint any of them, parse the callback.
+
+Protocol reference sections 3.7 (seamlessSign), 5.2 (API mode), 5.3 (deeplink), 5.5 (seamlessData keys),
+5.7 (state), 5.8 (redirect back) and 9.4 (the SDK traps this builder avoids and the linter names).
+
+The builder avoids every trap of 9.4: ``state`` is a UUID4 without dashes (32 characters, the documented
+maximum), ``seamlessData`` is compact JSON with the ``mobile`` key the SDK helpers send (5.5), every value
+is percent-encoded exactly once (so ``seamlessSign`` is URL-encoded once, 3.7), and ``channelId`` is the
+partner id, as the Python SDK at the reference's commit and the Java UAT do (5.2, 9.4 item 25; dana-python
+2.2.2 sends ``CHANNEL_ID``/``95221`` instead, which is equally valid at 1-64 characters).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote_plus, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conformance.findings import Finding, fail, warn
+from conformance.snap import signature, timestamps
+
+DEFAULT_SCOPES = ("CASHIER", "AGREEMENT_PAY", "QUERY_BALANCE", "DEFAULT_BASIC_PROFILE", "MINI_DANA")
+PRODUCTION_SCOPES = ("MINI_DANA", "CASHIER", "QUERY_BALANCE", "DEFAULT_BASIC_PROFILE")   # 5.4: no AGREEMENT_PAY
+KNOWN_SCOPES = frozenset(DEFAULT_SCOPES) | {"PUBLIC_ID"}
+
+# 5.3: DANA's own bindSnap deeplink hosts; an embedded sandbox serves /bindSnap itself.
+BIND_SNAP = {"sandbox": "https://bw93.test-app.link/bindSnap", "production": "https://link.dana.id/bindSnap"}
+DANA_WEB_HOSTS = ("m.sandbox.dana.id", "m.dana.id")
+DEEPLINK_PATHS = ("/bindSnap", "/n/link/binding", "/n/link/bind")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# 5.2 table: parameter -> (min, max length, required in API mode). Lengths count decoded characters.
+PARAMS: dict[str, tuple[int, int, bool]] = {
+    "partnerId": (1, 64, True),
+    "timestamp": (25, 25, True),
+    "externalId": (1, 64, True),
+    "channelId": (1, 64, True),
+    "merchantId": (1, 64, False),
+    "subMerchantId": (1, 32, False),
+    "seamlessData": (1, 512, False),
+    "seamlessSign": (1, 512, False),
+    "scopes": (1, 256, True),
+    "redirectUrl": (1, 256, True),
+    "state": (1, 32, True),
+    "lang": (2, 2, False),
+    "allowRegistration": (1, 5, False),
+}
+# Sent by every SDK / shown in the deeplink example though absent from the table (5.2, 5.3).
+EXTRA_PARAMS = frozenset({"isSnapBI", "terminalType", "requestId"})
+# The bindSnap example carries none of these although the table marks them required (9.6 item 40).
+DEEPLINK_OPTIONAL = frozenset({"timestamp", "externalId", "channelId"})
+SNAKE_CASE_NULLS = ("biz_scenario", "verified_time", "external_uid", "device_id", "skip_register_consult")
+
+PYTHON_HELPER_HINT = (
+    "this is a SHA-256 hex digest, not an RSA signature: the official Python helper "
+    "Util.generate_seamless_sign silently returns exactly that when the private key is missing or "
+    "unreadable (protocol reference 9.1 item 3); sign seamlessData with SHA256withRSA and Base64-encode it")
+
+
+@dataclass(frozen=True)
+class BindUrl:
+    url: str
+    state: str
+    params: dict[str, str] = field(default_factory=dict)    # decoded values, in URL order
+
+    @property
+    def seamless_data(self) -> str | None:
+        return self.params.get("seamlessData")
+
+
+def _is_dana_web(web_base: str) -> bool:
+    return urlsplit(web_base).hostname in DANA_WEB_HOSTS
+
+
+def _encode(params: dict[str, str]) -> str:
+    # Every value percent-encoded exactly once (RFC 3986, nothing kept safe): 3.7 and 9.4 item 27.
+    return "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+
+
+def build_bind_url(merchant, web_base: str, redirect_url: str, *, mode: str = "api", state: str | None = None,
+                   scopes=None, seamless_phone: str | None = None, lang: str | None = "id",
+                   allow_registration: bool | None = True, env: str = "sandbox",
+                   external_id: str | None = None, timestamp: str | None = None) -> BindUrl:
+    """A bind URL for ``merchant`` (partner_id, merchant_id, private_key) in API or deeplink mode.
+
+    ``web_base`` is DANA's web host (``https://m.sandbox.dana.id``) or an embedded sandbox's base URL.
+    """
+    if mode not in ("api", "deeplink"):
+        raise ValueError(f"mode must be 'api' or 'deeplink', not {mode!r}")
+    state = state or uuid.uuid4().hex                      # 32 characters: within the documented limit (5.7)
+    external_id = external_id or uuid.uuid4().hex
+    timestamp = timestamp or timestamps.format_timestamp()
+    if scopes is None:
+        scopes = PRODUCTION_SCOPES if env == "production" else DEFAULT_SCOPES
+    scope_text = scopes if isinstance(scopes, str) else ",".join(scopes)
+
+    params: dict[str, str] = {"partnerId": merchant.partner_id, "scopes": scope_text}
+    if mode == "deeplink":
+        # Union of the 5.3 example (terminalType, requestId) and the table's required parameters.
+        request_id = uuid.uuid4().hex
+        params.update(terminalType="WEB", externalId=external_id, requestId=request_id)
+    else:
+        params["externalId"] = external_id
+    params.update(channelId=merchant.partner_id, redirectUrl=redirect_url, timestamp=timestamp, state=state)
+    if mode == "api":
+        params["isSnapBI"] = "true"
+    params["merchantId"] = merchant.merchant_id
+    if lang:
+        params["lang"] = lang
+    if allow_registration is not None:
+        params["allowRegistration"] = "true" if allow_registration else "false"
+    if seamless_phone:
+        data: dict[str, str] = {"mobile": seamless_phone}
+        if mode == "deeplink":   # the keys of the bindSnap example (5.3), as the SDK helpers add them
+            data.update(externalUid=external_id, reqTime=timestamp, verifiedTime="0", reqMsgId=request_id)
+        params["seamlessData"] = json.dumps(data, separators=(",", ":"))
+        params["seamlessSign"] = signature.sign(merchant.private_key, params["seamlessData"])
+
+    if mode == "deeplink":
+        env_key = "production" if env == "production" else "sandbox"
+        base = BIND_SNAP[env_key] if _is_dana_web(web_base) else web_base.rstrip("/") + "/bindSnap"
+    else:
+        base = web_base.rstrip("/") + "/v1.0/get-auth-code"
+    return BindUrl(url=f"{base}?{_encode(params)}", state=state, params=params)
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+def raw_query(url: str) -> list[tuple[str, str]]:
+    """(name, raw value) pairs exactly as written in the URL, nothing decoded."""
+    query = urlsplit(url).query
+    pairs = []
+    for part in query.split("&") if query else []:
+        name, _, value = part.partition("=")
+        pairs.append((unquote_plus(name), value))
+    return pairs
+
+
+def decode_once(raw: str) -> str:
+    """What a server's HTTP layer hands the application: one form-decoding (``+`` is a space)."""
+    return unquote_plus(raw)
+
+
+def parse_callback(url: str) -> dict[str, str]:
+    """Query of the redirect back to the merchant (5.8): authCode, state, responseCode, ... decoded once."""
+    return {name: decode_once(value) for name, value in raw_query(url)}
+
+
+# ---------------------------------------------------------------------------------------------- seamlessSign
+
+def seamless_sign_problem(public_key: rsa.RSAPublicKey | None, seamless_data: str, sign_text: str,
+                          raw_sign: str | None = None) -> tuple[str, str] | None:
+    """Why ``sign_text`` (seamlessSign after one URL-decoding) is not a valid signature of ``seamless_data``.
+
+    Returns ``(problem, hint)`` or None when it verifies. ``raw_sign`` is the undecoded text from the URL,
+    used to recognise double encoding (3.7 table, 9.4 item 27). The hosted pages use this too.
+    """
+    raw_sign = sign_text if raw_sign is None else raw_sign
+    if "%25" in raw_sign.upper() or re.search(r"%[0-9A-Fa-f]{2}", sign_text):
+        return ("URL-encoded twice",
+                "seamlessSign was percent-encoded twice ('+' became %252B), as the Node SDK and the Java UAT "
+                "do; encode the Base64 text exactly once (protocol reference 3.7, 9.4 item 27)")
+    if re.fullmatch(r"[0-9a-fA-F]{64}", sign_text):
+        return "a 64-character hex digest", PYTHON_HELPER_HINT
+    if " " in sign_text:
+        return ("not URL-encoded ('+' arrived as a space)",
+                "seamlessSign was put in the URL as raw Base64, as the Go SDK does; a server decodes '+' as a "
+                "space. Percent-encode it once (protocol reference 3.7)")
+    raw = signature.decode_signature(sign_text)
+    if raw is None:
+        return ("not standard Base64",
+                "seamlessSign must be standard Base64 (alphabet + / and = padding) of the RSA signature")
+    if public_key is None:
+        return None
+    if len(raw) != public_key.key_size // 8:
+        return (f"{len(raw)} bytes after Base64-decoding, but the merchant key is {public_key.key_size} bits "
+                f"({public_key.key_size // 8} bytes)",
+                "the signature was made with a different key, or truncated; sign with the key whose public "
+                "half is registered in the Merchant Portal")
+    if not signature.verify(public_key, seamless_data, sign_text):
+        return ("does not verify with the merchant public key over the received seamlessData text",
+                "sign exactly the seamlessData string that goes into the URL (not a re-serialisation), "
+                "SHA256withRSA with the key registered in the Merchant Portal (protocol reference 3.7)")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- linter
+# Each check takes the lint context and returns findings; lint_bind_url runs them in order.
+
+@dataclass
+class _Lint:
+    url: str
+    raw: dict[str, str]            # first raw value of each parameter
+    values: dict[str, str]         # decoded once
+    deeplink: bool
+    public_key: object
+    expected_state: str | None
+
+
+def _check_required(c: _Lint) -> list[Finding]:
+    out = []
+    for name, (_, _, required) in PARAMS.items():
+        if not required or c.values.get(name):
+            continue
+        if c.deeplink and name in DEEPLINK_OPTIONAL:
+            out.append(warn("required parameter", f"{name} present", "absent",
+                            "the Deeplink Binding table marks it required though its own example omits it "
+                            "(protocol reference 9.6 item 40); send it", where=name))
+        else:
+            out.append(fail("required parameter", f"{name} present and non-empty",
+                            "empty" if name in c.values else "absent",
+                            "add it to the bind URL (protocol reference 5.2 table)", where=name))
+    if not c.deeplink and "isSnapBI" not in c.values:
+        out.append(warn("isSnapBI", "isSnapBI=true", "absent",
+                        "every SDK sends isSnapBI=true on get-auth-code (protocol reference 5.2)", where="isSnapBI"))
+    return out
+
+
+def _check_lengths(c: _Lint) -> list[Finding]:
+    out = []
+    for name, value in c.values.items():
+        if name not in PARAMS or not value or name in ("state", "timestamp"):
+            continue                                   # those two have dedicated checks
+        low, high, _ = PARAMS[name]
+        if low <= len(value) <= high:
+            continue
+        hint = "shorten it to the documented length (protocol reference 5.2 table)"
+        if name == "seamlessSign" and len(value) > high:
+            out.append(warn("length", f"{low}-{high} characters", len(value),
+                            "a 4096-bit key gives a 684-character signature, beyond the documented 512 "
+                            "(protocol reference 9.4 item 28); a 2048-bit key fits", where=name))
+            continue
+        out.append(fail("length", f"{low}-{high} characters", len(value), hint, where=name))
+    return out
+
+
+def _check_unknown(c: _Lint) -> list[Finding]:
+    unknown = [n for n in c.raw if n not in PARAMS and n not in EXTRA_PARAMS]
+    return [warn("unknown parameter", "a documented bind-URL parameter", n,
+                 "an unencoded '&' inside a value (e.g. in redirectUrl) splits it into a new parameter; "
+                 "percent-encode every value once", where=n) for n in unknown]
+
+
+def _check_timestamp(c: _Lint) -> list[Finding]:
+    value = c.values.get("timestamp")
+    if not value or timestamps.is_timestamp(value):
+        return []
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00", value):
+        hint = ("milliseconds are not part of the format; this 29-character form is what the Node SDK's OAuth "
+                "helper produces (protocol reference 3.5, 9.1 item 5)")
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})", value):
+        hint = "write Jakarta time with a literal +07:00, not UTC or another offset (protocol reference 3.5)"
+    else:
+        hint = "use YYYY-MM-DDTHH:mm:ss+07:00, 25 characters (protocol reference 3.5)"
+    return [fail("timestamp format", "YYYY-MM-DDTHH:mm:ss+07:00", value, hint, where="timestamp")]
+
+
+def _check_redirect(c: _Lint) -> list[Finding]:
+    value = c.values.get("redirectUrl")
+    if not value:
+        return []
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return []
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return []
+    hint = ("DANA redirects the user's browser there with the authCode; it must be an absolute https URL "
+            "(http is accepted only on loopback for local tests)")
+    return [fail("redirectUrl", "absolute https URL", value, hint, where="redirectUrl")]
+
+
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+def _check_state(c: _Lint) -> list[Finding]:
+    value = c.values.get("state")
+    out = []
+    if value and len(value) > 32:
+        if _UUID4.fullmatch(value):
+            out.append(warn("state length", "1-32 characters", len(value),
+                            "a dashed UUID4 is 36 characters, the SDK helpers' default (9.4 item 26); "
+                            "use uuid.uuid4().hex (32 characters)", where="state"))
+        else:
+            out.append(fail("state length", "1-32 characters", len(value),
+                            "state is a random CSRF token of at most 32 characters (protocol reference 5.7)",
+                            where="state"))
+    if c.expected_state is not None and value != c.expected_state:
+        out.append(fail("state", c.expected_state, value,
+                        "the state in the URL is not the one the merchant issued and will compare on the "
+                        "callback; a mismatch means the CSRF check cannot work", where="state"))
+    return out
+
+
+def _check_scopes(c: _Lint) -> list[Finding]:
+    value = c.values.get("scopes")
+    if not value:
+        return []
+    unknown = [s for s in (p.strip() for p in value.split(",")) if s not in KNOWN_SCOPES]
+    if not unknown:
+        return []
+    return [warn("scopes", f"comma-separated from {sorted(KNOWN_SCOPES)}", unknown,
+                 "DANA knows only the scopes of protocol reference 5.4; no spaces around commas", where="scopes")]
+
+
+def _check_seamless_data(c: _Lint) -> list[Finding]:
+    text = c.values.get("seamlessData")
+    if text is None:
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        hint = ("it is still percent-encoded after one decoding: it was encoded twice"
+                if text.lstrip().startswith("%7B") else "seamlessData must be a JSON object, percent-encoded once")
+        return [fail("seamlessData", "a JSON object", text[:80], hint, where="seamlessData")]
+    if not isinstance(data, dict):
+        return [fail("seamlessData", "a JSON object", type(data).__name__, where="seamlessData")]
+    out = []
+    nulls = [k for k in SNAKE_CASE_NULLS if k in data]
+    if nulls:
+        out.append(warn("seamlessData keys", "camelCase keys without nulls", nulls,
+                        "the official Python helper writes model attributes in snake_case with null values "
+                        "(protocol reference 9.4 item 23); DANA knows mobile, bizScenario, verifiedTime, "
+                        "externalUid, deviceId", where="seamlessData"))
+    if not any(k in data for k in ("mobile", "mobileNumber")):
+        out.append(warn("seamlessData phone", "a 'mobile' key", sorted(data),
+                        "the SDK helpers and DANA's pages use 'mobile' (protocol reference 5.5)",
+                        where="seamlessData"))
+    return out
+
+
+def _check_seamless_sign(c: _Lint) -> list[Finding]:
+    data, sign_text = c.values.get("seamlessData"), c.values.get("seamlessSign")
+    if data is None:
+        if sign_text:
+            return [warn("seamlessSign", "absent without seamlessData", "present",
+                         "seamlessSign signs seamlessData; without it DANA has nothing to verify", where="seamlessSign")]
+        return []
+    if not sign_text:
+        return [fail("seamlessSign", "present when seamlessData is", "absent",
+                     "sign seamlessData with SHA256withRSA, Base64-encode, URL-encode once (protocol reference 3.7)",
+                     where="seamlessSign")]
+    problem = seamless_sign_problem(c.public_key, data, sign_text, c.raw.get("seamlessSign"))
+    out = []
+    if problem:
+        out.append(fail("seamlessSign", "Base64 SHA256withRSA of seamlessData, URL-encoded once", problem[0],
+                        problem[1], where="seamlessSign"))
+    elif c.public_key is None:
+        out.append(warn("seamlessSign", "verified with the merchant public key", "not verified: no key given",
+                        "pass the merchant public key to verify the signature", where="seamlessSign"))
+    return out
+
+
+CHECKS = (_check_required, _check_lengths, _check_unknown, _check_timestamp, _check_redirect, _check_state,
+          _check_scopes, _check_seamless_data, _check_seamless_sign)
+
+
+def lint_bind_url(url: str, merchant_public_key=None, *, expected_state: str | None = None,
+                  partner_id: str | None = None) -> list[Finding]:
+    """Grade any bind URL (ours, or one the merchant's backend produced). Empty list = clean."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return [fail("bind URL", "an absolute http(s) URL", url[:120], "paste the whole URL, scheme included")]
+    raw: dict[str, str] = {}
+    for name, value in raw_query(url.strip()):
+        raw.setdefault(name, value)
+    values = {name: decode_once(value) for name, value in raw.items()}
+    deeplink = parts.path.rstrip("/").endswith(DEEPLINK_PATHS)
+    ctx = _Lint(url, raw, values, deeplink, merchant_public_key, expected_state)
+    findings = [f for check in CHECKS for f in check(ctx)]
+    if partner_id is not None and values.get("partnerId") and values["partnerId"] != partner_id:
+        findings.append(fail("partnerId", partner_id, values["partnerId"],
+                             "the URL names another merchant's clientId", where="partnerId"))
+    return findings
