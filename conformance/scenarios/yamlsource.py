@@ -1,0 +1,194 @@
+"""YAML that remembers where each value came from, so errors can name file, line and field.
+
+``load_yaml(text)`` returns plain dicts/lists/scalars (``Located*`` subclasses) plus a ``Source``
+that maps a field path such as ``("scenarios", 2, "steps", 0, "expect")`` to its line, and renders a
+snippet with a caret (model: tavern's BadSchemaError, design.md "Principles").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+class LocatedDict(dict):
+    """A mapping with the (line, column) of each key, 1-based."""
+
+    marks: dict
+    start: tuple[int, int]
+
+
+class LocatedList(list):
+    """A sequence with the (line, column) of each item, 1-based."""
+
+    marks: list
+    start: tuple[int, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose mappings and sequences carry the marks of their children."""
+
+
+_BREAK = "\0 \t\r\n\x85\u2028\u2029"
+
+
+def _scan_plain(self):
+    """PyYAML's Scanner.scan_plain, plus one rule: ``${...}`` is part of the scalar even in flow context.
+
+    So authors can write ``body: {partnerReferenceNo: ${ref}}`` unquoted (design.md's illustration);
+    without it YAML would end the scalar at ``{``.
+    """
+    chunks: list[str] = []
+    start_mark = self.get_mark()
+    end_mark = start_mark
+    indent = self.indent + 1
+    spaces: list[str] = []
+    while True:
+        length = 0
+        if self.peek() == "#":
+            break
+        while True:
+            ch = self.peek(length)
+            if ch == "$" and self.peek(length + 1) == "{":
+                close = length + 2
+                while self.peek(close) not in "}\0\r\n":
+                    close += 1
+                if self.peek(close) == "}":
+                    length = close + 1
+                    continue
+            if ch in _BREAK or (ch == ":" and self.peek(length + 1) in _BREAK + (",[]{}" if self.flow_level else "")) \
+                    or (self.flow_level and ch in ",?[]{}"):
+                break
+            length += 1
+        if length == 0:
+            break
+        self.allow_simple_key = False
+        chunks.extend(spaces)
+        chunks.append(self.prefix(length))
+        self.forward(length)
+        end_mark = self.get_mark()
+        spaces = self.scan_plain_spaces(indent, start_mark)
+        if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
+            break
+    return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
+
+
+_Loader.scan_plain = _scan_plain
+
+# Timestamps stay text: a scenario writes SNAP timestamps as strings, never as datetime objects.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    loader.flatten_mapping(node)
+    out = LocatedDict()
+    out.marks, out.start = {}, _mark(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.marks[key] = _mark(key_node)
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    out = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    out.marks, out.start = [_mark(child) for child in node.value], _mark(node)
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def format_path(path: tuple) -> str:
+    """``("scenarios", 2, "steps", 0, "expect")`` -> ``scenarios[2].steps[0].expect``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(file)"
+
+
+@dataclass
+class Source:
+    """The text of one YAML file and its parsed, located data."""
+
+    path: Path
+    text: str
+    data: object = None
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.lines = self.text.splitlines()
+
+    def locate(self, path: tuple) -> tuple[int, int]:
+        """Line and column of the deepest part of ``path`` that exists in the file.
+
+        Parts that are not in the data (e.g. a pydantic union tag, or a missing field) are skipped,
+        so a missing field points at its parent mapping.
+        """
+        node, where = self.data, (1, 1)
+        if isinstance(node, (LocatedDict, LocatedList)):
+            where = node.start
+        for part in path:
+            if isinstance(node, LocatedDict) and part in node:
+                where, node = node.marks[part], node[part]
+            elif isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node):
+                where, node = node.marks[part], node[part]
+            # else: not in the data; keep the last location found
+        return where
+
+    def snippet(self, line: int, column: int = 1, context: int = 2) -> str:
+        """A few numbered lines around ``line`` with a caret under ``column``."""
+        if not self.lines:
+            return ""
+        line = max(1, min(line, len(self.lines)))
+        first, last = max(1, line - context), min(len(self.lines), line + context)
+        width = len(str(last))
+        out = []
+        for n in range(first, last + 1):
+            marker = ">" if n == line else " "
+            out.append(f"{marker} {n:>{width}} | {self.lines[n - 1]}")
+            if n == line:
+                out.append(f"  {' ' * width} | {' ' * max(0, column - 1)}^")
+        return "\n".join(out)
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+def load_yaml(path: Path, text: str | None = None) -> Source:
+    """Parse ``path`` (or ``text``); raise YamlSyntaxError with the problem's line on bad YAML."""
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8")
+    source = Source(Path(path), text)
+    try:
+        source.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        raise YamlSyntaxError(f"not valid YAML: {problem}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(f"not valid YAML: {exc}", 1, 1) from None
+    return source

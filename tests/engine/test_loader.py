@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from conformance.scenarios.loader import ScenarioFileError, load_file
+from tests.engine.malformed import GOOD_CALL, MALFORMED, scenario_file
+
+
+def load_text(tmp_path: Path, text: str):
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_file(path, "scenarios/case.yaml")
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_file_names_line_field_and_problem(tmp_path, name):
+    text, line, field, fragment = MALFORMED[name]
+    with pytest.raises(ScenarioFileError) as info:
+        load_text(tmp_path, text)
+    first = info.value.errors[0]
+    assert (first.line, first.field) == (line, field), str(info.value)
+    assert fragment in first.message, str(info.value)
+    rendered = str(info.value)
+    assert rendered.startswith(f"scenarios/case.yaml:{line}: ")
+    if text:
+        assert f"> {line} |" in rendered.replace(f">  {line} |", f"> {line} |"), rendered  # snippet marks the line
+        assert "^" in rendered
+
+
+def test_all_problems_of_a_file_are_reported(tmp_path):
+    text = scenario_file("      - call: widget_payment\n        expect: {status: 200}\n"
+                         "      - clock: soon\n")
+    with pytest.raises(ScenarioFileError) as info:
+        load_text(tmp_path, text)
+    assert [e.field for e in info.value.errors] == ["scenarios[0].steps[0].expect.responseCode",
+                                                   "scenarios[0].steps[1].clock"]
+
+
+def test_valid_file_loads_with_lines_and_saved_names(tmp_path):
+    text = ("api: widget_payment\n"
+            "defaults:\n  request:\n    merchantId: ${merchant.id}\n    partnerReferenceNo: ${ref}\n"
+            "scenarios:\n"
+            "  - id: pay_and_query\n    title: t\n    mandatory: true\n    marks: [slow]\n    steps:\n"
+            "      - call: widget_payment\n"
+            "        expect: {status: 200, responseCode: 2005400, body: {webRedirectUrl: {$type: url}}}\n"
+            "        save: {web: body.webRedirectUrl}\n"
+            "      - save: {paymentUrl: \"${web}&ott=x\"}\n"
+            "      - call: query_payment\n        request: {originalPartnerReferenceNo: ${ref}, note: ${paymentUrl}}\n"
+            "        expect: {status: 200, responseCode: \"2005500\"}\n")
+    loaded = load_text(tmp_path, text)
+    (sc,) = loaded.scenarios
+    assert sc.id == "pay_and_query" and sc.line == 7 and sc.scenario.mandatory
+    assert sc.scenario.steps[0].expect.responseCode == "2005400"   # an unquoted code is accepted as text
+    assert loaded.model.defaults.request["merchantId"] == "${merchant.id}"
+
+
+def test_saved_name_is_known_only_after_the_step_that_saves_it(tmp_path):
+    steps = ("      - call: widget_payment\n        request: {x: ${web}}\n"
+             "        expect: {status: 200, responseCode: \"2005400\"}\n        save: {web: body.webRedirectUrl}\n")
+    with pytest.raises(ScenarioFileError, match=r"unknown name \$\{web\}"):
+        load_text(tmp_path, scenario_file(steps))
+
+
+def test_timestamps_stay_text(tmp_path):
+    loaded = load_text(tmp_path, scenario_file(GOOD_CALL + "        request: {validUpTo: 2026-01-01T10:00:00+07:00}\n"))
+    assert loaded.scenarios[0].scenario.steps[0].request["validUpTo"] == "2026-01-01T10:00:00+07:00"
