@@ -1,0 +1,184 @@
+"""The admin HTTP API under ``/sandbox-admin`` (JSON in and out, never SNAP-signed; contracts.md).
+
+It registers merchants, moves the clock, reads and pays orders without a browser, issues auth codes
+without a browser (sandbox-only helper), and exposes every Finish Notify delivery with its answers.
+Any failure is a JSON ``{"error": ...}`` with a 4xx status; an unexpected one a 500, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from conformance.sandbox.store import OrderNotPayable, normalise_phone
+from conformance.snap.keys import KeyFormatError
+from conformance.snap.timestamps import format_timestamp
+
+PREFIX = "/sandbox-admin"
+log = logging.getLogger("conformance.sandbox")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _guard(endpoint):
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request):
+        try:
+            return await endpoint(request)
+        except AdminError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except Exception:
+            log.exception("sandbox admin: unexpected error")
+            return JSONResponse({"error": "internal error in the sandbox admin API"}, status_code=500)
+    return wrapper
+
+
+async def _json(request: Request) -> dict:
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        raise AdminError(413, "body too large")
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise AdminError(400, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise AdminError(400, "body must be a JSON object")
+    return data
+
+
+def _text(data: dict, name: str, default: str | None = None) -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str) or not value:
+        raise AdminError(400, f"{name}: a non-empty string is required")
+    return value
+
+
+def _stamp(moment):
+    return format_timestamp(moment) if moment else None
+
+
+def order_json(order) -> dict:
+    return {"referenceNo": order.reference_no, "partnerReferenceNo": order.partner_reference_no,
+            "merchantId": order.merchant_id, "partnerId": order.partner_id, "amount": order.amount,
+            "status": order.status, "title": order.title, "validUpTo": _stamp(order.valid_up_to),
+            "createdTime": _stamp(order.created_at), "paidTime": _stamp(order.paid_at),
+            "cancelledTime": _stamp(order.cancelled_at), "closedTime": _stamp(order.closed_at),
+            "payerPhone": order.payer_phone, "refunded": f"{order.refunded:.2f}",
+            "payReturnUrl": order.pay_return_url, "notifyUrl": order.notify_url}
+
+
+def admin_routes(sandbox) -> list[Route]:
+    store = sandbox.store
+
+    def clock_json() -> dict:
+        return {"now": sandbox.clock.stamp(), "offsetSeconds": sandbox.clock.offset_seconds}
+
+    def order_or_404(partner_reference_no: str):
+        sandbox.sweep()
+        order = store.find_order_any(partner_reference_no)
+        if order is None:
+            raise AdminError(404, f"no order with partnerReferenceNo {partner_reference_no!r}")
+        return order
+
+    @_guard
+    async def info(request: Request):
+        return JSONResponse({"baseUrl": sandbox.base_url, "danaPublicKey": sandbox.dana_public_key_pem,
+                             "now": sandbox.clock.stamp(), "merchants": sorted(store.merchants)})
+
+    @_guard
+    async def merchants(request: Request):
+        data = await _json(request)
+        partner_id = _text(data, "partnerId")
+        try:
+            sandbox.register_merchant(partner_id, _text(data, "merchantId"), _text(data, "publicKey"))
+        except KeyFormatError as exc:
+            raise AdminError(400, f"publicKey: {exc}") from None
+        return JSONResponse({"registered": partner_id})
+
+    @_guard
+    async def clock(request: Request):
+        if request.method == "POST":
+            data = await _json(request)
+            seconds = data.get("advanceSeconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+                raise AdminError(400, "advanceSeconds: a number between 0 and 1e9 is required")
+            sandbox.clock.advance(float(seconds))
+        return JSONResponse(clock_json())
+
+    @_guard
+    async def get_order(request: Request):
+        return JSONResponse(order_json(order_or_404(request.path_params["ref"])))
+
+    @_guard
+    async def pay(request: Request):
+        data = await _json(request)
+        order = order_or_404(request.path_params["ref"])
+        try:
+            paid = sandbox.pay_order(order.reference_no, _text(data, "phone", sandbox.default_phone))
+        except OrderNotPayable as exc:
+            return JSONResponse({"error": exc.reason, "order": order_json(order)}, status_code=409)
+        return JSONResponse(order_json(paid))
+
+    @_guard
+    async def auth_codes(request: Request):
+        data = await _json(request)
+        partner_id, phone = _text(data, "partnerId"), _text(data, "phone", sandbox.default_phone)
+        if store.get_merchant(partner_id) is None:
+            raise AdminError(404, f"partnerId {partner_id!r} is not registered")
+        if store.find_user(phone) is None:
+            raise AdminError(404, f"no sandbox user with phone {phone!r}")
+        scopes = data.get("scopes") or ["CASHIER", "AGREEMENT_PAY", "QUERY_BALANCE",
+                                        "DEFAULT_BASIC_PROFILE", "MINI_DANA"]
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise AdminError(400, "scopes: a list of strings is required")
+        code = store.issue_auth_code(partner_id, phone, scopes, str(data.get("redirectUrl", "")),
+                                     str(data.get("state", "")))
+        return JSONResponse({"authCode": code, "phone": normalise_phone(phone)})
+
+    @_guard
+    async def notifications(request: Request):
+        return JSONResponse(sandbox.notifier.deliveries(request.query_params.get("partnerReferenceNo")))
+
+    @_guard
+    async def wait_notifications(request: Request):
+        data = await _json(request)
+        ref = data.get("partnerReferenceNo")
+        count, timeout = data.get("count", 1), data.get("timeoutSeconds", 10)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1000:
+            raise AdminError(400, "count: an integer between 0 and 1000 is required")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 120:
+            raise AdminError(400, "timeoutSeconds: a number between 0 and 120 is required")
+        found = await anyio.to_thread.run_sync(sandbox.notifier.wait, ref, count, float(timeout))
+        return JSONResponse(found)
+
+    @_guard
+    async def users(request: Request):
+        return JSONResponse([{"phone": u.phone, "pin": u.pin, "name": u.name, "role": u.role,
+                              "balance": f"{store.balance_of(u.phone):.2f}"} for u in store.users.values()])
+
+    @_guard
+    async def magic(request: Request):
+        return JSONResponse(sandbox.rules.table())
+
+    return [
+        Route(f"{PREFIX}/info", info, methods=["GET"]),
+        Route(f"{PREFIX}/merchants", merchants, methods=["POST"]),
+        Route(f"{PREFIX}/clock", clock, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/orders/{{ref:path}}/pay", pay, methods=["POST"]),
+        Route(f"{PREFIX}/orders/{{ref:path}}", get_order, methods=["GET"]),
+        Route(f"{PREFIX}/auth-codes", auth_codes, methods=["POST"]),
+        Route(f"{PREFIX}/notifications", notifications, methods=["GET"]),
+        Route(f"{PREFIX}/notifications/wait", wait_notifications, methods=["POST"]),
+        Route(f"{PREFIX}/users", users, methods=["GET"]),
+        Route(f"{PREFIX}/magic", magic, methods=["GET"]),
+    ]

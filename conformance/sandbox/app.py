@@ -1,0 +1,37 @@
+"""Routes only: the Widget APIs (through the pipeline), the admin API and the hosted pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
+
+from conformance.sandbox import pipeline, web
+from conformance.sandbox.admin import admin_routes
+from conformance.sandbox.handlers import HANDLERS
+from conformance.snap.apis import APIS
+
+
+def create_app(sandbox, *, on_startup=None) -> Starlette:
+    """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness)."""
+    async def api(request: Request):
+        return await pipeline.handle(sandbox, request, HANDLERS)
+
+    api_paths = sorted({p for a in APIS.values() if a.family != "notify" for p in a.paths})
+    # Every method reaches the pipeline, which answers non-POST with a SNAP-shaped 405.
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    routes = [Route(path, api, methods=methods) for path in api_paths]
+    routes += admin_routes(sandbox)
+    routes += list(web.page_routes(sandbox))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        sandbox.attach_loop(asyncio.get_running_loop())
+        if on_startup is not None:
+            on_startup()
+        yield
+
+    return Starlette(routes=routes, lifespan=lifespan)

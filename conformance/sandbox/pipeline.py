@@ -1,0 +1,190 @@
+"""One request pipeline for every Widget API, read top to bottom (model: stripe-mock HandleRequest).
+
+    parse -> headers -> signature -> body validation -> magic-value rules -> state (handler) -> respond
+
+The order is protocol reference 3.10 / widget-uat-scenarios 8.1: X-TIMESTAMP problems win over a bad
+signature; body problems and magic values are judged only for correctly signed requests. Every
+failure leaves as a SNAP body whose HTTP status is the first three digits of its responseCode;
+an unexpected exception becomes 500xx01 "Internal Server Error" (logged), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from conformance.sandbox import validate
+from conformance.sandbox.rules import Outcome
+from conformance.sandbox.store import Merchant
+from conformance.snap.apis import API, api_by_path
+from conformance.snap.codes import ResponseCode, response_code
+from conformance.snap.schemas import SCHEMAS
+from conformance.snap.signature import apply_token_string_to_sign, string_to_sign, verify
+
+log = logging.getLogger("conformance.sandbox")
+
+MAX_BODY = 256 * 1024            # far above any Widget body; larger ones are refused unread
+# X-TIMESTAMP: DANA documents +07:00 (reference 3.5); the Node SDK sends the host zone ("...Z") and
+# milliseconds appear in its OAuth helper. Any ISO-8601 time with an explicit offset is accepted;
+# a space for "T" (DANA's own malformed-timestamp case), a missing offset or garbage is not.
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+
+
+class Reject(Exception):
+    """Stop the pipeline with this SNAP answer."""
+
+    def __init__(self, code: ResponseCode, **extra: object):
+        super().__init__(code.code)
+        self.code, self.extra = code, extra
+
+
+@dataclass
+class Call:
+    api: API
+    path: str
+    headers: Mapping[str, str]
+    raw: bytes
+    body: dict = field(default_factory=dict)
+    merchant: Merchant | None = None
+    outcome: Outcome | None = None
+    base_url: str = ""
+
+    def fail(self, http: int, case: str = "00", **kw) -> Reject:
+        return Reject(response_code(self.api.service, http, case, **kw))
+
+    def ok(self, **extra: object) -> tuple[ResponseCode, dict]:
+        return response_code(self.api.service, self.api.success_status), extra
+
+
+Handler = Callable[[object, Call], tuple[ResponseCode, dict]]
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Header value, stripped; empty optional headers count as absent (reference 9.1 item 8)."""
+    return (headers.get(name) or "").strip()
+
+
+async def read_body(request: Request, service: str) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise Reject(response_code(service, 400, "00", message="Bad Request. Body too large"))
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise Reject(response_code(service, 400, "00", message="Bad Request. Body too large"))
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Reject(response_code(service, 400, "00")) from None
+    return b"".join(chunks)
+
+
+def check_headers(call: Call) -> str:
+    """X-TIMESTAMP, then the partner headers; returns the client id that must have signed."""
+    timestamp = _header(call.headers, "x-timestamp")
+    if not timestamp:
+        raise call.fail(400, "02", field="X-TIMESTAMP")
+    if not TIMESTAMP.match(timestamp):
+        raise call.fail(400, "01", field="X-TIMESTAMP")
+    if call.api.family == "apply_token":
+        # Apply Token names the merchant by X-CLIENT-KEY; a newer doc revision adds X-PARTNER-ID (9.6).
+        client = _header(call.headers, "x-client-key") or _header(call.headers, "x-partner-id")
+        if not client:
+            raise call.fail(400, "02", field="X-CLIENT-KEY")
+    else:
+        client = _header(call.headers, "x-partner-id")
+        if not client:
+            raise call.fail(400, "02", field="X-PARTNER-ID")
+        external = _header(call.headers, "x-external-id")
+        if not external:
+            raise call.fail(400, "02", field="X-EXTERNAL-ID")
+        if len(external) > 36:
+            raise call.fail(400, "01", field="X-EXTERNAL-ID")
+    if len(client) > 64:
+        raise call.fail(400, "01", field="X-PARTNER-ID")
+    if not _header(call.headers, "x-signature"):
+        raise call.fail(400, "02", field="X-SIGNATURE")
+    return client
+
+
+def authenticate(sandbox, call: Call, client: str) -> None:
+    """Verify X-SIGNATURE with the registered public key of the calling merchant (reference 3)."""
+    merchant = sandbox.store.get_merchant(client)
+    if merchant is None:
+        # Choice (docs/sandbox.md): an unregistered partner is unauthorized, like SNAP's
+        # "Unauthorized. Unknown Client"; nothing about it is revealed beyond that.
+        raise call.fail(401, "00", reason="Unknown Client")
+    timestamp = _header(call.headers, "x-timestamp")
+    if call.api.family == "apply_token":
+        message = apply_token_string_to_sign(client, timestamp)
+    else:
+        message = string_to_sign("POST", call.path, call.raw, timestamp)
+    if not verify(merchant.public_key, message, _header(call.headers, "x-signature")):
+        raise call.fail(401, "00", reason="Invalid Signature")
+    call.merchant = merchant
+
+
+def parse_and_validate(call: Call) -> None:
+    try:
+        body = json.loads(call.raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise call.fail(400, "00") from None
+    if not isinstance(body, dict):
+        raise call.fail(400, "00")
+    call.body = body
+    schema = SCHEMAS.get(call.api.name)
+    problem = validate.check(schema, body) if schema is not None else None
+    if problem:
+        raise call.fail(400, problem.case, field=problem.field)
+
+
+def apply_rules(sandbox, call: Call) -> None:
+    outcome = sandbox.rules.match(call.api.name, call.body)
+    if outcome and outcome.code:
+        raise Reject(outcome.response())
+    call.outcome = outcome
+
+
+def respond(sandbox, code: ResponseCode, extra: dict, started: float) -> Response:
+    payload = json.dumps(code.body(**extra), separators=(",", ":"), ensure_ascii=False)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return Response(payload, status_code=code.http_status, media_type="application/json", headers={
+        "X-TIMESTAMP": sandbox.clock.stamp(), "Server-Timing": f"app;dur={elapsed_ms:.3f}"})
+
+
+def _not_routed(status: int, message: str) -> ResponseCode:
+    # No Widget API owns the path, so there is no service code: "00" stands in for it.
+    return ResponseCode(f"{status}0000", status, "00", "00", message)
+
+
+async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> Response:
+    started = time.perf_counter()
+    path = request.url.path
+    api = api_by_path(path)
+    if api is None or api.name not in handlers:
+        return respond(sandbox, _not_routed(404, "Not Found"), {}, started)
+    if request.method != "POST":
+        return respond(sandbox, _not_routed(405, "Method Not Allowed"), {}, started)
+    try:
+        raw = await read_body(request, api.service)                 # parse
+        base = sandbox.base_url or str(request.base_url).rstrip("/")
+        call = Call(api, path, request.headers, raw, base_url=base)
+        client = check_headers(call)                                 # headers
+        authenticate(sandbox, call, client)                          # signature
+        parse_and_validate(call)                                     # body validation
+        apply_rules(sandbox, call)                                   # magic values
+        code, extra = handlers[api.name](sandbox, call)              # state
+    except Reject as reject:
+        code, extra = reject.code, reject.extra
+    except Exception:                                                # never a traceback
+        log.exception("sandbox: unexpected error in %s", path)
+        code, extra = response_code(api.service, 500, "01"), {}
+    return respond(sandbox, code, extra, started)                    # response

@@ -1,0 +1,70 @@
+"""SandboxServer: the sandbox on loopback, served by uvicorn in a daemon thread.
+
+``port=0`` binds a free port before the thread starts, so ``base_url`` is known at once; ``start()``
+returns when the app's startup has run (an event, bounded wait), and ``stop()`` ends the thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import uvicorn
+
+from conformance.sandbox.app import create_app
+from conformance.sandbox.state import Sandbox
+
+START_TIMEOUT = 15.0
+
+
+class SandboxServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None):
+        self.host, self.port = host, port
+        self.sandbox = Sandbox(dana_private_key)
+        self.dana_public_key_pem = self.sandbox.dana_public_key_pem
+        self.base_url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def register_merchant(self, partner_id: str, merchant_id: str, public_key_pem: str) -> None:
+        self.sandbox.register_merchant(partner_id, merchant_id, public_key_pem)
+
+    def start(self) -> "SandboxServer":
+        if self._thread is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(2048)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self.sandbox.base_url = self.base_url
+        ready = threading.Event()
+        app = create_app(self.sandbox, on_startup=ready.set)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                timeout_keep_alive=30, server_header=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name=f"dana-sandbox-{self.port}", daemon=True)
+        self._thread.start()
+        if not ready.wait(START_TIMEOUT) or not self._thread.is_alive():
+            self.stop()
+            raise RuntimeError(f"the sandbox did not start on {self.base_url} within {START_TIMEOUT:.0f} s")
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,349 @@
+"""The sandbox's state: merchants, users, auth codes, bindings (tokens), OTTs, orders, refunds.
+
+One re-entrant lock guards everything. Single operations lock themselves; handlers that read and
+then write (idempotency, state transitions) hold ``store.lock`` around the whole step, so concurrent
+requests never create a duplicate order or consume an auth code twice.
+Lifetimes (protocol reference 5.9): auth code and OTT 10 minutes, single use; tokens 3 years.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from conformance.sandbox.clock import Clock
+
+AUTH_CODE_TTL = timedelta(minutes=10)
+OTT_TTL = timedelta(minutes=10)
+TOKEN_TTL = timedelta(days=3 * 365)
+OPEN_STATUSES = ("INIT", "PAYING")
+
+
+class OrderNotPayable(Exception):
+    """The hosted checkout cannot pay this order; ``reason`` says why in plain words."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class InconsistentRequest(Exception):
+    """The same idempotency key arrived with a different body (404xx18)."""
+
+
+@dataclass(frozen=True)
+class Merchant:
+    partner_id: str
+    merchant_id: str
+    public_key: rsa.RSAPublicKey
+    public_key_pem: str
+
+
+@dataclass(frozen=True)
+class User:
+    phone: str
+    pin: str
+    name: str
+    role: str = "normal"
+
+
+@dataclass
+class AuthCode:
+    code: str
+    partner_id: str
+    phone: str
+    scopes: list[str]
+    redirect_url: str
+    state: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass
+class Binding:
+    partner_id: str
+    phone: str
+    scopes: list[str]
+    access_token: str
+    refresh_token: str
+    access_expires: datetime
+    refresh_expires: datetime
+    public_user_id: str
+    revoked: bool = False
+
+
+@dataclass
+class Ott:
+    value: str
+    partner_id: str
+    phone: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass
+class Order:
+    reference_no: str
+    partner_reference_no: str
+    merchant_id: str
+    partner_id: str
+    amount_value: str
+    currency: str
+    status: str                       # INIT | PAYING | SUCCESS | CANCELLED | CLOSED
+    valid_up_to: datetime             # as the merchant sent it
+    title: str
+    pay_return_url: str | None
+    notify_url: str | None
+    created_at: datetime = None       # sandbox clock
+    expires_at: datetime = None       # valid_up_to on the sandbox clock (see Clock.to_sandbox)
+    fingerprint: str = ""
+    request: dict = field(default_factory=dict)
+    external_id: str = ""
+    paid_at: datetime | None = None
+    payer_phone: str | None = None
+    cancelled_at: datetime | None = None
+    closed_at: datetime | None = None
+    refunded: Decimal = Decimal("0.00")
+
+    @property
+    def amount(self) -> dict:
+        return {"value": self.amount_value, "currency": self.currency}
+
+
+@dataclass
+class Refund:
+    refund_no: str
+    partner_refund_no: str
+    order: Order
+    amount_value: str
+    currency: str
+    created_at: datetime
+    fingerprint: str
+    status: str = "SUCCESS"
+
+
+def normalise_phone(phone: str) -> str:
+    """``0838…``, ``62838…``, ``+62 838…`` and ``838…`` all name the same account (0-prefixed)."""
+    digits = re.sub(r"\D", "", phone or "")
+    if digits.startswith("62"):
+        digits = digits[2:]
+    return digits if digits.startswith("0") else f"0{digits}"
+
+
+class Store:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._seq = itertools.count(1)
+        self.merchants: dict[str, Merchant] = {}
+        self.users: dict[str, User] = {}
+        self.balances: dict[str, Decimal] = {}
+        self.auth_codes: dict[str, AuthCode] = {}
+        self.bindings_by_access: dict[str, Binding] = {}
+        self.bindings_by_refresh: dict[str, Binding] = {}
+        self.otts: dict[str, Ott] = {}
+        self.orders: dict[str, Order] = {}                       # referenceNo -> Order
+        self.orders_by_partner_ref: dict[tuple[str, str], Order] = {}   # (merchantId, partnerRef)
+        self.refunds: dict[tuple[str, str], Refund] = {}         # (merchantId, partnerRefundNo)
+        self._expiries: list[tuple[datetime, int, str]] = []     # heap of (expires_at, seq, referenceNo)
+
+    # --- identifiers -------------------------------------------------------------------------
+    def new_reference(self) -> str:
+        """A DANA-like 35-digit transaction id: date, a fixed infix, a sequence, random digits."""
+        stamp = self.clock.now().strftime("%Y%m%d")
+        return f"{stamp}1112{next(self._seq):012d}{secrets.randbelow(10**11):011d}"
+
+    @staticmethod
+    def new_token(nbytes: int = 30) -> str:
+        return secrets.token_urlsafe(nbytes)
+
+    # --- merchants and users -----------------------------------------------------------------
+    def add_merchant(self, merchant: Merchant) -> None:
+        with self.lock:
+            self.merchants[merchant.partner_id] = merchant
+
+    def get_merchant(self, partner_id: str) -> Merchant | None:
+        return self.merchants.get(partner_id)
+
+    def add_user(self, user: User, balance: str = "0.00") -> None:
+        with self.lock:
+            self.users[normalise_phone(user.phone)] = user
+            self.balances[normalise_phone(user.phone)] = Decimal(balance)
+
+    def find_user(self, phone: str) -> User | None:
+        return self.users.get(normalise_phone(phone))
+
+    def balance_of(self, phone: str) -> Decimal:
+        return self.balances.get(normalise_phone(phone), Decimal("0.00"))
+
+    # --- auth codes, bindings, OTTs ----------------------------------------------------------
+    def issue_auth_code(self, partner_id: str, phone: str, scopes: list[str], redirect_url: str,
+                        state: str) -> str:
+        code = self.new_token(24)
+        with self.lock:
+            self.auth_codes[code] = AuthCode(code, partner_id, normalise_phone(phone), list(scopes),
+                                             redirect_url, state, self.clock.now() + AUTH_CODE_TTL)
+        return code
+
+    def consume_auth_code(self, code: str, partner_id: str) -> tuple[str, AuthCode | None]:
+        """Atomically use a code once: ("ok"|"unknown"|"used"|"expired", record)."""
+        with self.lock:
+            record = self.auth_codes.get(code)
+            if record is None or record.partner_id != partner_id:
+                return "unknown", None
+            if record.used:
+                return "used", record
+            if self.clock.now() >= record.expires_at:
+                return "expired", record
+            record.used = True
+            return "ok", record
+
+    def issue_binding(self, partner_id: str, phone: str, scopes: list[str]) -> Binding:
+        now = self.clock.now()
+        binding = Binding(partner_id, normalise_phone(phone), list(scopes), self.new_token(),
+                          self.new_token(), now + TOKEN_TTL, now + TOKEN_TTL,
+                          public_user_id=f"{abs(hash((partner_id, normalise_phone(phone)))) % 10**16:016d}")
+        with self.lock:
+            self.bindings_by_access[binding.access_token] = binding
+            self.bindings_by_refresh[binding.refresh_token] = binding
+        return binding
+
+    def refresh_binding(self, refresh_token: str, partner_id: str) -> Binding | None:
+        """New access token for a live refresh token; the refresh token itself is kept."""
+        with self.lock:
+            old = self.bindings_by_refresh.get(refresh_token)
+            if (old is None or old.revoked or old.partner_id != partner_id
+                    or self.clock.now() >= old.refresh_expires):
+                return None
+            new = Binding(old.partner_id, old.phone, old.scopes, self.new_token(), old.refresh_token,
+                          self.clock.now() + TOKEN_TTL, old.refresh_expires, old.public_user_id)
+            self.bindings_by_access[new.access_token] = new
+            self.bindings_by_refresh[refresh_token] = new
+            return new
+
+    def find_binding(self, access_token: str, partner_id: str) -> Binding | None:
+        binding = self.bindings_by_access.get(access_token or "")
+        if (binding is None or binding.revoked or binding.partner_id != partner_id
+                or self.clock.now() >= binding.access_expires):
+            return None
+        return binding
+
+    def revoke(self, binding: Binding) -> None:
+        """Account Unbinding: every token of this user's binding with this merchant stops working."""
+        with self.lock:
+            for other in list(self.bindings_by_access.values()):
+                if other.refresh_token == binding.refresh_token:
+                    other.revoked = True
+
+    def issue_ott(self, partner_id: str, phone: str) -> str:
+        value = self.new_token(32)
+        with self.lock:
+            self.otts[value] = Ott(value, partner_id, normalise_phone(phone),
+                                   self.clock.now() + OTT_TTL)
+        return value
+
+    def redeem_ott(self, ott: str) -> User | None:
+        """Single use, 10 minutes; None when unknown, used or expired."""
+        with self.lock:
+            record = self.otts.get(ott or "")
+            if record is None or record.used or self.clock.now() >= record.expires_at:
+                return None
+            record.used = True
+            return self.find_user(record.phone)
+
+    # --- orders and refunds ------------------------------------------------------------------
+    def put_order(self, order: Order) -> tuple[Order, bool]:
+        """Create the order, or return the existing one for the same (merchantId, partnerRef).
+
+        Raises InconsistentRequest when the key exists with another fingerprint (reference 4.3).
+        """
+        key = (order.merchant_id, order.partner_reference_no)
+        with self.lock:
+            existing = self.orders_by_partner_ref.get(key)
+            if existing is not None:
+                if existing.fingerprint != order.fingerprint:
+                    raise InconsistentRequest(order.partner_reference_no)
+                return existing, False
+            self.orders[order.reference_no] = order
+            self.orders_by_partner_ref[key] = order
+            heapq.heappush(self._expiries, (order.expires_at, next(self._seq), order.reference_no))
+            return order, True
+
+    def get_order(self, reference_no: str) -> Order | None:
+        return self.orders.get(reference_no or "")
+
+    def find_order(self, merchant_id: str, partner_reference_no: str) -> Order | None:
+        return self.orders_by_partner_ref.get((merchant_id, partner_reference_no or ""))
+
+    def find_order_any(self, partner_reference_no: str) -> Order | None:
+        """Admin lookup by partnerReferenceNo across merchants (the latest one wins)."""
+        with self.lock:
+            found = [o for (_, ref), o in self.orders_by_partner_ref.items() if ref == partner_reference_no]
+        return found[-1] if found else None
+
+    def next_expiry(self) -> datetime | None:
+        with self.lock:
+            return self._expiries[0][0] if self._expiries else None
+
+    def close_expired(self) -> list[Order]:
+        """Close every open order whose validUpTo has passed on the sandbox clock."""
+        now, closed = self.clock.now(), []
+        with self.lock:
+            while self._expiries and self._expiries[0][0] <= now:
+                _, _, reference_no = heapq.heappop(self._expiries)
+                order = self.orders.get(reference_no)
+                if order is not None and order.status in OPEN_STATUSES:
+                    order.status, order.closed_at = "CLOSED", now
+                    closed.append(order)
+        return closed
+
+    def pay(self, reference_no: str, payer_phone: str) -> Order:
+        with self.lock:
+            order = self.orders.get(reference_no or "")
+            if order is None:
+                raise OrderNotPayable("unknown order")
+            if order.status == "SUCCESS":
+                raise OrderNotPayable("order already paid")
+            if order.status == "CANCELLED":
+                raise OrderNotPayable("order cancelled")
+            if order.status == "CLOSED" or self.clock.now() >= order.expires_at:
+                raise OrderNotPayable("order expired")
+            user = self.find_user(payer_phone)
+            if user is None:
+                raise OrderNotPayable("unknown DANA account")
+            phone = normalise_phone(payer_phone)
+            amount = Decimal(order.amount_value)
+            if self.balances.get(phone, Decimal(0)) < amount:
+                raise OrderNotPayable("insufficient balance")
+            self.balances[phone] -= amount
+            order.status, order.paid_at, order.payer_phone = "SUCCESS", self.clock.now(), phone
+            return order
+
+    def put_refund(self, merchant_id: str, partner_refund_no: str, order: Order, amount: Decimal,
+                   currency: str, fingerprint: str) -> Refund:
+        """Record a refund and give the money back to the payer (caller holds the lock)."""
+        refund = Refund(self.new_reference(), partner_refund_no, order, f"{amount:.2f}", currency,
+                        self.clock.now(), fingerprint)
+        self.refunds[(merchant_id, partner_refund_no)] = refund
+        order.refunded += amount
+        if order.payer_phone:
+            self.balances[order.payer_phone] = self.balances.get(order.payer_phone, Decimal(0)) + amount
+        return refund
+
+    def history(self, partner_id: str, phone: str) -> list[tuple[str, object]]:
+        """("PAYMENT", Order) and ("REFUND", Refund) entries of one user with one merchant."""
+        phone = normalise_phone(phone)
+        with self.lock:
+            rows: list[tuple[str, object]] = [("PAYMENT", o) for o in self.orders.values()
+                                              if o.payer_phone == phone and o.partner_id == partner_id]
+            rows += [("REFUND", r) for r in self.refunds.values()
+                     if r.order.payer_phone == phone and r.order.partner_id == partner_id]
+        return rows
