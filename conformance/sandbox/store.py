@@ -8,6 +8,7 @@ Lifetimes (protocol reference 5.9): auth code and OTT 10 minutes, single use; to
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import re
@@ -130,6 +131,12 @@ class Refund:
     status: str = "SUCCESS"
 
 
+def _public_user_id(partner_id: str, phone: str) -> str:
+    """Static per user and merchant (reference 4.1, scope PUBLIC_ID)."""
+    digest = hashlib.sha256(f"{partner_id}|{normalise_phone(phone)}".encode()).hexdigest()
+    return str(int(digest[:15], 16)).zfill(16)[:16]
+
+
 def normalise_phone(phone: str) -> str:
     """``0838…``, ``62838…``, ``+62 838…`` and ``838…`` all name the same account (0-prefixed)."""
     digits = re.sub(r"\D", "", phone or "")
@@ -210,7 +217,7 @@ class Store:
         now = self.clock.now()
         binding = Binding(partner_id, normalise_phone(phone), list(scopes), self.new_token(),
                           self.new_token(), now + TOKEN_TTL, now + TOKEN_TTL,
-                          public_user_id=f"{abs(hash((partner_id, normalise_phone(phone)))) % 10**16:016d}")
+                          public_user_id=_public_user_id(partner_id, phone))
         with self.lock:
             self.bindings_by_access[binding.access_token] = binding
             self.bindings_by_refresh[binding.refresh_token] = binding
