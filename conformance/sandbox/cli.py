@@ -1,0 +1,83 @@
+"""``dana-uat sandbox``: run the embedded DANA sandbox standalone, for merchants to develop against.
+
+It prints the API base URL, the hosted pages, the admin API and the sandbox's DANA public key (to
+verify its Finish Notify signatures), then serves until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from conformance.sandbox.server import SandboxServer
+from conformance.snap.keys import KeyFormatError, load_private_key_file, load_public_key_file, public_key_pem
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    parser.add_argument("--merchant", action="append", default=[], metavar="PARTNER_ID:MERCHANT_ID:PUBLIC_KEY_FILE",
+                        help="register a merchant at start-up (repeatable); also POST /sandbox-admin/merchants")
+    parser.add_argument("--dana-private-key", metavar="FILE",
+                        help="PEM private key the sandbox signs Finish Notify with (default: a fresh key)")
+
+
+def _register(server: SandboxServer, spec: str) -> str | None:
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        return f"--merchant {spec!r}: expected PARTNER_ID:MERCHANT_ID:PUBLIC_KEY_FILE"
+    try:
+        key = load_public_key_file(parts[2])
+    except (OSError, KeyFormatError) as exc:
+        return f"--merchant {spec!r}: cannot read the public key ({exc})"
+    server.register_merchant(parts[0], parts[1], public_key_pem(key))
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    dana_key = None
+    if getattr(args, "dana_private_key", None):
+        try:
+            dana_key = load_private_key_file(args.dana_private_key)
+        except (OSError, KeyFormatError) as exc:
+            print(f"dana-uat sandbox: --dana-private-key: {exc}", file=sys.stderr)
+            return 2
+    server = SandboxServer(args.host, args.port, dana_private_key=dana_key)
+    for spec in getattr(args, "merchant", None) or []:
+        problem = _register(server, spec)
+        if problem:
+            print(f"dana-uat sandbox: {problem}", file=sys.stderr)
+            return 2
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"dana-uat sandbox: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    base = server.base_url
+    print(f"DANA sandbox running at {base}", flush=True)
+    print(f"  API base URL (configuration.host): {base}")
+    print(f"  OAuth / binding page:  {base}/v1.0/get-auth-code  (also {base}/n/ipg/oauth)")
+    print(f"  Checkout page:         {base}/n/cashier/new/checkout  (webRedirectUrl of Widget Payment)")
+    print(f"  Admin API:             {base}/sandbox-admin/info")
+    print("  Test users: 083811223355 / PIN 181818 (see GET /sandbox-admin/users)")
+    print("DANA public key (verifies this sandbox's Finish Notify):")
+    print(server.dana_public_key_pem, flush=True)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+        print("DANA sandbox stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dana-uat sandbox", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
