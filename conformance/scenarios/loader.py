@@ -238,8 +238,21 @@ def _file_rules(raw: LocatedDict, model: schema.ScenarioFile) -> list[tuple[tupl
     return problems
 
 
-def load_file(path: Path, display: str | None = None, text: str | None = None) -> LoadedFile:
-    """Load and validate one scenario file, or raise ScenarioFileError with every problem found."""
+FILE_KEYS = ("api", "defaults", "scenarios")
+
+
+def is_data_file(source: Source) -> bool:
+    """A YAML mapping with none of api/defaults/scenarios is a data file kept beside the catalogue
+    (e.g. scenarios/reference-index.yaml), not a scenario file: it is skipped, not reported."""
+    data = source.data
+    return isinstance(data, dict) and bool(data) and not any(k in data for k in FILE_KEYS)
+
+
+def load_file(path: Path, display: str | None = None, text: str | None = None) -> LoadedFile | None:
+    """Load and validate one scenario file, or raise ScenarioFileError with every problem found.
+
+    Returns None for a data file (see ``is_data_file``).
+    """
     display = display or str(path)
     try:
         source = load_yaml(path, text)
@@ -258,6 +271,8 @@ def load_file(path: Path, display: str | None = None, text: str | None = None) -
         raise ScenarioFileError([err((), "the file is empty; a scenario file has api, defaults and scenarios")])
     if not isinstance(source.data, dict):
         raise ScenarioFileError([err((), "a scenario file is a mapping with api, defaults and scenarios")])
+    if is_data_file(source):
+        return None
     try:
         model = schema.ScenarioFile.model_validate(source.data)
     except ValidationError as exc:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from conformance.scenarios.loader import ScenarioFileError, load_file
-from tests.engine.malformed import GOOD_CALL, MALFORMED, scenario_file
+from .malformed import GOOD_CALL, MALFORMED, scenario_file
 
 
 def load_text(tmp_path: Path, text: str):

@@ -1,0 +1,180 @@
+"""Settings -> a running target: where DANA is for this run.
+
+  embedded   start conformance.sandbox.server.SandboxServer on a free loopback port, register the merchant
+  <URL>      a sandbox started separately with ``dana-uat sandbox``: register the merchant over its admin API
+  sandbox    DANA's real sandbox: nothing to start; admin-only steps (clock, pay) are skipped there
+
+The embedded sandbox is driven over HTTP only (its ``/sandbox-admin`` API, contracts.md), never through
+in-process shortcuts, so the same steps run against a URL target.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+
+from conformance.settings import Settings
+from conformance.snap import keys
+from conformance.snap.timestamps import JAKARTA, parse_timestamp
+
+
+class TargetError(Exception):
+    """The target cannot be started or reached; one line for people (exit code 2)."""
+
+
+class AdminUnavailable(Exception):
+    """This target has no sandbox admin API (DANA's real sandbox)."""
+
+
+class Admin:
+    """Client of a sandbox's ``/sandbox-admin`` API (JSON, unsigned)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        self.base = base_url.rstrip("/") + "/sandbox-admin"
+        self._http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _json(self, method: str, path: str, **kw) -> tuple[int, object]:
+        response = self._http.request(method, self.base + path, **kw)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text
+
+    def info(self) -> dict:
+        status, data = self._json("GET", "/info")
+        if status != 200 or not isinstance(data, dict):
+            raise TargetError(f"{self.base}/info answered HTTP {status}; is this a `dana-uat sandbox`?")
+        return data
+
+    def register_merchant(self, partner_id: str, merchant_id: str, public_key_pem: str) -> None:
+        status, data = self._json("POST", "/merchants", json={"partnerId": partner_id, "merchantId": merchant_id,
+                                                               "publicKey": public_key_pem})
+        if status != 200:
+            raise TargetError(f"registering merchant {partner_id} failed: HTTP {status} {data}")
+
+    def clock(self) -> dict:
+        return self._json("GET", "/clock")[1]
+
+    def advance(self, seconds: int) -> dict:
+        status, data = self._json("POST", "/clock", json={"advanceSeconds": seconds})
+        if status != 200:
+            raise TargetError(f"moving the sandbox clock failed: HTTP {status} {data}")
+        return data
+
+    def order(self, partner_reference_no: str) -> tuple[int, object]:
+        return self._json("GET", f"/orders/{partner_reference_no}")
+
+    def pay(self, partner_reference_no: str, phone: str) -> tuple[int, object]:
+        return self._json("POST", f"/orders/{partner_reference_no}/pay", json={"phone": phone})
+
+    def notifications(self, partner_reference_no: str) -> list:
+        return self._json("GET", "/notifications", params={"partnerReferenceNo": partner_reference_no})[1]
+
+    def wait_notifications(self, partner_reference_no: str, count: int, timeout: float) -> tuple[int, object]:
+        return self._json("POST", "/notifications/wait", json={"partnerReferenceNo": partner_reference_no,
+                                                                "count": count, "timeoutSeconds": timeout},
+                          timeout=timeout + 10)
+
+
+class Target:
+    """A running target. ``start()`` is idempotent; ``stop()`` stops what this object started."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.merchant = settings.merchant
+        self.kind = "embedded" if settings.is_embedded else ("sandbox" if settings.target == "sandbox" else "url")
+        self.api_base: str | None = settings.api_base
+        self.web_base: str | None = settings.web_base
+        self.dana_public_key = settings.dana_public_key
+        self.server = None
+        self.admin: Admin | None = None
+        self._offset = timedelta(0)
+        self._receiver = None
+        self.started = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> "Target":
+        if self.started:
+            return self
+        if self.kind == "embedded":
+            try:
+                from conformance.sandbox.server import SandboxServer
+            except ImportError as exc:
+                raise TargetError(f"the embedded sandbox is not available ({exc})") from exc
+            self.server = SandboxServer().start()
+            self.api_base = self.web_base = self.server.base_url
+        if self.kind in ("embedded", "url"):
+            self.admin = Admin(self.api_base)
+            try:
+                info = self.admin.info()
+            except httpx.HTTPError as exc:
+                raise TargetError(f"cannot reach the sandbox at {self.api_base} ({exc}); start it with "
+                                  "`dana-uat sandbox` or use --dana-target embedded") from exc
+            self.admin.register_merchant(self.merchant.partner_id, self.merchant.merchant_id,
+                                         self.merchant.public_key_pem)
+            if self.dana_public_key is None and info.get("danaPublicKey"):
+                self.dana_public_key = keys.load_public_key(info["danaPublicKey"])
+            self.sync_clock()
+        self.started = True
+        return self
+
+    def stop(self) -> None:
+        if self._receiver is not None:
+            self._receiver.stop()
+            self._receiver = None
+        if self.admin is not None:
+            self.admin.close()
+            self.admin = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        self.started = False
+
+    def __enter__(self) -> "Target":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- clock -----------------------------------------------------------------------------------
+
+    def sync_clock(self) -> None:
+        """Learn the sandbox clock's offset from real time, so ${now} follows a moved clock."""
+        if self.admin is None:
+            return
+        data = self.admin.clock()
+        if isinstance(data, dict) and "offsetSeconds" in data:
+            self._offset = timedelta(seconds=float(data["offsetSeconds"]))
+        elif isinstance(data, dict) and data.get("now"):
+            self._offset = parse_timestamp(data["now"]) - datetime.now(JAKARTA)
+
+    def now(self) -> datetime:
+        return datetime.now(JAKARTA) + self._offset
+
+    def advance_clock(self, seconds: int) -> dict:
+        if self.admin is None:
+            raise AdminUnavailable("DANA's real sandbox has no movable clock")
+        data = self.admin.advance(seconds)
+        self.sync_clock()
+        return data
+
+    # -- the merchant side ---------------------------------------------------------------------
+
+    @property
+    def receiver(self):
+        """The suite's loopback merchant endpoints (OAuth redirect, pay return, Finish Notify); lazy."""
+        if self._receiver is None:
+            from conformance.receiver import CallbackReceiver
+
+            self._receiver = CallbackReceiver().start()
+        return self._receiver
+
+    def receiver_url(self, name: str) -> str | None:
+        """A merchant URL: the configured one if set, else the suite's own receiver."""
+        configured = {"notify_url": self.settings.notify_url, "redirect_url": self.settings.redirect_url_oauth}
+        return configured.get(name) or getattr(self.receiver, name)
