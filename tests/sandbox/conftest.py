@@ -34,14 +34,15 @@ class Raw:
     partner_id: str = PARTNER_ID
     merchant_id: str = MERCHANT_ID
 
-    def headers(self, api_name: str, raw: bytes, *, timestamp: str | None = None, **override) -> dict:
+    def headers(self, api_name: str, raw: bytes, *, timestamp: str | None = None, path: str | None = None,
+                **override) -> dict:
         api = get_api(api_name)
         ts = timestamp or format_timestamp()
         if api.family == "apply_token":
             signature = sign(self.key, apply_token_string_to_sign(self.partner_id, ts))
             headers = {"X-CLIENT-KEY": self.partner_id, "X-PARTNER-ID": self.partner_id}
         else:
-            signature = sign(self.key, string_to_sign("POST", api.path, raw, ts))
+            signature = sign(self.key, string_to_sign("POST", path or api.path, raw, ts))
             headers = {"X-PARTNER-ID": self.partner_id, "X-EXTERNAL-ID": uuid.uuid4().hex,
                        "CHANNEL-ID": "95221", "ORIGIN": "https://merchant.example"}
         headers.update({"Content-Type": "application/json", "X-TIMESTAMP": ts, "X-SIGNATURE": signature})
@@ -56,7 +57,7 @@ class Raw:
     def post(self, api_name: str, body, *, path: str | None = None, raw: bytes | None = None,
              **override) -> httpx.Response:
         data = raw if raw is not None else json.dumps(body).encode()
-        headers = self.headers(api_name, data, **override)
+        headers = self.headers(api_name, data, path=path, **override)
         url = self.base_url + (path or get_api(api_name).path)
         return httpx.post(url, content=data, headers=headers, trust_env=False, timeout=10)
 
