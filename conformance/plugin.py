@@ -298,4 +298,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         for r in warned:
             for w in r["warnings"]:
                 terminalreporter.write_line(f"WARN {r['file']}::{r['scenario']}: {w.splitlines()[0]}")
-    terminalreporter.write_line(f"dana-uat evidence: {_display(state.writer.root, config)}/")
+    if not config.getoption("dana_run_id"):   # `dana-uat run` prints the path itself, last
+        terminalreporter.write_line(f"dana-uat evidence: {_display(state.writer.root, config)}/")
