@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,4 +35,12 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
             on_startup()
         yield
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    async def not_routed(request: Request, exc):
+        status = getattr(exc, "status_code", 500)
+        message = {404: "Not Found", 405: "Method Not Allowed"}.get(status, "Internal Server Error")
+        code = pipeline.not_routed(status if status in (404, 405) else 500, message)
+        return pipeline.respond(sandbox, code, {}, time.perf_counter())
+
+    # Unknown paths and unexpected errors outside the pipeline are SNAP-shaped too (no traceback).
+    handlers = {404: not_routed, 405: not_routed, Exception: not_routed}
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)

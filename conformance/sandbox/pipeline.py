@@ -160,9 +160,10 @@ def respond(sandbox, code: ResponseCode, extra: dict, started: float) -> Respons
         "X-TIMESTAMP": sandbox.clock.stamp(), "Server-Timing": f"app;dur={elapsed_ms:.3f}"})
 
 
-def _not_routed(status: int, message: str) -> ResponseCode:
+def not_routed(status: int, message: str) -> ResponseCode:
     # No Widget API owns the path, so there is no service code: "00" stands in for it.
-    return ResponseCode(f"{status}0000", status, "00", "00", message)
+    return ResponseCode(f"{status}00{'01' if status == 500 else '00'}", status, "00",
+                        "01" if status == 500 else "00", message)
 
 
 async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> Response:
@@ -170,9 +171,9 @@ async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> 
     path = request.url.path
     api = api_by_path(path)
     if api is None or api.name not in handlers:
-        return respond(sandbox, _not_routed(404, "Not Found"), {}, started)
+        return respond(sandbox, not_routed(404, "Not Found"), {}, started)
     if request.method != "POST":
-        return respond(sandbox, _not_routed(405, "Method Not Allowed"), {}, started)
+        return respond(sandbox, not_routed(405, "Method Not Allowed"), {}, started)
     try:
         raw = await read_body(request, api.service)                 # parse
         base = sandbox.base_url or str(request.base_url).rstrip("/")
