@@ -1,0 +1,81 @@
+"""Evidence: redacted when recorded; secrets never reach disk in full."""
+
+import json
+import uuid
+
+import pytest
+
+from conformance.client import DanaClient, Exchange
+from conformance.evidence.recorder import EvidenceWriter, Recorder
+from conformance.evidence.redaction import Redactor, mask
+from conformance.findings import fail
+from conformance.settings import load_settings
+from conformance.snap import private_key_pem
+from conformance.target import Target
+
+
+def test_redactor_masks_fields_headers_urls_and_keys():
+    r = Redactor(secrets=["the-client-secret"])
+    data = r.data({"accessToken": "A" * 40, "nested": [{"refreshToken": "R" * 30}],
+                   "userResources": [{"resourceType": "OTT", "value": "OTTVALUE12345"}],
+                   "url": "https://m.test/pay?bizNo=1&ott=OTTVALUE12345&x=2",
+                   "note": "secret is the-client-secret", "key": private_key_pem(__import__(
+                       "conformance.snap", fromlist=["x"]).generate_private_key())})
+    text = json.dumps(data)
+    for secret in ("A" * 40, "R" * 30, "OTTVALUE12345", "the-client-secret", "PRIVATE KEY-----\nMII"):
+        assert secret not in text
+    assert data["accessToken"] == mask("A" * 40) and data["accessToken"].startswith("AAAA…")
+    assert "bizNo=1" in data["url"] and "x=2" in data["url"]
+    headers = r.headers({"Authorization-Customer": "Bearer tokentokentoken", "X-SIGNATURE": "S" * 344,
+                         "CLIENT_SECRET": "the-client-secret", "X-TIMESTAMP": "t"})
+    assert "tokentokentoken" not in json.dumps(headers) and headers["X-SIGNATURE"].startswith("SSSSSSSSSSSS…")
+    assert headers["X-TIMESTAMP"] == "t"
+
+
+def test_a_token_seen_once_is_masked_everywhere_after():
+    r = Redactor()
+    r.data({"accessToken": "tok-abcdef-123456"})
+    assert "tok-abcdef-123456" not in r.text("GET /x?foo=tok-abcdef-123456 and more")
+
+
+@pytest.fixture(scope="module")
+def target():
+    with Target(load_settings({"client_secret": "cs-very-secret-value"}, environ={}, env_file=None)) as running:
+        yield running
+
+
+def test_binding_secrets_never_reach_disk_in_full(tmp_path, target):
+    """Apply Token and Apply OTT through the real sandbox; the evidence file holds no full secret."""
+    store = target.server.sandbox.store
+    code = store.issue_auth_code(target.merchant.partner_id, "083811223355", ["CASHIER", "AGREEMENT_PAY"],
+                                 "https://merchant.example/cb", "st")
+    recorder = Recorder("binding_secrets")
+    recorder.redactor.secrets.add(target.merchant.client_secret)
+    with DanaClient(target.merchant, target.api_base, recorder, clock=target.now) as client:
+        token = client.call("apply_token", {"grantType": "AUTHORIZATION_CODE", "authCode": code})
+        access, refresh = token.json["accessToken"], token.json["refreshToken"]
+        ott = client.call("apply_ott", {"userResources": ["OTT"],
+                                         "additionalInfo": {"accessToken": access, "deviceId": "deviceid123"}})
+        ott_value = ott.json["userResources"][0]["value"]
+        client.call("widget_payment", {"note": f"{target.merchant.client_secret}"},
+                    headers={"CLIENT_SECRET": target.merchant.client_secret})
+    recorder.event("browser", action="checkout", url=f"{target.web_base}/n/cashier/new/checkout?bizNo=1&ott={ott_value}")
+    recorder.end_step("failed", [fail("accessToken", access, "x")])
+    path = EvidenceWriter(tmp_path, "run").write_scenario(recorder)
+    text = path.read_text()
+    assert token.status == 200 and ott.status == 200
+    for secret in (code, access, refresh, ott_value, target.merchant.client_secret,
+                   private_key_pem(target.merchant.private_key).splitlines()[1]):
+        assert secret not in text, secret[:6]
+    assert access[:4] + "…" in text        # still correlatable by its first characters
+
+
+def test_writer_layout_and_latest_pointer(tmp_path):
+    writer = EvidenceWriter(tmp_path, "r1")
+    rec = Recorder("s1", file="scenarios/a.yaml")
+    first = writer.write_scenario(rec)
+    second = writer.write_scenario(Recorder("s1", file="scenarios/b.yaml"))
+    assert first.name == "s1.json" and second.name == "b__s1.json"
+    writer.write_summary({"runId": "r1"})
+    assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
+    assert json.loads((tmp_path / "latest" / "summary.json").read_text()) == {"runId": "r1"}
