@@ -87,6 +87,10 @@ def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> Bi
             raise FlowError("bind-redirect", "no redirect carrying authCode", ctx.redact(page.url))
         callback = parse_callback(redirects[0])
         if page.url.startswith(("http://", "https://")):
+            try:                       # the merchant's page is evidence too, if it loads in time
+                page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
+            except Exception:
+                pass
             ctx.step("bind-redirect")
         return BindResult(auth_code=callback.get("authCode", ""), state=callback.get("state"),
                           final_url=redirects[0], callback=callback)

@@ -30,9 +30,10 @@ class PageStep:
     url: str                        # secrets redacted
     screenshot: Path | None
     at: str                         # Jakarta time
+    note: str = ""                  # why there is no screenshot, when there is none
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "url": self.url, "at": self.at,
+        return {"name": self.name, "url": self.url, "at": self.at, "note": self.note,
                 "screenshot": str(self.screenshot) if self.screenshot else None}
 
 
@@ -66,17 +67,35 @@ class ScenarioContext:
 
     def step(self, name: str) -> PageStep:
         """Record a page step; with screenshots on (or kept for failure) also take one."""
-        shot = None
+        shot, note = None, ""
         if self.screenshot != "off" and not self.page.is_closed():
             shot = self.dir / f"{len(self.steps) + 1:02d}-{_slug(name)}.png"
-            self.page.screenshot(path=str(shot))
-            self.screenshots.append(shot)
+            note = self._capture(shot)
+            if note:
+                shot = None
+            else:
+                self.screenshots.append(shot)
         record = PageStep(name, self.redact(self.page.url), shot,
-                          datetime.now(JAKARTA).isoformat(timespec="milliseconds"))
+                          datetime.now(JAKARTA).isoformat(timespec="milliseconds"), note)
         self.steps.append(record)
         for listener in self.listeners:
             listener(record)
         return record
+
+    def _capture(self, path: Path) -> str:
+        """Take the screenshot; '' when done, else why not. A page caught mid-navigation cannot be captured,
+        so on failure wait (bounded) for it to finish loading and try once more."""
+        try:
+            self.page.screenshot(path=str(path))
+            return ""
+        except Exception:
+            pass
+        try:
+            self.page.wait_for_load_state("load", timeout=5000)
+            self.page.screenshot(path=str(path))
+            return ""
+        except Exception as exc:
+            return f"no screenshot: {str(exc).splitlines()[0]}"
 
     def close(self, failed: bool = False) -> list[Path]:
         """Close the context; keep the trace and screenshots per the modes. Returns the kept artifacts."""
