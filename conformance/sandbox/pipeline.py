@@ -176,6 +176,7 @@ async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> 
         return respond(sandbox, not_routed(405, "Method Not Allowed"), {}, started)
     try:
         raw = await read_body(request, api.service)                 # parse
+        started = time.perf_counter()      # server time = processing, not waiting for the body
         base = sandbox.base_url or str(request.base_url).rstrip("/")
         call = Call(api, path, request.headers, raw, base_url=base)
         client = check_headers(call)                                 # headers
