@@ -131,14 +131,13 @@ class DanaState:
 
     def browser(self):
         if self._browser is None:
-            from conformance.browser import BrowserSession, find_chromium
+            from conformance.browser import BrowserSession
 
             opt = self.config.getoption
-            self._browser = BrowserSession(
-                chromium=find_chromium(opt("dana_chromium") or self.settings().chromium),
+            self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error with a hint
+                chromium=opt("dana_chromium") or self.settings().chromium,
                 headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0), tracing=opt("dana_tracing"),
                 screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
-            self._browser.start()
         return self._browser
 
     def close(self) -> None:
@@ -190,10 +189,10 @@ class ScenarioFile(pytest.File):
                 self.config.addinivalue_line("markers", f"{mark}: scenario mark")
             yield ScenarioItem.from_parent(self, name=sc.id, loaded=sc)
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo):
         if excinfo.errisinstance(ScenarioFileError):
             return f"scenario file error\n{excinfo.value}"
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 def _display(path: Path, config: pytest.Config) -> str:

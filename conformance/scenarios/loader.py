@@ -220,7 +220,7 @@ def _file_rules(raw: LocatedDict, model: schema.ScenarioFile) -> list[tuple[tupl
                     problems += _walk_matchers(st_raw[key], sp + (key,))
             if kind == "notify":
                 problems += _walk_matchers(st_raw["notify"], sp + ("notify",))
-            for name, src in (st.save or {}).items():
+            for name, src in (getattr(st, "save", None) or {}).items():
                 spath = sp + ("save", name)
                 if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in expressions.RESERVED:
                     problems.append((spath, f"cannot save under {name!r}: use an identifier that is not one of "

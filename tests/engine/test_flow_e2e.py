@@ -1,0 +1,127 @@
+"""Whole scenarios through the plugin: bind and checkout in a real Chromium, Finish Notify at the receiver,
+the sandbox clock moved over its admin API, and a notify sent to the merchant."""
+
+import json
+
+import pytest
+
+from conformance.browser import find_chromium
+
+pytest_plugins = ["pytester"]
+
+PAYMENT = """\
+      - call: widget_payment
+        request:
+          partnerReferenceNo: ${ref}
+          merchantId: ${merchant.id}
+          amount: {value: "AMOUNT", currency: IDR}
+          validUpTo: ${now + VALID}
+          additionalInfo: {productCode: "51051000100000000001", mcc: "5732", order: {orderTitle: E2E},
+                           envInfo: {sourcePlatform: IPG, terminalType: SYSTEM}}
+          urlParams:
+            - {url: "${receiver.pay_return_url}", type: PAY_RETURN, isDeeplink: "N"}
+            - {url: "${receiver.notify_url}", type: NOTIFICATION, isDeeplink: "N"}
+        expect: {status: 200, responseCode: "2005400", body: {webRedirectUrl: {$type: url}}}
+        save: {webRedirectUrl: body.webRedirectUrl}
+"""
+
+
+def payment(amount="1.00", valid="15m"):
+    return PAYMENT.replace("AMOUNT", amount).replace("VALID", valid)
+
+
+QUERY = """\
+      - call: query_payment
+        request: {originalPartnerReferenceNo: "${ref}", merchantId: "${merchant.id}", serviceCode: "54"}
+        expect: {status: 200, responseCode: "2005500", body: {latestTransactionStatus: "STATUS"}}
+"""
+
+BROWSER_FLOW = """\
+api: apply_token
+scenarios:
+  - id: bind_pay_notify
+    title: bind, pay at checkout with an OTT, receive the Finish Notify
+    steps:
+      - bind: {}
+      - call: apply_token
+        request: {grantType: AUTHORIZATION_CODE, authCode: "${authCode}"}
+        expect: {status: 200, responseCode: "2007400", responseMessage: Successful,
+                 body: {accessToken: {$type: string}}}
+        save: {accessToken: body.accessToken}
+""" + payment() + """\
+      - call: apply_ott
+        request: {userResources: [OTT], additionalInfo: {accessToken: "${accessToken}", deviceId: deviceid123}}
+        expect: {status: 200, responseCode: "2004900"}
+        save: {ott: body.userResources.0.value}
+      - checkout: {url: "${webRedirectUrl}&ott=${ott}"}
+      - notify: {status: "00", fields: {originalPartnerReferenceNo: "${ref}"}}
+""" + QUERY.replace("STATUS", "00")
+
+ADMIN_FLOW = """\
+api: widget_payment
+scenarios:
+  - id: paid_without_browser
+    title: an order paid through the admin API notifies 00; the merchant answers 500 and DANA retries
+    steps:
+""" + payment("11012.00") + """\
+      - pay: {}
+      - notify: {status: "00", count: 1, answer: {status: 500, body: {responseCode: "5005601", responseMessage: Internal Server Error}}}
+""" + QUERY.replace("STATUS", "00") + """\
+  - id: expires_when_the_clock_moves
+    title: an unpaid order closes at validUpTo and DANA notifies 05
+    steps:
+""" + payment("11013.00", "2m") + """\
+      - clock: 3m
+      - notify: {status: "05"}
+""" + QUERY.replace("STATUS", "05") + """\
+  - id: merchant_answers_a_sent_notify
+    title: a Finish Notify signed as DANA is answered 2005600 by the receiver
+    steps:
+""" + payment() + """\
+      - notify: {mode: send, status: "00"}
+"""
+
+
+def test_admin_clock_and_notify_steps(pytester):
+    pytester.makefile(".yaml", **{"scenarios/flows": ADMIN_FLOW})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    evidence = json.loads((pytester.path / "reports/latest/evidence/expires_when_the_clock_moves.json").read_text())
+    kinds = [e["type"] for e in evidence["exchanges"]]
+    assert kinds == ["http", "clock", "notification", "http"]
+    note = evidence["exchanges"][2]
+    assert json.loads(json.dumps(note["body"]))["json"]["latestTransactionStatus"] == "05"
+
+
+def test_notify_with_a_wrong_status_fails(pytester):
+    pytester.makefile(".yaml", **{"scenarios/flows": ADMIN_FLOW.replace('status: "05"}', 'status: "00"}')})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "expires")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*failed at step 3 notify await*", "*latestTransactionStatus*'00'*'05'*"])
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium on this machine")
+def test_bind_checkout_and_notify_in_a_real_browser(pytester):
+    pytester.makefile(".yaml", **{"scenarios/browser": BROWSER_FLOW})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-m", "browser")
+    result.assert_outcomes(passed=1)
+    run_dir = (pytester.path / "reports/latest").resolve()
+    evidence = json.loads((run_dir / "evidence/bind_pay_notify.json").read_text())
+    assert evidence["outcome"] == "passed" and evidence["artifacts"], evidence["artifacts"]
+    text = (run_dir / "evidence/bind_pay_notify.json").read_text()
+    token_call = [e for e in evidence["exchanges"] if e.get("api") == "apply_token"][0]
+    token = token_call["response"]["body"]["json"]["accessToken"]
+    assert "redacted" in token and token.split("…")[0] + "…" in text
+
+
+def test_admin_steps_are_skipped_with_a_reason_on_danas_real_sandbox(pytester, monkeypatch):
+    from conformance.snap import generate_private_key, private_key_pem
+
+    monkeypatch.setenv("X_PARTNER_ID", "2025000000000000000001")
+    monkeypatch.setenv("MERCHANT_ID", "216620000000000000001")
+    monkeypatch.setenv("PRIVATE_KEY", private_key_pem(generate_private_key()).replace("\n", "\\n"))
+    pytester.makefile(".yaml", **{"scenarios/clock": "api: widget_payment\nscenarios:\n  - id: moves_clock\n"
+                                                     "    title: t\n    steps:\n      - clock: 1m\n"})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--dana-target", "sandbox", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*step 1 clock +1m: DANA's real sandbox has no movable clock*"])
