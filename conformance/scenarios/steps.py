@@ -246,9 +246,12 @@ def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
     ref = run.expr.render(opts.partnerReferenceNo)
     if opts.mode == "send":
         return _send_notify(run, step, ref, where)
-    if run.target.kind == "sandbox" and not run.settings.notify_url:
-        raise StepSkipped("DANA's real sandbox cannot reach the suite's loopback receiver; set DANA_UAT_NOTIFY_URL")
-    received = run.target.receiver.wait_for_notifications(ref, count=opts.count, timeout=opts.timeout)
+    if run.target.kind == "sandbox":
+        raise StepSkipped("DANA's real sandbox cannot deliver to the suite's loopback receiver")
+    if run.settings.notify_url:   # DANA posts to the merchant's own URL: read what the sandbox sent
+        received = _admin_notifications(run, ref, opts.count, opts.timeout)
+    else:
+        received = run.target.receiver.wait_for_notifications(ref, count=opts.count, timeout=opts.timeout)
     findings: list[Finding] = []
     expected = dict(run.expr.render(opts.fields or {}))
     if opts.status is not None:
@@ -266,6 +269,27 @@ def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
         sources = {"body": _json(last.body), "headers": {k.lower(): v for k, v in last.headers.items()}}
         findings += _save(run, step.save, sources, where)
     return findings
+
+
+@dataclass
+class _Delivered:
+    path: str
+    headers: dict
+    body: bytes
+    answered_status: int | None
+    answered_body: Any
+
+
+def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list[_Delivered]:
+    status, data = run.target.admin.wait_notifications(ref, count, timeout)
+    if status != 200 or not isinstance(data, list) or len(data) < count:
+        raise AssertionError(f"{count} Finish Notify for {ref} within {timeout}s; the sandbox reported {data}")
+    out = []
+    for n in data:
+        last = (n.get("attempts") or [{}])[-1]
+        out.append(_Delivered(urlsplit(n["url"]).path or "/", n["request"]["headers"],
+                              n["request"]["body"].encode("utf-8"), last.get("status"), last.get("body")))
+    return out
 
 
 def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> list[Finding]:

@@ -7,7 +7,6 @@ import pytest
 
 from conformance.browser import find_chromium
 
-pytest_plugins = ["pytester"]
 
 PAYMENT = """\
       - call: widget_payment

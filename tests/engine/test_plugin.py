@@ -9,7 +9,6 @@ import pytest
 
 from .malformed import MALFORMED
 
-pytest_plugins = ["pytester"]
 
 PAY = """\
 api: widget_payment
