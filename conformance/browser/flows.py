@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.binding import parse_callback
-from conformance.browser import pages
 from conformance.browser.pages import (CONSENT, DANA_OPTION, ERROR, FAILED, PAY, PHONE, PIN, SUCCESS,
                                        AgreementPage, CheckoutPage, LoginPage, PinPage, error_text, wait_first)
 
@@ -146,4 +145,4 @@ def checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float = 30
     return CheckoutResult("success", ctx.redact(page.url), message)
 
 
-__all__ = ["bind", "checkout", "BindResult", "CheckoutResult", "FlowError", "pages"]
+__all__ = ["bind", "checkout", "BindResult", "CheckoutResult", "FlowError"]
