@@ -48,8 +48,11 @@ class LoopbackServer:
     """uvicorn in a daemon thread on 127.0.0.1; ``start`` returns once it accepts connections."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, start_timeout: float = 10.0):
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only when the listening socket says
+        # TCP; without it each response can wait ~40 ms for a delayed ACK on loopback.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
         self._ready = threading.Event()
