@@ -97,6 +97,8 @@ class Notifier:
         async with httpx.AsyncClient(trust_env=False, timeout=ATTEMPT_TIMEOUT) as client:
             for attempt in range(MAX_ATTEMPTS):
                 if attempt:
+                    # The pause between attempts IS the emulated retry schedule (DANA retries a
+                    # notify the merchant did not accept, 6.4), not a wait for some condition.
                     await asyncio.sleep(RETRY_PAUSES[min(attempt - 1, len(RETRY_PAUSES) - 1)])
                 record = {"at": format_timestamp(self.sandbox.clock.now()), "status": None,
                           "body": None, "error": None}
