@@ -55,6 +55,24 @@ def _checkout_url(sandbox, call: Call, order: Order) -> str:
     return f"{call.base_url}/n/cashier/new/checkout?{query}&forceToH5=false&newRegistrationPage=true"
 
 
+def _expiry(clock, valid_up_to: datetime) -> datetime | None:
+    """When the order closes on the sandbox clock, or None when validUpTo is out of range.
+
+    A client may follow the moved sandbox clock (dana-uat's own engine takes ${now} from it, which
+    the X-TIMESTAMP of every response tells) or keep real time (the SDKs). The sandbox-clock reading
+    wins when both fit, so a scenario's "validUpTo = now + 2m, move the clock 3m" expires whatever
+    offset earlier scenarios left; a real-time validUpTo is shifted by the offset (Clock.to_sandbox).
+    """
+    def fits(base: datetime) -> bool:
+        return base < valid_up_to <= base + VALID_UP_TO_MAX + CLOCK_GRACE
+
+    if fits(clock.now()):
+        return valid_up_to
+    if fits(clock.real_now()):
+        return clock.to_sandbox(valid_up_to)
+    return None
+
+
 def widget_payment(sandbox, call: Call):
     body = call.body
     _check_merchant(call)
@@ -64,9 +82,8 @@ def widget_payment(sandbox, call: Call):
         valid_up_to = parse_timestamp(body["validUpTo"])
     except ValueError:
         raise call.fail(400, "01", field="validUpTo") from None
-    real_now = sandbox.clock.real_now()
-    # validUpTo is the client's (real) time; see Clock.to_sandbox for how expiry reads it.
-    if valid_up_to <= real_now or valid_up_to > real_now + VALID_UP_TO_MAX + CLOCK_GRACE:
+    expires_at = _expiry(sandbox.clock, valid_up_to)
+    if expires_at is None:
         raise call.fail(400, "01", field="validUpTo")
     urls = {p.get("type"): p.get("url") for p in body.get("urlParams") or []}
     info = body["additionalInfo"]
@@ -78,7 +95,7 @@ def widget_payment(sandbox, call: Call):
         status="PAYING" if call.outcome and call.outcome.effect == "stay_paying" else "INIT",
         valid_up_to=valid_up_to, title=info["order"]["orderTitle"],
         pay_return_url=urls.get("PAY_RETURN"), notify_url=urls.get("NOTIFICATION"),
-        created_at=now, expires_at=sandbox.clock.to_sandbox(valid_up_to),
+        created_at=now, expires_at=expires_at,
         fingerprint=_fingerprint(body, ("validUpTo", "additionalInfo.order.createdTime")),
         request=body, external_id=call.headers.get("x-external-id", ""))
     try:
