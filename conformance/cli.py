@@ -128,6 +128,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
+    for label, path in (("report", evidence / "report.html"),
+                        ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
+        if path is not None and path.exists():
+            print(f"{label}: {path}")
     if evidence.exists():
         print(f"evidence: {evidence}/", flush=True)
     return {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
@@ -196,6 +200,21 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if fails else 0
 
 
+def cmd_verify_bundle(args: argparse.Namespace) -> int:
+    import zipfile
+
+    from conformance.evidence.bundle import verify_bundle
+
+    try:
+        problems = verify_bundle(Path(args.bundle))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
+        return _err(f"{args.bundle}: not a dana-uat bundle ({exc})")
+    for problem in problems:
+        print(f"FAIL {problem}")
+    print("bundle: signature and every file hash verify" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dana-uat", description="DANA Widget Binding UAT conformance suite")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("url")
     bp.add_argument("--public-key", help="merchant public key PEM file, to verify seamlessSign")
     bp.add_argument("--state", help="the state the merchant issued")
+    vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signature and file hashes")
+    vp.add_argument("bundle")
     return parser
 
 
@@ -235,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_list(args)
     if args.command == "lint-bind-url":
         return cmd_lint(args)
+    if args.command == "verify-bundle":
+        return cmd_verify_bundle(args)
     return 2
 
 

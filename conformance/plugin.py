@@ -140,6 +140,20 @@ class DanaState:
                 screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
         return self._browser
 
+    def publish(self) -> None:
+        """The HTML report and the signed go-live bundle of this run (controller only)."""
+        from conformance.evidence.bundle import make_bundle
+        from conformance.evidence.report import render_report
+
+        try:
+            merchant = settings_mod.load_settings(self.cli(), env_file=self.config.getoption("dana_env_file") or ".env",
+                                                  root=self.config.rootpath).merchant if self._settings is None \
+                else self._settings.merchant
+        except settings_mod.ConfigError:
+            return
+        render_report(self.writer.root, merchant_partner_id=merchant.partner_id, merchant_id=merchant.merchant_id)
+        make_bundle(self.writer.root, merchant)
+
     def close(self) -> None:
         if self._browser is not None:
             self._browser.stop()
@@ -285,6 +299,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         "counts": {**counts, "warnings": sum(len(r["warnings"]) for r in state.results),
                    "brokenFiles": len(state.broken)},
         "brokenFiles": state.broken, "scenarios": state.results})
+    state.publish()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
