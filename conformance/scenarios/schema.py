@@ -102,6 +102,8 @@ class BindOptions(Strict):
     pin: str | None = Field(None, description="Test user's PIN (default: settings.pin).")
     seamless: bool = Field(False, description="Send seamlessData with the phone (and seamlessSign).")
     scopes: list[str] | None = Field(None, description="OAuth scopes (default: the SDK's sandbox scopes).")
+    lint: bool = Field(False, description="Grade the bind URL with the bind-URL linter (docs/browser.md) first; "
+                       "a FAIL finding stops the step before the browser opens.")
 
 
 class BindStep(Strict):

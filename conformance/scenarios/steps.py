@@ -205,12 +205,18 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     redirect = run.target.receiver_url("redirect_url")
     url = binding.build_bind_url(run.target.merchant, run.target.web_base, redirect, mode=opts.mode,
                                  scopes=opts.scopes, seamless_phone=phone if opts.seamless else None)
-    run.target.receiver.expect_state(url.state)
     run.recorder.event("browser", action="bind", url=url.url)
+    findings = []
+    if opts.lint:   # grades what the merchant configured: redirect URL, key pair (seamlessSign), partnerId
+        merchant = run.target.merchant
+        findings = [_at(f, where) for f in binding.lint_bind_url(
+            url.url, merchant.public_key, expected_state=url.state, partner_id=merchant.partner_id)]
+        if any(f.severity == "FAIL" for f in findings):
+            return findings
+    run.target.receiver.expect_state(url.state)
     result = browser_bind(run.context(), url.url, phone=phone, pin=pin)
     callback = run.target.receiver.wait_for_callback(url.state, timeout=30)
     run.recorder.event("browser", action="bind-callback", finalUrl=result.final_url, callback=callback)
-    findings = []
     if callback.get("authCode") != result.auth_code:
         findings.append(fail("authCode", "the code the browser saw", callback.get("authCode"), where=where))
     run.expr.saved.update(authCode=result.auth_code, bindState=result.state)
