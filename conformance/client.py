@@ -17,7 +17,7 @@ import string
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,9 +121,17 @@ class DanaClient:
 
     def call(self, api_name: str, body: Mapping | None = None, *, headers: Mapping[str, str] | None = None,
              tamper: Mapping | Any | None = None, customer_token: str | None = None,
-             device_id: str | None = None) -> Exchange:
-        """Sign and send one call; never raises for HTTP or transport failures (they are in the Exchange)."""
+             device_id: str | None = None, path: str | None = None) -> Exchange:
+        """Sign and send one call; never raises for HTTP or transport failures (they are in the Exchange).
+
+        ``path`` posts to (and signs) another of the API's known paths, e.g. the Query Payment path
+        DANA's Go and Node scripts use.
+        """
         api = apis.get_api(api_name)
+        if path is not None and path not in api.paths:
+            raise ValueError(f"{path!r} is not a path of {api.name}; known: {', '.join(api.paths)}")
+        if path is not None:
+            api = replace(api, path=path)
         body = dict(body or {})
         info = body.get("additionalInfo") if isinstance(body.get("additionalInfo"), Mapping) else {}
         if api.family == "b2b2c":   # the SDKs take both from additionalInfo (protocol reference 2.1)

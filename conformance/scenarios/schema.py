@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from conformance.snap.apis import APIS
 
@@ -86,6 +86,8 @@ class CallStep(Strict):
                                        "additionalInfo.accessToken of the body).")
     device_id: str | None = Field(None, description="B2B2C: X-DEVICE-ID (default: additionalInfo.deviceId).")
     tamper: Tamper | None = Field(None, description="Faults to inject (negative scenarios).")
+    path: str | None = Field(None, description="Post to (and sign) another of the API's known paths, e.g. "
+                             "/v1.0/debit/status.htm for query_payment (default: the API's main path).")
     expect: Expect = Field(..., description="Expectations; status and responseCode are required.")
     save: dict[str, str] = Field(default_factory=dict, description="name -> source: status, "
                                  "body.<path>, headers.<name>, request.<path>.")
@@ -94,6 +96,14 @@ class CallStep(Strict):
     @classmethod
     def _call(cls, v: str) -> str:
         return _known_api(v)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None, info: ValidationInfo) -> str | None:
+        call = info.data.get("call")            # validated before path (field order)
+        if v is not None and call in APIS and v not in APIS[call].paths:
+            raise ValueError(f"{v!r} is not a path of {call}; known: {', '.join(APIS[call].paths)}")
+        return v
 
 
 class BindOptions(Strict):

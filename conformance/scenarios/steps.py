@@ -125,7 +125,8 @@ def run_call(run: Run, step: schema.CallStep, where: str) -> list[Finding]:
     token = run.expr.render(step.customer_token or defaults.customer_token)
     device = run.expr.render(step.device_id or defaults.device_id)
     tamper = run.expr.render(step.tamper.model_dump(exclude_none=True)) if step.tamper else None
-    ex = run.client.call(step.call, request, tamper=tamper, customer_token=token, device_id=device)
+    ex = run.client.call(step.call, request, tamper=tamper, customer_token=token, device_id=device,
+                         path=step.path)
     record = run.recorder.events[-1] if run.recorder.events else None
     run.excerpt = excerpt(record) if record and record.get("type") == "http" else ""
     if ex.status is None:
