@@ -1,0 +1,25 @@
+"""The shipped catalogue itself passes on the embedded sandbox, through the product's own front door."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tmp_path, *args):
+    result = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(tmp_path), *args],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    summary = json.loads(next(tmp_path.glob("*/summary.json")).read_text())
+    return result, summary
+
+
+def test_the_whole_catalogue_passes_on_the_embedded_sandbox(tmp_path):
+    listed = json.loads(subprocess.run([sys.executable, "-m", "conformance.cli", "list", "--json"], cwd=ROOT,
+                                       capture_output=True, text=True, check=True).stdout)
+    result, summary = _run(tmp_path, "--all")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert summary["counts"]["passed"] == len(listed) and summary["counts"]["failed"] == 0
+    assert summary["counts"]["skipped"] == 0           # nothing is skipped on the embedded target
+    assert {s["scenario"] for s in summary["scenarios"]} == {row["id"] for row in listed}
