@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from conformance.snap.timestamps import format_timestamp
 
@@ -120,14 +121,9 @@ class Context:
         root, *path = inner.split(".")
         if root not in self.saved:
             raise ExpressionError(f"${{{inner}}}: nothing was saved under {root!r}")
-        value = self.saved[root]
-        for part in path:
-            if isinstance(value, Mapping) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                raise ExpressionError(f"${{{inner}}}: the saved value has no {part!r}")
+        value = dig(self.saved[root], path, _MISSING)
+        if value is _MISSING:
+            raise ExpressionError(f"${{{inner}}}: the saved value has no {'.'.join(path)!r}")
         return value
 
     def render(self, value: object) -> object:
@@ -143,3 +139,18 @@ class Context:
         if isinstance(value, (list, tuple)):
             return [self.render(v) for v in value]
         return value
+
+
+_MISSING = object()
+
+
+def dig(value: Any, path: list[str], missing: Any = None) -> Any:
+    """Follow ``path`` (field names, list indexes as digits) into mappings and lists; ``missing`` if absent."""
+    for part in path:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return missing
+    return value

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from conformance.findings import Finding, fail
 from conformance.scenarios import checks, schema
-from conformance.scenarios.expressions import Context
+from conformance.scenarios.expressions import Context, dig
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -81,15 +81,6 @@ def call_defaults(run: Run, api: str) -> schema.CallDefaults:
     return model.defaults.apis.get(api) or schema.CallDefaults()
 
 
-def _dig(value: Any, path: list[str]) -> Any:
-    for part in path:
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return checks.ABSENT
-    return value
 
 
 def excerpt(record: dict, limit: int = 1200) -> str:
@@ -156,7 +147,7 @@ def _save(run: Run, save: Mapping[str, str], sources: Mapping[str, Any], where: 
         root, *path = str(source).split(".")
         if root == "headers":
             path = [p.lower() for p in path]
-        value = _dig(sources.get(root, checks.ABSENT), path) if path else sources.get(root, checks.ABSENT)
+        value = dig(sources.get(root, checks.ABSENT), path, checks.ABSENT) if path else sources.get(root, checks.ABSENT)
         if value is checks.ABSENT:
             findings.append(fail("save", f"a value at {source}", "(absent)", where=f"{where}: save.{name}"))
         else:

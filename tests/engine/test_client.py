@@ -1,6 +1,5 @@
 """DanaClient: header profiles per API family, tampering as data, and the sandbox's verdict on each fault."""
 
-import json
 import uuid
 from datetime import timedelta
 

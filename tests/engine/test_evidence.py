@@ -1,11 +1,10 @@
 """Evidence: redacted when recorded; secrets never reach disk in full."""
 
 import json
-import uuid
 
 import pytest
 
-from conformance.client import DanaClient, Exchange
+from conformance.client import DanaClient
 from conformance.evidence.recorder import EvidenceWriter, Recorder
 from conformance.evidence.redaction import Redactor, mask
 from conformance.findings import fail
