@@ -50,9 +50,14 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             print(f"dana-uat sandbox: {problem}", file=sys.stderr)
             return 2
+    # The handler goes in before anything is printed: a supervisor may send SIGTERM as soon as it
+    # has read the URLs, and the default action would kill the process without stopping the server.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         server.start()
     except (OSError, RuntimeError) as exc:
+        signal.signal(signal.SIGTERM, previous)
         print(f"dana-uat sandbox: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     base = server.base_url
@@ -64,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     print("  Test users: 083811223355 / PIN 181818 (see GET /sandbox-admin/users)")
     print("DANA public key (verifies this sandbox's Finish Notify):")
     print(server.dana_public_key_pem, flush=True)
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:

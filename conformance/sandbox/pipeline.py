@@ -108,6 +108,12 @@ def check_headers(call: Call) -> str:
             raise call.fail(400, "02", field="X-EXTERNAL-ID")
         if len(external) > 36:
             raise call.fail(400, "01", field="X-EXTERNAL-ID")
+    if call.api.family == "b2b2c":
+        # DANA documents both as required on the customer-token APIs (2.2); every SDK sends them,
+        # derived from additionalInfo, so a merchant backend that forgets them fails here as at DANA.
+        for name in ("Authorization-Customer", "X-DEVICE-ID"):
+            if not _header(call.headers, name.lower()):
+                raise call.fail(400, "02", field=name)
     if len(client) > 64:
         raise call.fail(400, "01", field="X-PARTNER-ID")
     if not _header(call.headers, "x-signature"):

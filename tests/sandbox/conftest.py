@@ -26,6 +26,20 @@ PARTNER_ID = "2025112100000000000001"
 MERCHANT_ID = "216620000000000000001"
 
 
+def _additional_info(raw: bytes) -> dict:
+    try:
+        info = json.loads(raw).get("additionalInfo")
+    except (ValueError, AttributeError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _header_safe(value) -> str:
+    """The value as a legal header value; fuzzed bodies carry values no HTTP client would send."""
+    text = value if isinstance(value, str) else ""
+    return text if text and text.isascii() and text.isprintable() and text == text.strip() else "device-test"
+
+
 @dataclass
 class Raw:
     """Signs and posts requests the way the SDK's raw UAT helpers do, with hooks to tamper."""
@@ -45,6 +59,10 @@ class Raw:
             signature = sign(self.key, string_to_sign("POST", path or api.path, raw, ts))
             headers = {"X-PARTNER-ID": self.partner_id, "X-EXTERNAL-ID": uuid.uuid4().hex,
                        "CHANNEL-ID": "95221", "ORIGIN": "https://merchant.example"}
+            if api.family == "b2b2c":   # as the SDKs do: both taken from additionalInfo (2.1)
+                info = _additional_info(raw)
+                headers["Authorization-Customer"] = f"Bearer {_header_safe(info.get('accessToken'))}"
+                headers["X-DEVICE-ID"] = _header_safe(info.get("deviceId"))
         headers.update({"Content-Type": "application/json", "X-TIMESTAMP": ts, "X-SIGNATURE": signature})
         for name, value in override.items():
             name = name.replace("_", "-")
