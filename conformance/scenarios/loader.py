@@ -235,7 +235,17 @@ def _file_rules(raw: LocatedDict, model: schema.ScenarioFile) -> list[tuple[tupl
                     problems.append((spath, f"{src!r} is not a source; use body.<path> or headers.<name>"))
                 saved.add(name)
             saved.update(AUTO_SAVED.get(kind, ()))
+        if not any(_asserts_status_and_code(st) for st in sc.steps):
+            problems.append((base + ("steps",), "no step asserts an HTTP status and responseCode: add a call "
+                             "step with expect (or a notify send); a scenario that cannot fail "
+                             "is a defect"))
     return problems
+
+
+def _asserts_status_and_code(step) -> bool:
+    """Call steps always do (schema); a notify send grades the merchant's answer (default 200 2005600)."""
+    kind = schema.step_kind(step)
+    return kind == "call" or (kind == "notify" and step.notify.mode == "send")
 
 
 FILE_KEYS = ("api", "defaults", "scenarios")

@@ -51,6 +51,8 @@ MALFORMED = {
                      "scenarios[1].id", "duplicate id 's1'"),
     "bad_save_source": (scenario_file(GOOD_CALL + "        save: {url: webRedirectUrl}\n"), 8,
                         "scenarios[0].steps[0].save.url", "is not a source"),
+    "nothing_asserted": (scenario_file("      - clock: 1m\n      - save: {x: 1}\n"), 5, "scenarios[0].steps",
+                         "no step asserts an HTTP status and responseCode"),
     "wrong_path": (scenario_file(GOOD_CALL + "        path: /v1.0/debit/status.htm\n"), 8,
                    "scenarios[0].steps[0].path", "is not a path of widget_payment"),
     "duplicate_key": (scenario_file(GOOD_CALL).replace("title: a title\n", "title: a\n    title: b\n"), 5, "",

@@ -119,8 +119,11 @@ def test_admin_steps_are_skipped_with_a_reason_on_danas_real_sandbox(pytester, m
     monkeypatch.setenv("X_PARTNER_ID", "2025000000000000000001")
     monkeypatch.setenv("MERCHANT_ID", "216620000000000000001")
     monkeypatch.setenv("PRIVATE_KEY", private_key_pem(generate_private_key()).replace("\n", "\\n"))
+    # The call after the clock is never sent: the scenario stops, skipped, at the clock step.
     pytester.makefile(".yaml", **{"scenarios/clock": "api: widget_payment\nscenarios:\n  - id: moves_clock\n"
-                                                     "    title: t\n    steps:\n      - clock: 1m\n"})
+                                                     "    title: t\n    steps:\n      - clock: 1m\n"
+                                                     "      - call: widget_payment\n"
+                                                     "        expect: {status: 200, responseCode: \"2005400\"}\n"})
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--dana-target", "sandbox", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*step 1 clock +1m: DANA's real sandbox has no movable clock*"])
