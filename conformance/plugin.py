@@ -107,14 +107,18 @@ class DanaState:
     def writer(self) -> EvidenceWriter:
         return EvidenceWriter(self.report_dir, self.run_id)
 
-    def settings(self):
+    def load_settings(self):
+        """Settings, loaded once; raises ConfigError."""
         if self._settings is None:
             env_file = self.config.getoption("dana_env_file") or ".env"
-            try:
-                self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.config.rootpath)
-            except settings_mod.ConfigError as exc:
-                pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
+            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.config.rootpath)
         return self._settings
+
+    def settings(self):
+        try:
+            return self.load_settings()
+        except settings_mod.ConfigError as exc:
+            pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
 
     def target(self):
         if self._target is None:
@@ -146,10 +150,8 @@ class DanaState:
         from conformance.evidence.report import render_report
 
         try:
-            merchant = settings_mod.load_settings(self.cli(), env_file=self.config.getoption("dana_env_file") or ".env",
-                                                  root=self.config.rootpath).merchant if self._settings is None \
-                else self._settings.merchant
-        except settings_mod.ConfigError:
+            merchant = self.load_settings().merchant
+        except settings_mod.ConfigError:   # already reported when the run started
             return
         render_report(self.writer.root, merchant_partner_id=merchant.partner_id, merchant_id=merchant.merchant_id)
         make_bundle(self.writer.root, merchant)
