@@ -186,7 +186,7 @@ def _check(name: str, value: str | None, rule: Callable[[str], bool], problem: s
         raise ConfigError(name, problem.format(value=value), fix)
 
 
-def _load_key(values: dict, sources: dict, key_name: str, path_name: str, loader_text, loader_file,
+def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_file,
               what: str):
     path = values.get(path_name)
     if path:
@@ -219,7 +219,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     if env not in ("sandbox", "production"):
         raise ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox")
 
-    private_key = _load_key(values, sources, "private_key", "private_key_path",
+    private_key = _load_key(values, "private_key", "private_key_path",
                             keys.load_private_key, keys.load_private_key_file, "RSA private key")
     partner_id, merchant_id = values["partner_id"], values["merchant_id"]
     throwaway = False
@@ -251,7 +251,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
            "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
-    dana_public_key = _load_key(values, sources, "dana_public_key", "dana_public_key_path",
+    dana_public_key = _load_key(values, "dana_public_key", "dana_public_key_path",
                                 keys.load_public_key, keys.load_public_key_file, "RSA public key")
     if dana_public_key is None and target == "sandbox" and env == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
