@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from conformance.snap.apis import APIS
 
 STEP_KINDS = ("call", "bind", "checkout", "notify", "clock", "pay", "save")
-MATCHERS = ("$exact", "$regex", "$any", "$absent", "$type", "$ci")
-TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "url")
+MATCHERS = ("$exact", "$regex", "$prefix", "$any", "$absent", "$type", "$ci")
+TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "notify_time",
+              "url")
 ID = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 
@@ -64,7 +65,7 @@ class Expect(Strict):
     headers: dict[str, Any] | None = Field(None, description="Response headers (names case-insensitive): "
                                            "value or matcher.")
     body: Body | None = Field(None, description="Response body fields: nested values or matchers "
-                              "($exact, $regex, $any, $absent, $type, $ci). Only listed fields are checked.")
+                              "($exact, $regex, $prefix, $any, $absent, $type, $ci). Only listed fields are checked.")
     extra_fields: Literal["warn", "ignore"] = Field(
         "warn", description="warn: report fields of the response that the API's model does not have.")
 
