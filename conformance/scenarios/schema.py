@@ -212,6 +212,9 @@ class Scenario(Strict):
                                "'Direct Debit Payment - Cashier Pay'.")
     mandatory: bool = Field(False, description="Counted by DANA's Merchant Portal; run by default.")
     marks: list[str] = Field(default_factory=list, description="Extra pytest markers.")
+    embedded_only: str | None = Field(None, min_length=10, description="Why only the embedded sandbox can run "
+                                      "it (a trigger DANA's sandbox does not have). Skipped with this reason on "
+                                      "--target sandbox; the report marks it 'embedded only'.")
     steps: list[Step] = Field(..., min_length=1, description="Actions in order, sharing saved values.")
 
     @field_validator("id")
