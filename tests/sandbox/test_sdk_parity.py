@@ -93,3 +93,28 @@ def test_an_expired_access_token_answers_token_expired(merchant_key):
 def snap_body(response):
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def test_the_hosted_page_binds_the_seamless_sign_encodings_of_danas_helpers(sandbox_server, merchant_key):
+    """What the linter only WARNs about (Node: encoded twice, Go: raw Base64) opens the login page; a forged
+    signature in the same encoding is still refused."""
+    import httpx
+    from urllib.parse import quote
+
+    from conformance.binding import build_bind_url
+    from conformance.snap import generate_private_key, sign
+
+    merchant = Merchant(PARTNER_ID, MERCHANT_ID, merchant_key)
+    for i in range(50):      # a signature with '+', which the raw form turns into a space
+        bind = build_bind_url(merchant, sandbox_server.base_url, "https://merchant.example/cb",
+                              seamless_phone=f"08381122{i:04d}")
+        if "+" in bind.params["seamlessSign"]:
+            break
+    signed, forged = bind.params["seamlessSign"], sign(generate_private_key(), bind.seamless_data)
+    base, _, query = bind.url.partition("?")
+    kept = "&".join(p for p in query.split("&") if not p.startswith("seamlessSign="))
+    for encode in (lambda s: quote(quote(s, safe=""), safe=""), lambda s: s):
+        for sign_text, accepted in ((signed, True), (forged, False)):
+            page = httpx.get(f"{base}?{kept}&seamlessSign={encode(sign_text)}", trust_env=False, timeout=10)
+            assert ("invalid_seamless_sign" not in page.text) is accepted, page.text[:300]
+            assert (page.status_code < 400) is accepted
