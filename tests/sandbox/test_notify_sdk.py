@@ -79,6 +79,8 @@ def test_closed_notify_carries_the_reason_where_the_sdk_and_dana_fixture_read_it
     assert "extendInfoClosedReason" not in sent["additionalInfo"]
     assert sent["additionalInfo"][CLOSED_REASON_KEY] == "ORDER_EXPIRED"    # dana-node/-go models' key
     parsed = sdk_parse(sandbox_server, headers, raw_body, monkeypatch)
+    top = {name: getattr(parsed, name) for name in type(parsed).model_fields}
+    assert [name for name, value in top.items() if value is None] == []
     assert parsed.latest_transaction_status == "05" and parsed.transaction_status_desc == "CLOSED"
     assert json.loads(parsed.additional_info.extend_info) == {"closedReason": "ORDER_EXPIRED"}
     # dana-python 2.2.2's from_dict drops the flat key (its alias is extendInfoClosedReason): that key is
@@ -113,3 +115,29 @@ def test_grader_fails_a_time_in_neither_form(sandbox_server):
                "X-PARTNER-ID": "p", "X-EXTERNAL-ID": "e", "CHANNEL-ID": "DANA", "Content-Type": "application/json"}
     findings = grade_notification(dana.public_key(), PATH, headers, body)
     assert [(f.check, f.received) for f in findings] == [("createdTime", "2026-01-01 10:00:00")]
+
+
+# A real notification DANA sent, as dana-python's own tests/test_webhook.py records it (epoch milliseconds).
+DANA_EPOCH_BODY = (
+    '{"amount":{"currency":"IDR","value":"100000.00"},"originalReferenceNo":"20250916111230999500166191900293793",'
+    '"merchantId":"216620080007039826152","latestTransactionStatus":"00","additionalInfo":{"paidTime":'
+    '"1757998714761","paymentInfo":{"payOptionInfos":[{"transAmount":{"currency":"IDR","value":"100000.00"},'
+    '"payAmount":{"currency":"IDR","value":"100000.00"},"payMethod":"NETWORK_PAY","payOption":'
+    '"NETWORK_PAY_PG_LINKAJA"}],"extendInfo":"{\\"externalPromoInfos\\":[]}"}},"originalPartnerReferenceNo":'
+    '"LINKIT25091757998646","createdTime":"1757998647000","finishedTime":"1757998714761",'
+    '"transactionStatusDesc":"SUCCESS"}')
+
+
+def test_danas_own_epoch_body_passes_our_merchant_side_grading(sandbox_server):
+    """The finish_notify.yaml fields and the grader accept what DANA sent, signed here with the sandbox key."""
+    from conformance.snap.signature import sign, string_to_sign
+    dana = sandbox_server.sandbox.dana_private_key
+    body = DANA_EPOCH_BODY.encode()
+    assert json.loads(body)["additionalInfo"]["paymentInfo"]["extendInfo"] == '{"externalPromoInfos":[]}'
+    ts = "2025-09-16T11:58:35+07:00"
+    headers = {"X-TIMESTAMP": ts, "X-SIGNATURE": sign(dana, string_to_sign("POST", PATH, body, ts)),
+               "X-PARTNER-ID": "p", "X-EXTERNAL-ID": "e", "CHANNEL-ID": "DANA", "Content-Type": "application/json"}
+    expected = {"originalPartnerReferenceNo": "LINKIT25091757998646", "transactionStatusDesc": "SUCCESS",
+                "createdTime": {"$type": "notify_time"}, "finishedTime": {"$type": "notify_time"}}
+    assert grade_notification(dana.public_key(), PATH, headers, body, expected) == []
+    assert checks.body(expected, json.loads(body)) == []
