@@ -3,7 +3,8 @@
 Headers per API family (protocol reference 2.2, conformance.snap.apis):
   apply_token  X-TIMESTAMP, X-SIGNATURE over ``clientId|timestamp``, X-CLIENT-KEY, X-PARTNER-ID, CHANNEL-ID
   b2b          X-TIMESTAMP, X-SIGNATURE over ``POST:path:sha256(minified body):timestamp``, X-PARTNER-ID,
-               X-EXTERNAL-ID (fresh, 36 chars), CHANNEL-ID, ORIGIN
+               X-EXTERNAL-ID (fresh, 36 chars), CHANNEL-ID, ORIGIN, and ``X-Debug-Mode: 1`` in sandbox, as
+               dana-python 2.2.2 sends it (dana/utils/snap_header.py, only on this family)
   b2b2c        b2b plus Authorization-Customer: Bearer <token>, X-DEVICE-ID
 The body is sent as the exact compact JSON bytes that were hashed. Negative scenarios describe their
 faults as data (``tamper``), applied in one place: ``_apply_tamper``.
@@ -80,8 +81,9 @@ class DanaClient:
     """Merchant-side client of one target. ``recorder`` (optional) receives every Exchange."""
 
     def __init__(self, merchant, base_url: str, recorder=None, *, clock: Callable[[], datetime] | None = None,
-                 timeout: float = 20.0, transport: httpx.BaseTransport | None = None):
+                 timeout: float = 20.0, transport: httpx.BaseTransport | None = None, debug_mode: bool = True):
         self.merchant = merchant
+        self.debug_mode = debug_mode      # every target is a sandbox; False would be a production client
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
         self.clock = clock or timestamps.now
@@ -111,6 +113,8 @@ class DanaClient:
             message = signature.string_to_sign(api.method, path or api.path, body, timestamp)
             headers |= {"X-PARTNER-ID": m.partner_id, "X-EXTERNAL-ID": external_id(),
                         "CHANNEL-ID": m.channel_id, "ORIGIN": m.origin}
+            if api.family == "b2b" and self.debug_mode:
+                headers["X-Debug-Mode"] = "1"
             if api.family == "b2b2c":
                 if customer_token:
                     headers["Authorization-Customer"] = f"Bearer {customer_token}"

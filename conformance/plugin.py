@@ -242,7 +242,8 @@ class ScenarioItem(pytest.Item):
         state = self.config.stash[STATE]
         sc = self.loaded.scenario
         recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
-                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal)
+                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal,
+                            embedded_only=sc.embedded_only)
         target = state.target()
         secrets = [target.merchant.client_secret or ""]
         recorder.redactor.secrets.update(s for s in secrets if s)
@@ -250,7 +251,8 @@ class ScenarioItem(pytest.Item):
         evidence = state.writer.write_scenario(recorder)
         self.user_properties.append(("dana", {
             "scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
-            "mandatory": sc.mandatory, "portal": sc.portal, "outcome": outcome.status,
+            "mandatory": sc.mandatory, "portal": sc.portal, "embeddedOnly": sc.embedded_only,
+            "outcome": outcome.status,
             "warnings": [f.message() for f in outcome.warnings], "failures": [f.message() for f in outcome.failures],
             "evidence": _display(evidence, self.config)}))
         if outcome.status == "skipped":

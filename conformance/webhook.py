@@ -31,31 +31,76 @@ REQUIRED_BODY_FIELDS = ("originalPartnerReferenceNo", "originalReferenceNo", "me
 SUCCESS_ANSWER = {"responseCode": "2005600", "responseMessage": "Successful"}
 
 
-def finish_notify_body(order, latest_status: str, *, finished_at: datetime) -> dict:
-    """The notification DANA posts for ``order`` (model of reference 6.3)."""
+# The closed reason of a 05 notify. DANA's fixture (uat-script resource/request/components/
+# PaymentGateway.json "FinishNotify") carries it inside the additionalInfo.extendInfo JSON string; the SDK
+# models (dana-python/-node/-go webhook FinishNotifyRequestAdditionalInfo) read a flat key
+# "extendInfo.closedReason". Both are sent so every parser finds it (docs/sandbox.md, "The SDKs side by side").
+CLOSED_REASON = "ORDER_EXPIRED"
+CLOSED_REASON_KEY = "extendInfo.closedReason"
+TIME_FORMS = ("iso", "epoch_ms")
+
+
+def notify_time(moment: datetime, form: str = "iso") -> str:
+    """A Finish Notify time as DANA writes it: ``+07:00`` ISO, or epoch milliseconds as a string
+    (a real LinkAja notification in dana-python tests/test_webhook.py carries the latter)."""
+    if form == "epoch_ms":
+        return str(int(moment.timestamp() * 1000))
+    return format_timestamp(moment)
+
+
+def is_notify_time(value: object) -> bool:
+    """Either form DANA sends: a merchant's parser must accept both."""
+    return is_timestamp(value) or (isinstance(value, str) and re.fullmatch(r"\d{13}", value) is not None)
+
+
+def _compact(value: dict) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def finish_notify_body(order, latest_status: str, *, finished_at: datetime, time_form: str = "iso") -> dict:
+    """The notification DANA posts for ``order`` (reference 6.3), shaped like DANA's real bodies.
+
+    Paid: ``paymentInfo`` as in DANA's BALANCE notification and ``additionalInfo.paidTime`` as in its VA
+    one (both in dana-python tests/test_webhook.py). In the epoch form ``paidTime`` sits only in
+    ``additionalInfo``, as in DANA's epoch body: the SDKs' ``paymentInfo.paidTime`` pattern is ISO only.
+    ``payOption`` is sent when the pay method has one (VA, e-wallet); BALANCE has none in DANA's body.
+    """
+    if time_form not in TIME_FORMS:
+        raise ValueError(f"time_form must be one of {TIME_FORMS}, not {time_form!r}")
     amount = {"currency": order.currency, "value": order.amount_value}
-    paid = latest_status == "00" and order.paid_at is not None
-    payment_info = {
-        "cashierRequestId": f"{order.reference_no}01" if paid else None,
-        "paidTime": format_timestamp(order.paid_at) if paid else None,
-        "payOptionInfos": [{"payMethod": "BALANCE", "payAmount": amount, "transAmount": amount,
-                            "chargeAmount": {"currency": order.currency, "value": "0.00"}}] if paid else [],
-    }
-    additional: dict = {"paymentInfo": payment_info}
+    request = getattr(order, "request", None) or {}
+    additional: dict = {}
+    if latest_status == "00" and order.paid_at is not None:
+        option = {"payMethod": getattr(order, "pay_method", None) or "BALANCE", "payAmount": amount,
+                  "transAmount": amount, "chargeAmount": {"currency": order.currency, "value": "0.00"},
+                  "payOptionBillExtendInfo": "{}", "extendInfo": "{}"}
+        if getattr(order, "pay_option", None):
+            option["payOption"] = order.pay_option
+        payment_info = {"payOptionInfos": [option], "cashierRequestId": f"{order.reference_no}01",
+                        "payRequestExtendInfo": "{}",
+                        "extendInfo": _compact({"topupAndPay": "false", "paymentStatus": "SUCCESS"})}
+        if time_form == "iso":
+            payment_info["paidTime"] = notify_time(order.paid_at)
+        additional["paidTime"] = notify_time(order.paid_at, time_form)
+        additional["paymentInfo"] = payment_info
     if latest_status == "05":
-        # "required when the order is closed" (reference 6.3)
-        additional["extendInfoClosedReason"] = "ORDER_EXPIRED"
-    return {
+        additional["extendInfo"] = _compact({"closedReason": CLOSED_REASON})
+        additional[CLOSED_REASON_KEY] = CLOSED_REASON
+    body = {
         "originalPartnerReferenceNo": order.partner_reference_no,
         "originalReferenceNo": order.reference_no,
+        "originalExternalId": getattr(order, "external_id", "") or None,
         "merchantId": order.merchant_id,
+        "subMerchantId": request.get("subMerchantId"),
         "amount": amount,
         "latestTransactionStatus": latest_status,
         "transactionStatusDesc": STATUS_DESC.get(latest_status, latest_status),
-        "createdTime": format_timestamp(order.created_at),
-        "finishedTime": format_timestamp(finished_at),
+        "createdTime": notify_time(order.created_at, time_form),
+        "finishedTime": notify_time(finished_at, time_form),
+        "externalStoreId": request.get("externalStoreId"),
         "additionalInfo": additional,
     }
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def encode_body(body: dict) -> bytes:
@@ -135,6 +180,8 @@ def _differences(expected: Mapping, received: object, prefix: str = "") -> list[
     for key, want in expected.items():
         path = f"{prefix}.{key}" if prefix else key
         got = received.get(key) if isinstance(received, Mapping) else None
+        if isinstance(want, Mapping) and len(want) == 1 and str(next(iter(want))).startswith("$"):
+            continue                        # a matcher: checks.body grades it
         if isinstance(want, Mapping) and isinstance(got, Mapping):
             out += _differences(want, got, path)
         elif got != want:
@@ -177,6 +224,11 @@ def grade_notification(public_key: rsa.RSAPublicKey, path: str, headers: Mapping
     for name in REQUIRED_BODY_FIELDS:
         if parsed.get(name) in (None, ""):
             findings.append(fail(name, "mandatory field present", None, where="Finish Notify body"))
+    for name in ("createdTime", "finishedTime"):
+        value = parsed.get(name)
+        if value not in (None, "") and not is_notify_time(value):
+            findings.append(fail(name, "YYYY-MM-DDTHH:mm:ss+07:00 or epoch milliseconds", value,
+                                 "DANA sends one of these two forms", where="Finish Notify body"))
     for path_, want, got in _differences(expected or {}, parsed):
         findings.append(fail(path_, want, got, where="Finish Notify body"))
     return findings

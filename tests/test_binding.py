@@ -49,7 +49,7 @@ def test_api_mode_url_is_complete_encoded_once_and_lints_clean(merchant):
     parts = urlsplit(bind.url)
     assert (parts.netloc, parts.path) == ("m.sandbox.dana.id", "/v1.0/get-auth-code")
     assert len(bind.state) == 32 and bind.params["state"] == bind.state
-    assert bind.params["isSnapBI"] == "true" and bind.params["channelId"] == merchant.partner_id
+    assert bind.params["isSnapBI"] == "true" and bind.params["channelId"] == "95221"
     assert bind.params["lang"] == "id" and bind.params["allowRegistration"] == "true"
     assert timestamps.is_timestamp(bind.params["timestamp"])
     assert json.loads(bind.seamless_data) == {"mobile": PHONE}
@@ -133,15 +133,19 @@ def test_seamless_data_without_seamless_sign_fails(merchant):
     assert [(f.check, f.received) for f in findings] == [("seamlessSign", "absent")]
 
 
-def test_double_encoded_seamless_sign_fails_with_the_encode_once_hint(merchant):
+def test_double_encoded_seamless_sign_warns_with_the_encode_once_hint(merchant, other_key):
     bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, seamless_phone=PHONE)
     twice = quote(quote(bind.params["seamlessSign"], safe=""), safe="")      # Node / Java UAT form
-    findings = fails(lint_bind_url(replace_raw(bind.url, "seamlessSign", twice), merchant.public_key))
-    assert len(findings) == 1 and findings[0].received == "URL-encoded twice"
-    assert "exactly once" in findings[0].hint
+    findings = lint_bind_url(replace_raw(bind.url, "seamlessSign", twice), merchant.public_key)
+    assert [(f.severity, f.received) for f in findings] == [("WARN", "URL-encoded twice")]
+    assert "exactly once" in findings[0].hint and "Node SDK" in findings[0].hint
+    # tolerated encoding, but still verified: another key's signature encoded twice fails
+    forged = quote(quote(signature.sign(other_key, bind.seamless_data), safe=""), safe="")
+    failed = fails(lint_bind_url(replace_raw(bind.url, "seamlessSign", forged), merchant.public_key))
+    assert len(failed) == 1 and "does not verify" in failed[0].received
 
 
-def test_unencoded_seamless_sign_fails_when_plus_turns_into_space(merchant):
+def test_unencoded_seamless_sign_warns_when_plus_turns_into_space(merchant):
     # Find a signature with a '+' in its Base64 (almost every 344-character one has), then put it raw (Go form).
     for i in range(50):
         bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, seamless_phone=f"08381122{i:04d}")
@@ -149,9 +153,9 @@ def test_unencoded_seamless_sign_fails_when_plus_turns_into_space(merchant):
             break
     else:
         pytest.fail("no signature with '+' among 50")
-    findings = fails(lint_bind_url(replace_raw(bind.url, "seamlessSign", bind.params["seamlessSign"]),
-                                   merchant.public_key))
-    assert len(findings) == 1 and "space" in findings[0].received and "Go SDK" in findings[0].hint
+    findings = lint_bind_url(replace_raw(bind.url, "seamlessSign", bind.params["seamlessSign"]), merchant.public_key)
+    assert [f.severity for f in findings] == ["WARN"]
+    assert "space" in findings[0].received and "Go SDK" in findings[0].hint
 
 
 def test_fake_seamless_sign_fails(merchant, other_key):
@@ -175,24 +179,28 @@ def test_state_mismatch_and_length(merchant):
     assert [f.check for f in fails(lint_bind_url(long_state.url, merchant.public_key))] == ["state length"]
 
 
-@pytest.mark.parametrize("value,hint_part", [
-    ("2026-01-01T10:00:00.123+07:00", "Node SDK"),
-    ("2025-05-20T22:27:01+00:00", "+07:00"),
-    ("2026-01-01 10:00:00+07:00", "25 characters"),
+@pytest.mark.parametrize("value,severity,hint_part", [
+    ("2026-01-01T10:00:00.123+07:00", "WARN", "Node SDK"),          # dana-node's generateTimestamp
+    ("2025-05-20T22:27:01+00:00", "WARN", "automate_oauth.py"),     # DANA's own UAT URL
+    ("2026-01-01T03:00:00Z", "WARN", "+07:00"),
+    ("2026-01-01 10:00:00+07:00", "FAIL", "25 characters"),
+    ("1767236400000", "FAIL", "25 characters"),
 ])
-def test_timestamp_format_fails_with_a_matching_hint(merchant, value, hint_part):
+def test_timestamp_forms_dana_binds_with_warn_others_fail(merchant, value, severity, hint_part):
     bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, timestamp=value)
-    findings = fails(lint_bind_url(bind.url, merchant.public_key))
-    assert [f.check for f in findings] == ["timestamp format"] and hint_part in findings[0].hint
+    findings = lint_bind_url(bind.url, merchant.public_key)
+    assert [(f.check, f.severity) for f in findings] == [("timestamp format", severity)]
+    assert hint_part in findings[0].hint
 
 
-@pytest.mark.parametrize("redirect,ok", [
-    ("https://merchant.example/cb", True), ("http://127.0.0.1:8000/cb", True), ("http://localhost/cb", True),
-    ("http://merchant.example/cb", False), ("/oauth/callback", False), ("merchant.example/cb", False),
+@pytest.mark.parametrize("redirect,severities", [
+    ("https://merchant.example/cb", []), ("http://127.0.0.1:8000/cb", []), ("http://localhost/cb", []),
+    ("http://merchant.example/cb", ["WARN"]),        # no DANA source forbids http; the authCode is exposed
+    ("/oauth/callback", ["FAIL"]), ("merchant.example/cb", ["FAIL"]),
 ])
-def test_redirect_url_must_be_absolute_https_except_on_loopback(merchant, redirect, ok):
+def test_redirect_url_absolute_and_https_outside_loopback(merchant, redirect, severities):
     bind = build_bind_url(merchant, "https://m.sandbox.dana.id", redirect)
-    assert (fails(lint_bind_url(bind.url, merchant.public_key)) == []) is ok
+    assert [f.severity for f in lint_bind_url(bind.url, merchant.public_key)] == severities
 
 
 def test_warnings_for_sdk_shaped_seamless_data_scopes_and_split_redirect(merchant):
@@ -224,3 +232,59 @@ def test_parse_callback_decodes_once():
     assert parse_callback(url) == {"shop": "1", "responseCode": "2001000", "responseMessage": "Successful",
                                    "authCode": "ab+c=", "state": "s t"}
     assert parse_callback("https://merchant.example/cb") == {}
+
+
+def test_channel_id_is_what_dana_python_sends(merchant, monkeypatch):
+    util = pytest.importorskip("dana.widget.v1.util")
+    for configured in (None, "77001", "ABCDEFGH"):
+        if configured is None:
+            monkeypatch.delenv("CHANNEL_ID", raising=False)
+        else:
+            monkeypatch.setenv("CHANNEL_ID", configured)
+        ours = Merchant(merchant.partner_id, merchant.merchant_id, merchant.private_key,
+                        **({"channel_id": configured} if configured else {}))
+        bind = build_bind_url(ours, "https://m.sandbox.dana.id", REDIRECT)
+        assert bind.params["channelId"] == util.Util.generate_channel_id()
+
+
+def test_urls_shaped_like_danas_node_and_go_helpers_warn_but_do_not_fail(merchant):
+    for i in range(50):      # a signature with '+' so that the raw (Go) form loses it to a space
+        bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, seamless_phone=f"08381122{i:04d}")
+        if "+" in bind.params["seamlessSign"]:
+            break
+    sign = bind.params["seamlessSign"]
+    node = replace_raw(replace_raw(bind.url, "timestamp", quote("2026-01-01T10:00:00.123+07:00", safe="")),
+                       "seamlessSign", quote(quote(sign, safe=""), safe=""))
+    node = replace_raw(node, "channelId", "202601011000001231234567")          # 24-digit time id
+    go = replace_raw(bind.url, "seamlessSign", sign)
+    for url, checks in ((node, {"timestamp format", "seamlessSign encoding"}), (go, {"seamlessSign encoding"})):
+        findings = lint_bind_url(url, merchant.public_key)
+        assert fails(findings) == [] and {f.check for f in findings} == checks, [f.message() for f in findings]
+
+
+def test_enum_repr_terminal_type_long_external_uid_and_spaced_scopes_are_findings(merchant):
+    bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, mode="deeplink")
+    enum = fails(lint_bind_url(replace_raw(bind.url, "terminalType", "TerminalType.WEB"), merchant.public_key))
+    assert [(f.check, f.received) for f in enum] == [("terminalType", "TerminalType.WEB")]
+    assert "send its value WEB" in enum[0].hint
+    spaced = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, scopes="CASHIER , QUERY_BALANCE")
+    [finding] = lint_bind_url(spaced.url, merchant.public_key)
+    assert (finding.check, finding.severity, finding.expected) == ("scopes", "WARN", "comma-separated without spaces")
+    for uid, severity in (("0b6f6f1e-3f1d-4c8e-9a51-2f0d8f1b7c11", "WARN"), ("u" * 40, "FAIL")):
+        data = json.dumps({"mobile": PHONE, "externalUid": uid}, separators=(",", ":"))
+        url = replace_raw(bind.url, "seamlessData", quote(data, safe=""))
+        url = replace_raw(url, "seamlessSign", quote(signature.sign(merchant.private_key, data), safe=""))
+        findings = [f for f in lint_bind_url(url, merchant.public_key) if f.check == "externalUid length"]
+        assert [(f.severity, f.received) for f in findings] == [(severity, len(uid))]
+
+
+def test_the_python_sdk_deeplink_url_on_this_python_names_the_terminal_type(merchant, monkeypatch):
+    util = pytest.importorskip("dana.widget.v1.util")
+    models = pytest.importorskip("dana.widget.v1.models")
+    monkeypatch.setenv("X_PARTNER_ID", merchant.partner_id)
+    data = models.Oauth2UrlData(external_id="ext-1", merchant_id=merchant.merchant_id, redirect_url=REDIRECT,
+                                mode="DEEPLINK")
+    url = util.Util.generate_oauth_url(data, private_key=keys.private_key_pem(merchant.private_key))
+    sent = dict(parse_callback(url))["terminalType"]
+    findings = [f for f in lint_bind_url(url, merchant.public_key) if f.where == "terminalType"]
+    assert (findings == []) is (sent == "WEB"), (sent, findings)

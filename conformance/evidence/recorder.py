@@ -35,6 +35,7 @@ class Recorder:
     api: str = ""
     mandatory: bool = False
     portal: str | None = None
+    embedded_only: str | None = None      # the scenario's reason when only the embedded sandbox runs it
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     events: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -94,7 +95,7 @@ class Recorder:
         return {
             "scenario": self.scenario_id, "nodeid": self.nodeid, "title": self.title, "file": self.file,
             "api": self.api, "mandatory": self.mandatory, "portal": self.portal, "outcome": self.outcome,
-            "startedAt": self.started_at, "finishedAt": format_timestamp(),
+            "embeddedOnly": self.embedded_only, "startedAt": self.started_at, "finishedAt": format_timestamp(),
             "findings": [self._finding(f) for f in self.findings],
             "steps": self.steps, "exchanges": self.events, "artifacts": self.artifacts,
         }

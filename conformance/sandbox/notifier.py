@@ -61,6 +61,9 @@ def _accepted(status: int, text: str) -> bool:
 class Notifier:
     def __init__(self, sandbox) -> None:
         self.sandbox = sandbox
+        # "iso" (the SDK models' documented form) or "epoch_ms" (also seen in DANA's real bodies); a
+        # merchant's parser must take both, so tests switch this (docs/sandbox.md).
+        self.time_form = "iso"
         self._ids = itertools.count(1)
         self._deliveries: list[Delivery] = []
         self._changed = threading.Condition()
@@ -82,7 +85,8 @@ class Notifier:
         if not order.notify_url:
             return None
         finished_at = order.paid_at if latest_status == "00" and order.paid_at else self.sandbox.clock.now()
-        raw = encode_body(finish_notify_body(order, latest_status, finished_at=finished_at))
+        raw = encode_body(finish_notify_body(order, latest_status, finished_at=finished_at,
+                                             time_form=self.time_form))
         path = urlsplit(order.notify_url).path or "/"
         headers = sign_notification(self.sandbox.dana_private_key, path, raw,
                                     format_timestamp(self.sandbox.clock.now()), order.partner_id)

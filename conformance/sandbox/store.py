@@ -243,6 +243,12 @@ class Store:
             return None
         return binding
 
+    def is_expired(self, access_token: str, partner_id: str) -> bool:
+        """This merchant's access token, neither revoked nor unknown, but past its expiry."""
+        binding = self.bindings_by_access.get(access_token or "")
+        return (binding is not None and not binding.revoked and binding.partner_id == partner_id
+                and self.clock.now() >= binding.access_expires)
+
     def revoke(self, binding: Binding) -> None:
         """Account Unbinding: every token of this user's binding with this merchant stops working."""
         with self.lock:

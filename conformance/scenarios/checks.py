@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from conformance.findings import Finding, fail, warn
 from conformance.snap.codes import http_status_of, lookup_code
 from conformance.snap.timestamps import is_timestamp
+from conformance.webhook import is_notify_time
 
 # Top-level response fields per API, from the official SDK models (protocol reference 4.x).
 RESPONSE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -72,6 +73,7 @@ _TYPES = {
     "array": lambda v: isinstance(v, list),
     "null": lambda v: v is None,
     "timestamp": is_timestamp,
+    "notify_time": is_notify_time,    # a Finish Notify time: +07:00 ISO or epoch milliseconds
     "url": lambda v: isinstance(v, str) and urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
 }
 
@@ -95,6 +97,10 @@ def match(expected: Any, received: Any, where: str, check: str = "body") -> list
         if key == "$regex":
             ok = isinstance(received, str) and re.search(str(arg), received) is not None
             return [] if ok else [fail(check, f"matching /{arg}/", received, where=where)]
+        if key == "$prefix":
+            # Where DANA's fixtures show a message varies after a fixed head (IPG.json vs Widget.json).
+            ok = isinstance(received, str) and received.startswith(str(arg))
+            return [] if ok else [fail(check, f"starting with {arg!r}", received, where=where)]
         if key == "$type":
             return [] if _TYPES[arg](received) else [fail(check, f"a {arg}", received, where=where)]
         if key == "$ci":
@@ -122,7 +128,8 @@ def match(expected: Any, received: Any, where: str, check: str = "body") -> list
 
 def _describe(matcher: Mapping) -> str:
     key, arg = next(iter(matcher.items()))
-    return {"$any": "present", "$regex": f"matching /{arg}/", "$type": f"a {arg}"}.get(key, repr(arg))
+    return {"$any": "present", "$regex": f"matching /{arg}/", "$prefix": f"starting with {arg!r}",
+            "$type": f"a {arg}"}.get(key, repr(arg))
 
 
 # --- the named checks -------------------------------------------------------------------------

@@ -58,6 +58,10 @@ def _prepare_answers(run: Run) -> None:
 
 def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], Any] | None = None) -> Outcome:
     """Run ``loaded`` (a LoadedScenario) against a started ``target``."""
+    reason = loaded.scenario.embedded_only
+    if reason and target.kind == "sandbox":
+        recorder.outcome = "skipped"
+        return Outcome("skipped", skip_reason=f"embedded only: {reason}")
     client = DanaClient(target.merchant, target.api_base, recorder, clock=target.now)
     run = Run(scenario=loaded, target=target, client=client, recorder=recorder,
               expr=expression_context(target), browser=browser)

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from conformance.snap.apis import APIS
 
 STEP_KINDS = ("call", "bind", "checkout", "notify", "clock", "pay", "save")
-MATCHERS = ("$exact", "$regex", "$any", "$absent", "$type", "$ci")
-TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "url")
+MATCHERS = ("$exact", "$regex", "$prefix", "$any", "$absent", "$type", "$ci")
+TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "notify_time",
+              "url")
 ID = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 
@@ -64,7 +65,7 @@ class Expect(Strict):
     headers: dict[str, Any] | None = Field(None, description="Response headers (names case-insensitive): "
                                            "value or matcher.")
     body: Body | None = Field(None, description="Response body fields: nested values or matchers "
-                              "($exact, $regex, $any, $absent, $type, $ci). Only listed fields are checked.")
+                              "($exact, $regex, $prefix, $any, $absent, $type, $ci). Only listed fields are checked.")
     extra_fields: Literal["warn", "ignore"] = Field(
         "warn", description="warn: report fields of the response that the API's model does not have.")
 
@@ -211,6 +212,9 @@ class Scenario(Strict):
                                "'Direct Debit Payment - Cashier Pay'.")
     mandatory: bool = Field(False, description="Counted by DANA's Merchant Portal; run by default.")
     marks: list[str] = Field(default_factory=list, description="Extra pytest markers.")
+    embedded_only: str | None = Field(None, min_length=10, description="Why only the embedded sandbox can run "
+                                      "it (a trigger DANA's sandbox does not have). Skipped with this reason on "
+                                      "--target sandbox; the report marks it 'embedded only'.")
     steps: list[Step] = Field(..., min_length=1, description="Actions in order, sharing saved values.")
 
     @field_validator("id")

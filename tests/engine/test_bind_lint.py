@@ -1,7 +1,7 @@
 """The bind step's ``lint: true``: the suite-built bind URL graded by the bind-URL linter (docs/browser.md).
 
-A FAIL finding (here: a plain-http redirect URL on a public host, protocol reference 5.2) stops the step
-before any browser opens; a clean URL binds as usual.
+A FAIL finding (here: a redirect URL longer than the documented 256 characters, protocol reference 5.2)
+stops the step before any browser opens; a clean URL binds as usual.
 """
 
 import pytest
@@ -22,7 +22,7 @@ scenarios:
 
 
 def test_a_lint_failure_stops_the_bind_before_the_browser(pytester, monkeypatch):
-    monkeypatch.setenv("REDIRECT_URL_OAUTH", "http://merchant.example/oauth/callback")
+    monkeypatch.setenv("REDIRECT_URL_OAUTH", "https://merchant.example/oauth/callback?" + "x" * 250)
     pytester.makefile(".yaml", **{"scenarios/lint": LINTED_BIND})
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     assert result.ret == 1

@@ -25,6 +25,11 @@ def test_message_exact_warn_on_case_and_fail_otherwise():
     (f,) = checks.response_message("Successful", {"responseMessage": "Bad Request"})
     assert f.failed
     assert checks.response_message({"$regex": "^Unauthorized"}, {"responseMessage": "Unauthorized. X"}) == []
+    # IPG.json answers the bare head where SNAP names the field: both pass a $prefix, another case does not.
+    for text in ("Invalid Field Format", "Invalid Field Format X-TIMESTAMP"):
+        assert checks.response_message({"$prefix": "Invalid Field Format"}, {"responseMessage": text}) == []
+    (f,) = checks.response_message({"$prefix": "Invalid Field Format"}, {"responseMessage": "Bad Request"})
+    assert f.failed and f.expected == "starting with 'Invalid Field Format'"
 
 
 @pytest.mark.parametrize("expected, received, ok", [
@@ -41,6 +46,13 @@ def test_message_exact_warn_on_case_and_fail_otherwise():
     ({"a": {"$type": "integer"}}, {"a": True}, False),
     ({"a": {"$exact": {"v": 1}}}, {"a": {"v": 1, "w": 2}}, False),
     ({"a": {"$ci": "INIT"}}, {"a": "init"}, True),
+    ({"a": {"$prefix": "Invalid Field Format"}}, {"a": "Invalid Field Format"}, True),
+    ({"a": {"$prefix": "Invalid Field Format"}}, {"a": "Invalid Field Format X-TIMESTAMP"}, True),
+    ({"a": {"$prefix": "Invalid Field Format"}}, {"a": "Invalid Mandatory Field X-TIMESTAMP"}, False),
+    ({"a": {"$prefix": "Invalid"}}, {"a": 4007401}, False),
+    ({"a": {"$type": "notify_time"}}, {"a": "1757998714761"}, True),
+    ({"a": {"$type": "notify_time"}}, {"a": "2026-01-01T10:00:00+07:00"}, True),
+    ({"a": {"$type": "notify_time"}}, {"a": "17579987147"}, False),
     ({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2, "c": 3}]}, True),
     ({"a": [1]}, {"a": [1, 2]}, False),
     ({"a": {"b": {"c": "1.00"}}}, {"a": {"b": {"c": 1.0}}}, False),

@@ -35,3 +35,12 @@ def test_out_of_range_on_both_clocks_is_refused():
     clock.advance(3600)
     assert _expiry(clock, clock.real_now() - timedelta(minutes=1)) is None
     assert _expiry(clock, clock.now() + timedelta(minutes=45)) is None
+
+
+def test_at_most_fifteen_minutes_ahead_plus_a_minute_of_clock_difference():
+    """uat-script: validUpTo "at most 15 minutes from now (API requirement)"."""
+    clock = Clock()
+    fifteen = clock.now() + timedelta(minutes=15, seconds=59)
+    assert _expiry(clock, fifteen) == fifteen
+    assert _expiry(clock, clock.now() + timedelta(minutes=16, seconds=30)) is None
+    assert _expiry(clock, clock.now() + timedelta(minutes=30)) is None      # the SDK's laxer check

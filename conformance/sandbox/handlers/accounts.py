@@ -52,6 +52,9 @@ def customer(sandbox, call: Call) -> Binding:
         header = call.headers.get("authorization-customer") or ""
         token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
     binding = sandbox.store.find_binding(token, call.merchant.partner_id)
+    if binding is None and sandbox.store.is_expired(token, call.merchant.partner_id):
+        # Widget.json ApplyOttFailTokenExpired: 4014901 "Token Expired" (401xx01 on every customer API)
+        raise call.fail(401, "01", message="Token Expired")
     if binding is None:
         raise call.fail(401, "02")                               # Invalid Customer Token
     user = sandbox.store.find_user(binding.phone)

@@ -16,9 +16,10 @@ from conformance.sandbox.store import InconsistentRequest, Order
 from conformance.snap.signature import sign
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
-# validUpTo upper bound: the SDK's sandbox check allows 30 minutes ahead (reference 5.9, 9.3 item 20);
-# DANA's UAT says 15. The sandbox takes the SDK's 30, plus a minute for clock differences.
-VALID_UP_TO_MAX = timedelta(minutes=30)
+# validUpTo upper bound: "at most 15 minutes from now (API requirement)" (uat-script
+# test/python/widget/payment_test.py); the SDK's own sandbox check is laxer (30). Plus a minute for
+# clock differences between the merchant and DANA.
+VALID_UP_TO_MAX = timedelta(minutes=15)
 CLOCK_GRACE = timedelta(minutes=1)
 CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h (reference 4.5)
 STATUS_CODES = {"SUCCESS": "00", "INIT": "01", "PAYING": "02", "CANCELLED": "05", "CLOSED": "05"}
