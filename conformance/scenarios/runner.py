@@ -12,7 +12,7 @@ from typing import Any
 from conformance.client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail
-from conformance.scenarios import expressions, kinds
+from conformance.scenarios import excerpt, expressions, kinds
 from conformance.scenarios.steps import Run, StepSkipped
 
 
@@ -78,7 +78,8 @@ def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], An
             recorder.end_step("failed" if failed else "passed", found)
             outcome.findings += found
             if failed:
-                outcome.status, outcome.failed_step, outcome.excerpt = "failed", where, run.excerpt
+                outcome.status, outcome.failed_step = "failed", where
+                outcome.excerpt = excerpt.for_step(recorder.events, index)
                 break
     finally:
         client.close()
