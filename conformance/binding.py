@@ -18,14 +18,12 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_plus, urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conformance.findings import Finding, fail, warn
 from conformance.snap import signature, timestamps
+from conformance.snap.oauth import DEFAULT_SCOPES, KNOWN_SCOPES, seamless_sign_problem  # noqa: F401 - re-exported
 
-DEFAULT_SCOPES = ("CASHIER", "AGREEMENT_PAY", "QUERY_BALANCE", "DEFAULT_BASIC_PROFILE", "MINI_DANA")
 PRODUCTION_SCOPES = ("MINI_DANA", "CASHIER", "QUERY_BALANCE", "DEFAULT_BASIC_PROFILE")   # 5.4: no AGREEMENT_PAY
-KNOWN_SCOPES = frozenset(DEFAULT_SCOPES) | {"PUBLIC_ID"}
 
 # 5.3: DANA's own bindSnap deeplink hosts; an embedded sandbox serves /bindSnap itself.
 BIND_SNAP = {"sandbox": "https://bw93.test-app.link/bindSnap", "production": "https://link.dana.id/bindSnap"}
@@ -54,12 +52,6 @@ EXTRA_PARAMS = frozenset({"isSnapBI", "terminalType", "requestId"})
 # The bindSnap example carries none of these although the table marks them required (9.6 item 40).
 DEEPLINK_OPTIONAL = frozenset({"timestamp", "externalId", "channelId"})
 SNAKE_CASE_NULLS = ("biz_scenario", "verified_time", "external_uid", "device_id", "skip_register_consult")
-
-PYTHON_HELPER_HINT = (
-    "this is a SHA-256 hex digest, not an RSA signature: the official Python helper "
-    "Util.generate_seamless_sign silently returns exactly that when the private key is missing or "
-    "unreadable (protocol reference 9.1 item 3); sign seamlessData with SHA256withRSA and Base64-encode it")
-
 
 @dataclass(frozen=True)
 class BindUrl:
@@ -148,44 +140,6 @@ def decode_once(raw: str) -> str:
 def parse_callback(url: str) -> dict[str, str]:
     """Query of the redirect back to the merchant (5.8): authCode, state, responseCode, ... decoded once."""
     return {name: decode_once(value) for name, value in raw_query(url)}
-
-
-# ---------------------------------------------------------------------------------------------- seamlessSign
-
-def seamless_sign_problem(public_key: rsa.RSAPublicKey | None, seamless_data: str, sign_text: str,
-                          raw_sign: str | None = None) -> tuple[str, str] | None:
-    """Why ``sign_text`` (seamlessSign after one URL-decoding) is not a valid signature of ``seamless_data``.
-
-    Returns ``(problem, hint)`` or None when it verifies. ``raw_sign`` is the undecoded text from the URL,
-    used to recognise double encoding (3.7 table, 9.4 item 27). The hosted pages use this too.
-    """
-    raw_sign = sign_text if raw_sign is None else raw_sign
-    if "%25" in raw_sign.upper() or re.search(r"%[0-9A-Fa-f]{2}", sign_text):
-        return ("URL-encoded twice",
-                "seamlessSign was percent-encoded twice ('+' became %252B), as the Node SDK and the Java UAT "
-                "do; encode the Base64 text exactly once (protocol reference 3.7, 9.4 item 27)")
-    if re.fullmatch(r"[0-9a-fA-F]{64}", sign_text):
-        return "a 64-character hex digest", PYTHON_HELPER_HINT
-    if " " in sign_text:
-        return ("not URL-encoded ('+' arrived as a space)",
-                "seamlessSign was put in the URL as raw Base64, as the Go SDK does; a server decodes '+' as a "
-                "space. Percent-encode it once (protocol reference 3.7)")
-    raw = signature.decode_signature(sign_text)
-    if raw is None:
-        return ("not standard Base64",
-                "seamlessSign must be standard Base64 (alphabet + / and = padding) of the RSA signature")
-    if public_key is None:
-        return None
-    if len(raw) != public_key.key_size // 8:
-        return (f"{len(raw)} bytes after Base64-decoding, but the merchant key is {public_key.key_size} bits "
-                f"({public_key.key_size // 8} bytes)",
-                "the signature was made with a different key, or truncated; sign with the key whose public "
-                "half is registered in the Merchant Portal")
-    if not signature.verify(public_key, seamless_data, sign_text):
-        return ("does not verify with the merchant public key over the received seamlessData text",
-                "sign exactly the seamlessData string that goes into the URL (not a re-serialisation), "
-                "SHA256withRSA with the key registered in the Merchant Portal (protocol reference 3.7)")
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- linter

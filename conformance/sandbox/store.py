@@ -21,11 +21,12 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conformance.sandbox.clock import Clock
+from conformance.snap.orders import OPEN, OrderStatus
 
 AUTH_CODE_TTL = timedelta(minutes=10)
 OTT_TTL = timedelta(minutes=10)
 TOKEN_TTL = timedelta(days=3 * 365)
-OPEN_STATUSES = ("INIT", "PAYING")
+OPEN_STATUSES = OPEN
 
 
 class OrderNotPayable(Exception):
@@ -98,7 +99,7 @@ class Order:
     partner_id: str
     amount_value: str
     currency: str
-    status: str                       # INIT | PAYING | SUCCESS | CANCELLED | CLOSED
+    status: OrderStatus
     valid_up_to: datetime             # as the merchant sent it
     title: str
     pay_return_url: str | None
@@ -308,7 +309,7 @@ class Store:
                 _, _, reference_no = heapq.heappop(self._expiries)
                 order = self.orders.get(reference_no)
                 if order is not None and order.status in OPEN_STATUSES:
-                    order.status, order.closed_at = "CLOSED", now
+                    order.status, order.closed_at = OrderStatus.CLOSED, now
                     closed.append(order)
         return closed
 

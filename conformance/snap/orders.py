@@ -26,3 +26,6 @@ OPEN = (OrderStatus.INIT, OrderStatus.PAYING)           # an order that can stil
 # latestTransactionStatus (Query Payment, Finish Notify) for each order status
 LATEST_TRANSACTION_STATUS = {OrderStatus.SUCCESS: "00", OrderStatus.INIT: "01", OrderStatus.PAYING: "02",
                              OrderStatus.CANCELLED: "05", OrderStatus.CLOSED: "05"}
+
+# Transaction History List's status of a payment, per order status (an open order is INIT)
+HISTORY_STATUS = {OrderStatus.SUCCESS: "SUCCESS", OrderStatus.CANCELLED: "CLOSED", OrderStatus.CLOSED: "CLOSED"}

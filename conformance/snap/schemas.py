@@ -1,4 +1,5 @@
-"""Request field schemas of the Widget APIs, as data: type, mandatory, max length, pattern, enum.
+"""Request field schemas of the Widget APIs, as data (type, mandatory, max length, pattern, enum), and
+the top-level fields of each API's response (``RESPONSE_FIELDS``).
 
 Source: the official SDK models (protocol reference 4.x, dana-python dana/widget/v1/models/*), the
 only complete statement of DANA's request formats. Transaction History List has no SDK model: its
@@ -162,3 +163,28 @@ SCHEMAS: dict[str, Field] = {
 
 # Apply Token: the field each grant makes mandatory (reference 4.1, "conditional").
 GRANT_FIELD = {"AUTHORIZATION_CODE": "authCode", "REFRESH_TOKEN": "refreshToken"}
+
+# Top-level response fields per API besides responseCode and responseMessage, from the official SDK's
+# response models (dana-python dana/widget/v1/models/*_response.py); Transaction History List has no SDK
+# model: SNAP's Transaction History List response. extra_fields WARNs about any other field.
+RESPONSE_FIELDS: dict[str, tuple[str, ...]] = {
+    "widget_payment": ("referenceNo", "partnerReferenceNo", "webRedirectUrl", "additionalInfo"),
+    "apply_token": ("tokenType", "accessToken", "accessTokenExpiryTime", "refreshToken",
+                    "refreshTokenExpiryTime", "additionalInfo"),
+    "apply_ott": ("userResources", "additionalInfo"),
+    "query_payment": ("originalPartnerReferenceNo", "originalReferenceNo", "originalExternalId", "serviceCode",
+                      "latestTransactionStatus", "transactionStatusDesc", "originalResponseCode",
+                      "originalResponseMessage", "sessionId", "requestID", "transAmount", "amount", "feeAmount",
+                      "paidTime", "title", "additionalInfo"),
+    "cancel_order": ("originalReferenceNo", "originalPartnerReferenceNo", "originalExternalId", "cancelTime",
+                     "transactionDate", "additionalInfo"),
+    "refund_order": ("originalReferenceNo", "originalPartnerReferenceNo", "originalExternalId",
+                     "originalCaptureNo", "refundNo", "partnerRefundNo", "refundAmount", "refundTime",
+                     "additionalInfo"),
+    "balance_inquiry": ("referenceNo", "partnerReferenceNo", "name", "accountInfos", "additionalInfo"),
+    "account_unbinding": ("referenceNo", "partnerReferenceNo", "merchantId", "subMerchantId", "linkId",
+                          "unlinkResult", "additionalInfo"),
+    "transaction_history_list": ("referenceNo", "partnerReferenceNo", "detailData", "additionalInfo"),
+    # the merchant's answer to a Finish Notify (DANA -> merchant)
+    "finish_notify": (),
+}

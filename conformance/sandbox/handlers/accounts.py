@@ -12,6 +12,7 @@ from datetime import datetime
 from conformance.sandbox.pipeline import Call, Reject
 from conformance.sandbox.store import Binding
 from conformance.snap.schemas import GRANT_FIELD
+from conformance.snap.orders import HISTORY_STATUS
 from conformance.snap.timestamps import JAKARTA, format_timestamp
 
 
@@ -102,7 +103,7 @@ def _read_time(value: str) -> datetime | None:
 def _history_row(kind: str, item) -> tuple[datetime, dict]:
     if kind == "PAYMENT":
         order, moment, amount = item, item.paid_at or item.created_at, item.amount
-        status = {"SUCCESS": "SUCCESS", "CANCELLED": "CLOSED", "CLOSED": "CLOSED"}.get(order.status, "INIT")
+        status = HISTORY_STATUS.get(order.status, "INIT")
         remark, ids = order.title, {"referenceNo": order.reference_no,
                                     "partnerReferenceNo": order.partner_reference_no}
     else:

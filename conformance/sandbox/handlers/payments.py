@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from conformance.sandbox.pipeline import Call
 from conformance.sandbox.store import InconsistentRequest, Order
-from conformance.snap.orders import LATEST_TRANSACTION_STATUS
+from conformance.snap.orders import LATEST_TRANSACTION_STATUS, OrderStatus
 from conformance.snap.signature import sign
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
@@ -92,7 +92,7 @@ def widget_payment(sandbox, call: Call):
         reference_no=sandbox.store.new_reference(), partner_reference_no=body["partnerReferenceNo"],
         merchant_id=body["merchantId"], partner_id=call.merchant.partner_id,
         amount_value=body["amount"]["value"], currency="IDR",
-        status="PAYING" if call.outcome and call.outcome.effect == "stay_paying" else "INIT",
+        status=OrderStatus.PAYING if call.outcome and call.outcome.effect == "stay_paying" else OrderStatus.INIT,
         valid_up_to=valid_up_to, title=info["order"]["orderTitle"],
         pay_return_url=urls.get("PAY_RETURN"), notify_url=urls.get("NOTIFICATION"),
         created_at=now, expires_at=expires_at,
@@ -136,9 +136,9 @@ def query_payment(sandbox, call: Call):
                          "refundAmount": refunded if order.refunded else None},
         "timeDetail": time_detail,
         "statusDetail": {"acquirementStatus": order.status, "frozen": "false",
-                         "cancelled": "true" if order.status == "CANCELLED" else "false"},
+                         "cancelled": "true" if order.status == OrderStatus.CANCELLED else "false"},
     }
-    if order.status == "CLOSED":
+    if order.status == OrderStatus.CLOSED:
         additional["closeReason"] = "ORDER_EXPIRED"
     additional["amountDetail"] = {k: v for k, v in additional["amountDetail"].items() if v}
     return call.ok(
@@ -163,17 +163,17 @@ def cancel_order(sandbox, call: Call):
             return call.ok(originalPartnerReferenceNo=body["originalPartnerReferenceNo"],
                            cancelTime=sandbox.clock.stamp(), additionalInfo={})
         now = sandbox.clock.now()
-        if order.status == "SUCCESS":
+        if order.status == OrderStatus.SUCCESS:
             if order.refunded:
                 raise call.fail(404, "00")                       # refunded: Invalid Transaction Status
             if now - order.paid_at > CANCEL_WINDOW:
                 raise call.fail(403, "00")                       # Transaction Expired
             store.put_refund(order.merchant_id, f"cancel-{order.reference_no}", order,
                              Decimal(order.amount_value), order.currency, "cancel")
-        elif order.status == "CLOSED":
+        elif order.status == OrderStatus.CLOSED:
             raise call.fail(404, "00")
-        if order.status != "CANCELLED":
-            order.status, order.cancelled_at = "CANCELLED", now
+        if order.status != OrderStatus.CANCELLED:
+            order.status, order.cancelled_at = OrderStatus.CANCELLED, now
     return call.ok(originalReferenceNo=order.reference_no,
                    originalPartnerReferenceNo=order.partner_reference_no,
                    cancelTime=_stamp(order.cancelled_at), transactionDate=_stamp(order.created_at),
@@ -200,7 +200,7 @@ def refund_order(sandbox, call: Call):
             if order is None:
                 # Widget.json: unknown order -> 4045812 Invalid Bill (the PG page says 4045801).
                 raise call.fail(404, "12")
-            if order.status != "SUCCESS":
+            if order.status != OrderStatus.SUCCESS:
                 raise call.fail(404, "00")                       # Invalid Transaction Status
             if amount <= 0 or order.refunded + amount > Decimal(order.amount_value):
                 raise call.fail(403, "02")                       # Exceeds Transaction Amount Limit
