@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from conformance.binding import build_bind_url, lint_bind_url, parse_callback, raw_query
-from conformance.settings import Merchant
+from conformance.settings import MerchantCredentials
 from conformance.snap import keys, signature, timestamps
 
 REDIRECT = "https://merchant.example/oauth/callback?shop=1"
@@ -18,7 +18,7 @@ PHONE = "083811223355"
 
 @pytest.fixture(scope="module")
 def merchant():
-    return Merchant(partner_id="2026111122223333444455", merchant_id="216620000000000000001",
+    return MerchantCredentials(partner_id="2026111122223333444455", merchant_id="216620000000000000001",
                     private_key=keys.generate_private_key())
 
 

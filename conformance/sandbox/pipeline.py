@@ -56,7 +56,7 @@ class Call:
     outcome: Outcome | None = None
     base_url: str = ""
 
-    def fail(self, http: int, case: str = "00", **kw) -> Reject:
+    def reject(self, http: int, case: str = "00", **kw) -> Reject:
         return Reject(response_code(self.api.service, http, case, **kw))
 
     def ok(self, **extra: object) -> tuple[ResponseCode, dict]:
@@ -91,33 +91,33 @@ def check_headers(call: Call) -> str:
     """X-TIMESTAMP, then the partner headers; returns the client id that must have signed."""
     timestamp = _header(call.headers, "x-timestamp")
     if not timestamp:
-        raise call.fail(400, "02", field="X-TIMESTAMP")
+        raise call.reject(400, "02", field="X-TIMESTAMP")
     if not TIMESTAMP.match(timestamp):
-        raise call.fail(400, "01", field="X-TIMESTAMP")
+        raise call.reject(400, "01", field="X-TIMESTAMP")
     if call.api.family == "apply_token":
         # Apply Token names the merchant by X-CLIENT-KEY; a newer doc revision adds X-PARTNER-ID (9.6).
         client = _header(call.headers, "x-client-key") or _header(call.headers, "x-partner-id")
         if not client:
-            raise call.fail(400, "02", field="X-CLIENT-KEY")
+            raise call.reject(400, "02", field="X-CLIENT-KEY")
     else:
         client = _header(call.headers, "x-partner-id")
         if not client:
-            raise call.fail(400, "02", field="X-PARTNER-ID")
+            raise call.reject(400, "02", field="X-PARTNER-ID")
         external = _header(call.headers, "x-external-id")
         if not external:
-            raise call.fail(400, "02", field="X-EXTERNAL-ID")
+            raise call.reject(400, "02", field="X-EXTERNAL-ID")
         if len(external) > 36:
-            raise call.fail(400, "01", field="X-EXTERNAL-ID")
+            raise call.reject(400, "01", field="X-EXTERNAL-ID")
     if call.api.family == "b2b2c":
         # DANA documents both as required on the customer-token APIs (2.2); every SDK sends them,
         # derived from additionalInfo, so a merchant backend that forgets them fails here as at DANA.
         for name in ("Authorization-Customer", "X-DEVICE-ID"):
             if not _header(call.headers, name.lower()):
-                raise call.fail(400, "02", field=name)
+                raise call.reject(400, "02", field=name)
     if len(client) > 64:
-        raise call.fail(400, "01", field="X-PARTNER-ID")
+        raise call.reject(400, "01", field="X-PARTNER-ID")
     if not _header(call.headers, "x-signature"):
-        raise call.fail(400, "02", field="X-SIGNATURE")
+        raise call.reject(400, "02", field="X-SIGNATURE")
     return client
 
 
@@ -127,14 +127,14 @@ def authenticate(sandbox, call: Call, client: str) -> None:
     if merchant is None:
         # Choice (docs/sandbox.md): an unregistered partner is unauthorized, like SNAP's
         # "Unauthorized. Unknown Client"; nothing about it is revealed beyond that.
-        raise call.fail(401, "00", reason="Unknown Client")
+        raise call.reject(401, "00", reason="Unknown Client")
     timestamp = _header(call.headers, "x-timestamp")
     if call.api.family == "apply_token":
         message = apply_token_string_to_sign(client, timestamp)
     else:
         message = string_to_sign("POST", call.path, call.raw, timestamp)
     if not verify(merchant.public_key, message, _header(call.headers, "x-signature")):
-        raise call.fail(401, "00", reason="Invalid Signature")
+        raise call.reject(401, "00", reason="Invalid Signature")
     call.merchant = merchant
 
 
@@ -142,14 +142,14 @@ def parse_and_validate(call: Call) -> None:
     try:
         body = json.loads(call.raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise call.fail(400, "00") from None
+        raise call.reject(400, "00") from None
     if not isinstance(body, dict):
-        raise call.fail(400, "00")
+        raise call.reject(400, "00")
     call.body = body
     schema = SCHEMAS.get(call.api.name)
     problem = validate.check(schema, body) if schema is not None else None
     if problem:
-        raise call.fail(400, problem.case, field=problem.field)
+        raise call.reject(400, problem.case, field=problem.field)
 
 
 def apply_rules(sandbox, call: Call) -> None:

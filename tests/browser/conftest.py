@@ -11,7 +11,7 @@ from conformance.browser import BrowserSession, find_chromium
 from conformance.client import DanaClient
 from conformance.receiver import CallbackReceiver
 from conformance.sandbox.server import SandboxServer
-from conformance.settings import Merchant
+from conformance.settings import MerchantCredentials
 from conformance.snap import keys, timestamps
 
 def pytest_collection_modifyitems(items):
@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="module")
 def merchant():
-    return Merchant(partner_id="2026" + uuid.uuid4().hex[:18], merchant_id="2166" + uuid.uuid4().hex[:17],
+    return MerchantCredentials(partner_id="2026" + uuid.uuid4().hex[:18], merchant_id="2166" + uuid.uuid4().hex[:17],
                     private_key=keys.generate_private_key())
 
 
