@@ -27,7 +27,7 @@ SANDBOX_WEB = "https://m.sandbox.dana.id"
 PRODUCTION_API = "https://api.saas.dana.id"
 PRODUCTION_WEB = "https://m.dana.id"
 
-# DANA's sandbox gateway key, identical in the Python, Node and Go SDKs (protocol reference 3.9).
+# DANA's sandbox gateway key, identical in the Python, Node and Go SDKs ([sdk-webhook]).
 DANA_SANDBOX_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnaKVGRbin4Wh4KN35OPh
 ytJBjYTz7QZKSZjmHfiHxFmulfT87rta+IvGJ0rCBgg+1EtKk1hX8G5gPGJs1htJ
@@ -56,7 +56,7 @@ class Option:
     help: str
 
 
-# One row per setting; the CLI, the pytest plugin and the docs read this table.
+# One row per setting: the settings loader reads this table, and the pytest plugin its defaults.
 OPTIONS: tuple[Option, ...] = (
     Option("target", ("DANA_UAT_TARGET",), "embedded",
            "embedded (default), sandbox (DANA's real sandbox) or the URL of a running `dana-uat sandbox`"),

@@ -72,7 +72,7 @@ def payment_body(merchant, receiver):
 
 
 def _payment_body(merchant, receiver, ref: str | None = None, amount: str = "1.00") -> dict:
-    """DANA's PaymentSuccess fixture (widget-uat-scenarios 3.6), returning to and notifying the receiver."""
+    """DANA's PaymentSuccess fixture ([uat-fixtures]), returning to and notifying the receiver."""
     valid_up_to = timestamps.format_timestamp(timestamps.now() + timedelta(minutes=15))
     return {
         "partnerReferenceNo": ref or uuid.uuid4().hex, "merchantId": merchant.merchant_id,

@@ -92,7 +92,7 @@ def account_unbinding(sandbox, call: Call):
 
 
 def _read_time(value: str) -> datetime | None:
-    """``+07:00`` SNAP times, and the ``Z`` form of DANA's fixture (reference 4.10)."""
+    """``+07:00`` SNAP times, and the ``Z`` form of DANA's fixture ([doc-history])."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -1,7 +1,7 @@
-"""Direct Debit handlers: Widget Payment, Query Payment, Cancel Order, Refund Order (reference 4.3-4.6).
+"""Direct Debit handlers: Widget Payment, Query Payment, Cancel Order, Refund Order ([sdk-models]).
 
 Each handler runs after the pipeline has verified headers, signature, body format and magic values;
-it only applies state rules. Responses satisfy the official SDK models (widget-uat-scenarios 8.5).
+it only applies state rules. Responses satisfy the official SDK models ([sdk-models]).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from conformance.snap.orders import LATEST_TRANSACTION_STATUS, OrderStatus
 from conformance.snap.signature import sign
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
-# validUpTo upper bound: the SDK's sandbox check allows 30 minutes ahead (reference 5.9, 9.3 item 20);
+# validUpTo upper bound: the SDK's sandbox check allows 30 minutes ahead ([sdk-validation]);
 # DANA's UAT says 15. The sandbox takes the SDK's 30, plus a minute for clock differences.
 VALID_UP_TO_MAX = timedelta(minutes=30)
 CLOCK_GRACE = timedelta(minutes=1)
-CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h (reference 4.5)
+CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h ([sdk-models])
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -47,7 +47,7 @@ def _check_merchant(call: Call) -> None:
 
 
 def _checkout_url(sandbox, call: Call, order: Order) -> str:
-    """Observed real shape of webRedirectUrl (reference 1), on this sandbox's host."""
+    """Observed real shape of webRedirectUrl ([doc-binding-guide]), on this sandbox's host."""
     stamp = str(int(order.created_at.timestamp() * 1000))
     signature = sign(sandbox.dana_private_key, f"{order.reference_no}|{stamp}|{order.merchant_id}")
     query = urlencode({"bizNo": order.reference_no, "timestamp": stamp, "originSourcePlatform": "IPG",
@@ -101,7 +101,7 @@ def widget_payment(sandbox, call: Call):
     try:
         order, created = sandbox.store.put_order(order)
     except InconsistentRequest:
-        raise call.reject(404, "18") from None                     # Inconsistent Request (4.3)
+        raise call.reject(404, "18") from None                     # Inconsistent Request ([sdk-models])
     if created:
         sandbox.order_created(order)
     return call.ok(referenceNo=order.reference_no, partnerReferenceNo=order.partner_reference_no,
@@ -156,7 +156,7 @@ def cancel_order(sandbox, call: Call):
     with store.lock:
         order = _find(sandbox, call)
         if order is None:
-            # widget-uat-scenarios 2.8 (ambiguous): 4045701 when an unknown originalReferenceNo is
+            # [uat-fixtures] (ambiguous): 4045701 when an unknown originalReferenceNo is
             # named, else 2005700 (what DANA's sandbox now answers for an unknown partner ref).
             if body.get("originalReferenceNo"):
                 raise call.reject(404, "01")                       # Transaction Not Found
@@ -192,7 +192,7 @@ def refund_order(sandbox, call: Call):
     with store.lock:
         refund = store.refunds.get(key)
         if refund is not None:
-            # Idempotency on partnerRefundNo (widget-uat-scenarios 8.4): same refund -> same answer.
+            # Idempotency on partnerRefundNo ([sdk-models]): same refund -> same answer.
             if refund.fingerprint != fingerprint:
                 raise call.reject(404, "18")                       # Inconsistent Request
         else:
