@@ -39,6 +39,14 @@ def external_id() -> str:
     return "sdk" + str(uuid.uuid4())[3:]
 
 
+def _parsed(raw: bytes | str | None) -> Any:
+    """The JSON value of a body; None when it is empty or not JSON."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class Exchange:
     """One HTTP request and its response (or transport error)."""
@@ -59,17 +67,11 @@ class Exchange:
 
     @property
     def json(self) -> Any:
-        try:
-            return json.loads(self.response_body) if self.response_body else None
-        except ValueError:
-            return None
+        return _parsed(self.response_body)
 
     @property
     def request_json(self) -> Any:
-        try:
-            return json.loads(self.request_body) if self.request_body else None
-        except ValueError:
-            return None
+        return _parsed(self.request_body)
 
     def response_text(self, limit: int = 2000) -> str:
         text = self.response_body.decode("utf-8", "replace")

@@ -130,15 +130,11 @@ class Target:
         return self
 
     def stop(self) -> None:
-        if self._receiver is not None:
-            self._receiver.stop()
-            self._receiver = None
-        if self.admin is not None:
-            self.admin.close()
-            self.admin = None
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        for name, method in (("_receiver", "stop"), ("admin", "close"), ("server", "stop")):   # in this order
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                getattr(part, method)()
         self.started = False
 
     def __enter__(self) -> "Target":

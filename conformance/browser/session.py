@@ -198,12 +198,11 @@ class BrowserSession:
         return self
 
     def stop(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
+        for name, method in (("_browser", "close"), ("_playwright", "stop")):   # the browser first
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                getattr(part, method)()
 
     def __enter__(self) -> "BrowserSession":
         return self.start()
