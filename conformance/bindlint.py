@@ -1,7 +1,7 @@
 """The bind-URL linter: grade any bind URL (ours, or one the merchant's backend produced).
 
-Protocol reference 5.2 (the parameter table), 5.4 (scopes), 5.5 (seamlessData), 5.7 (state) and 9.4 (the
-SDK helpers' traps). What DANA's own helpers produce and its scripts bind with is WARN, with the reason,
+Sources (docs/references.md): [doc-get-oauth] (the parameter table, state), [doc-binding-guide] (scopes),
+[doc-deeplink] (seamlessData), [sdk-util] (the SDK helpers' traps). What DANA's own helpers produce and its scripts bind with is WARN, with the reason,
 unless a DANA source shows it refused (docs/sandbox.md, "The SDKs side by side").
 """
 
@@ -16,18 +16,15 @@ from conformance.binding import (
     DEEPLINK_OPTIONAL,
     DEEPLINK_PATHS,
     EXTRA_PARAMS,
-    KNOWN_SCOPES,
     LOOPBACK_HOSTS,
     PARAMS,
-    SIGN_ENCODINGS,
     SNAKE_CASE_NULLS,
     decode_once,
     raw_query,
-    seamless_sign_encoding,
-    seamless_sign_problem,
 )
 from conformance.findings import Finding, fail, warn
 from conformance.snap import timestamps
+from conformance.snap.oauth import KNOWN_SCOPES, SIGN_ENCODINGS, seamless_sign_encoding, seamless_sign_problem
 
 # ---------------------------------------------------------------------------------------------- linter
 # Each check takes the lint context and returns findings; lint_bind_url runs them in order.
@@ -50,14 +47,14 @@ def _check_required(c: _Lint) -> list[Finding]:
         if c.deeplink and name in DEEPLINK_OPTIONAL:
             out.append(warn("required parameter", f"{name} present", "absent",
                             "the Deeplink Binding table marks it required though its own example omits it "
-                            "(protocol reference 9.6 item 40); send it", where=name))
+                            "([doc-deeplink]); send it", where=name))
         else:
             out.append(fail("required parameter", f"{name} present and non-empty",
                             "empty" if name in c.values else "absent",
-                            "add it to the bind URL (protocol reference 5.2 table)", where=name))
+                            "add it to the bind URL ([doc-get-oauth])", where=name))
     if not c.deeplink and "isSnapBI" not in c.values:
         out.append(warn("isSnapBI", "isSnapBI=true", "absent",
-                        "every SDK sends isSnapBI=true on get-auth-code (protocol reference 5.2)", where="isSnapBI"))
+                        "every SDK sends isSnapBI=true on get-auth-code ([doc-get-oauth])", where="isSnapBI"))
     return out
 
 
@@ -69,11 +66,11 @@ def _check_lengths(c: _Lint) -> list[Finding]:
         low, high, _ = PARAMS[name]
         if low <= len(value) <= high:
             continue
-        hint = "shorten it to the documented length (protocol reference 5.2 table)"
+        hint = "shorten it to the documented length ([doc-get-oauth])"
         if name == "seamlessSign" and len(value) > high:
             out.append(warn("length", f"{low}-{high} characters", len(value),
                             "a 4096-bit key gives a 684-character signature, beyond the documented 512 "
-                            "(protocol reference 9.4 item 28); a 2048-bit key fits", where=name))
+                            "([sdk-util]); a 2048-bit key fits", where=name))
             continue
         out.append(fail("length", f"{low}-{high} characters", len(value), hint, where=name))
     return out
@@ -101,7 +98,7 @@ def _check_timestamp(c: _Lint) -> list[Finding]:
                      "(uat-script test/python/widget/automate_oauth.py), so another offset is tolerated",
                      where="timestamp")]
     return [fail("timestamp format", "YYYY-MM-DDTHH:mm:ss+07:00", value,
-                 "use YYYY-MM-DDTHH:mm:ss+07:00, 25 characters (protocol reference 3.5)", where="timestamp")]
+                 "use YYYY-MM-DDTHH:mm:ss+07:00, 25 characters ([sdk-header])", where="timestamp")]
 
 
 def _check_redirect(c: _Lint) -> list[Finding]:
@@ -131,11 +128,11 @@ def _check_state(c: _Lint) -> list[Finding]:
     if value and len(value) > 32:
         if _UUID4.fullmatch(value):
             out.append(warn("state length", "1-32 characters", len(value),
-                            "a dashed UUID4 is 36 characters, the SDK helpers' default (9.4 item 26); "
+                            "a dashed UUID4 is 36 characters, the SDK helpers' default ([sdk-util]); "
                             "use uuid.uuid4().hex (32 characters)", where="state"))
         else:
             out.append(fail("state length", "1-32 characters", len(value),
-                            "state is a random CSRF token of at most 32 characters (protocol reference 5.7)",
+                            "state is a random CSRF token of at most 32 characters ([doc-get-oauth])",
                             where="state"))
     if c.expected_state is not None and value != c.expected_state:
         out.append(fail("state", c.expected_state, value,
@@ -153,11 +150,11 @@ def _check_scopes(c: _Lint) -> list[Finding]:
     if any(p != p.strip() for p in parts):
         out.append(warn("scopes", "comma-separated without spaces", value,
                         "every SDK joins the scopes with a bare ','; with spaces a scope name is ' CASHIER', "
-                        "which only a lenient server trims (protocol reference 5.4)", where="scopes"))
+                        "which only a lenient server trims ([doc-binding-guide])", where="scopes"))
     unknown = [s for s in (p.strip() for p in parts) if s not in KNOWN_SCOPES]
     if unknown:
         out.append(warn("scopes", f"comma-separated from {sorted(KNOWN_SCOPES)}", unknown,
-                        "DANA knows only the scopes of protocol reference 5.4", where="scopes"))
+                        "DANA knows only the scopes of [doc-binding-guide]", where="scopes"))
     return out
 
 
@@ -169,7 +166,7 @@ def _check_terminal_type(c: _Lint) -> list[Finding]:
     if value is None or value in TERMINAL_TYPES:
         return []
     hint = (f"this is an enum member's repr, which dana-python's helper writes on Python 3.11 "
-            f"(dana/widget/v1/util.py, protocol reference 9.4 item 24); send its value "
+            f"([sdk-util]); send its value "
             f"{value.rpartition('.')[2]}" if "." in value else "DANA's terminal types are APP, WEB, WAP, SYSTEM")
     return [fail("terminalType", f"one of {', '.join(TERMINAL_TYPES)}", value, hint, where="terminalType")]
 
@@ -191,7 +188,7 @@ def _check_seamless_data(c: _Lint) -> list[Finding]:
     if nulls:
         out.append(warn("seamlessData keys", "camelCase keys without nulls", nulls,
                         "the official Python helper writes model attributes in snake_case with null values "
-                        "(protocol reference 9.4 item 23); DANA knows mobile, bizScenario, verifiedTime, "
+                        "([sdk-util]); DANA knows mobile, bizScenario, verifiedTime, "
                         "externalUid, deviceId", where="seamlessData"))
     uid = data.get("externalUid")
     if isinstance(uid, str) and len(uid) > 32:
@@ -201,11 +198,11 @@ def _check_seamless_data(c: _Lint) -> list[Finding]:
                             "into it (dana-python dana/widget/v1/util.py); use uuid.uuid4().hex", where="seamlessData"))
         else:
             out.append(fail("externalUid length", "1-32 characters", len(uid),
-                            "the Deeplink Binding table allows 1-32 characters (protocol reference 5.5)",
+                            "the Deeplink Binding table allows 1-32 characters ([doc-deeplink])",
                             where="seamlessData"))
     if not any(k in data for k in ("mobile", "mobileNumber")):
         out.append(warn("seamlessData phone", "a 'mobile' key", sorted(data),
-                        "the SDK helpers and DANA's pages use 'mobile' (protocol reference 5.5)",
+                        "the SDK helpers and DANA's pages use 'mobile' ([doc-deeplink])",
                         where="seamlessData"))
     return out
 
@@ -219,7 +216,7 @@ def _check_seamless_sign(c: _Lint) -> list[Finding]:
         return []
     if not sign_text:
         return [fail("seamlessSign", "present when seamlessData is", "absent",
-                     "sign seamlessData with SHA256withRSA, Base64-encode, URL-encode once (protocol reference 3.7)",
+                     "sign seamlessData with SHA256withRSA, Base64-encode, URL-encode once ([sdk-util])",
                      where="seamlessSign")]
     problem = seamless_sign_problem(c.public_key, data, sign_text, c.raw.get("seamlessSign"))
     out = []

@@ -5,7 +5,7 @@
         failed, 2 configuration or scenario-file error (design.md "Principles")
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
-  dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.binding)
+  dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
 """
 
 from __future__ import annotations
@@ -181,8 +181,8 @@ def _optional(module: str, what: str):
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    binding = _optional("conformance.binding", "lint-bind-url")
-    if binding is None:
+    bindlint = _optional("conformance.bindlint", "lint-bind-url")
+    if bindlint is None:
         return 2
     public_key = None
     if args.public_key:
@@ -192,7 +192,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             public_key = load_public_key_file(args.public_key)
         except (OSError, KeyFormatError) as exc:
             return _err(f"--public-key: {exc}")
-    findings = binding.lint_bind_url(args.url, public_key, expected_state=args.state)
+    findings = bindlint.lint_bind_url(args.url, public_key, expected_state=args.state)
     for f in findings:
         print(f"{f.severity} {f.message()}")
     fails = sum(1 for f in findings if f.failed)

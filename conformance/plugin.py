@@ -14,7 +14,7 @@ import pytest
 
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
-from conformance.scenarios import schema
+from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.snap.apis import APIS
 
@@ -157,12 +157,11 @@ class DanaState:
         make_bundle(self.writer.root, merchant)
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.stop()
-            self._browser = None
-        if self._target is not None:
-            self._target.stop()
-            self._target = None
+        for name in ("_browser", "_target"):          # the browser first: it may still use the target
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                part.stop()
 
     # -- hooks (this object is registered as a plugin) --------------------------------------------
 
@@ -229,9 +228,8 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kw)
         self.loaded = loaded
         sc = loaded.scenario
-        kinds = {schema.step_kind(s) for s in sc.steps}
         apis = {loaded.file.api} | {s.call for s in sc.steps if isinstance(s, schema.CallStep)}
-        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if kinds & {"bind", "checkout"} else [])
+        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if kinds.needs_browser(sc.steps) else [])
         marks += [f"api_{a}" for a in sorted(apis)] + list(sc.marks)
         for mark in marks:
             self.add_marker(mark)

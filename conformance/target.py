@@ -2,10 +2,12 @@
 
   embedded   start conformance.sandbox.server.SandboxServer on a free loopback port, register the merchant
   <URL>      a sandbox started separately with ``dana-uat sandbox``: register the merchant over its admin API
-  sandbox    DANA's real sandbox: nothing to start; admin-only steps (clock, pay) are skipped there
+  sandbox    DANA's real sandbox: nothing to start; steps that need the admin API (clock, pay, notify send)
+             are skipped there with the reason
 
-The embedded sandbox is driven over HTTP only (its ``/sandbox-admin`` API, contracts.md), never through
-in-process shortcuts, so the same steps run against a URL target.
+Everything the suite asks of DANA's side goes through this module: a sandbox target (embedded or URL) is
+driven over HTTP only, through its ``/sandbox-admin`` API (docs/sandbox.md, "Admin API"), so the same steps
+run against both; ``server`` is kept only to stop what ``start`` started.
 """
 
 from __future__ import annotations
@@ -79,6 +81,10 @@ class Admin:
                                                                 "count": count, "timeoutSeconds": timeout},
                           timeout=timeout + 10)
 
+    def send_notification(self, **request) -> tuple[int, object]:
+        """POST /notifications/send: the sandbox signs a Finish Notify as DANA and delivers or returns it."""
+        return self._json("POST", "/notifications/send", json={k: v for k, v in request.items() if v is not None})
+
 
 class Target:
     """A running target. ``start()`` is idempotent; ``stop()`` stops what this object started."""
@@ -124,15 +130,11 @@ class Target:
         return self
 
     def stop(self) -> None:
-        if self._receiver is not None:
-            self._receiver.stop()
-            self._receiver = None
-        if self.admin is not None:
-            self.admin.close()
-            self.admin = None
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        for name, method in (("_receiver", "stop"), ("admin", "close"), ("server", "stop")):   # in this order
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                getattr(part, method)()
         self.started = False
 
     def __enter__(self) -> "Target":
@@ -161,6 +163,27 @@ class Target:
             raise AdminUnavailable("DANA's real sandbox has no movable clock")
         data = self.admin.advance(seconds)
         self.sync_clock()
+        return data
+
+    # -- DANA's side ----------------------------------------------------------------------------
+
+    def send_notify(self, *, partner_reference_no: str | None = None, status: str | None = None,
+                    body: dict | None = None, url: str | None = None, timestamp: str | None = None,
+                    deliver: bool = True) -> dict:
+        """Have DANA's side sign a Finish Notify for an order (or for ``body``) and post it to ``url``.
+
+        Returns ``{"request": {url, headers, body}, "answer": {status, body, error} | None}``. A sandbox
+        (embedded or URL) signs with its DANA key over its admin API; DANA's real sandbox signs only its
+        own deliveries, so there it raises AdminUnavailable with the reason.
+        """
+        if self.admin is None:
+            raise AdminUnavailable("DANA's real sandbox sends Finish Notify only for its own payments; "
+                                   "sending one as DANA needs a sandbox target (embedded or `dana-uat sandbox`)")
+        status_code, data = self.admin.send_notification(
+            partnerReferenceNo=partner_reference_no, status=status, body=body, url=url, timestamp=timestamp,
+            deliver=deliver)
+        if status_code != 200 or not isinstance(data, dict):
+            raise TargetError(f"the sandbox could not sign a Finish Notify: HTTP {status_code} {data}")
         return data
 
     # -- the merchant side ---------------------------------------------------------------------

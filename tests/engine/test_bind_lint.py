@@ -1,6 +1,6 @@
 """The bind step's ``lint: true``: the suite-built bind URL graded by the bind-URL linter (docs/browser.md).
 
-A FAIL finding (here: a redirect URL longer than the documented 256 characters, protocol reference 5.2)
+A FAIL finding (here: a redirect URL longer than the documented 256 characters, [doc-get-oauth])
 stops the step before any browser opens; a clean URL binds as usual.
 """
 

@@ -15,7 +15,8 @@ from dana.webhook import WebhookParser
 from conformance.receiver import CallbackReceiver
 from conformance.scenarios import checks
 from conformance.snap.keys import load_public_key
-from conformance.webhook import CLOSED_REASON_KEY, grade_notification
+from conformance.snap.notify import CLOSED_REASON_KEY
+from conformance.webhook import grade_notification
 from tests.sandbox.conftest import payment_body, snap
 
 PATH = "/v1.0/debit/notify"
@@ -139,5 +140,5 @@ def test_danas_own_epoch_body_passes_our_merchant_side_grading(sandbox_server):
                "X-PARTNER-ID": "p", "X-EXTERNAL-ID": "e", "CHANNEL-ID": "DANA", "Content-Type": "application/json"}
     expected = {"originalPartnerReferenceNo": "LINKIT25091757998646", "transactionStatusDesc": "SUCCESS",
                 "createdTime": {"$type": "notify_time"}, "finishedTime": {"$type": "notify_time"}}
-    assert grade_notification(dana.public_key(), PATH, headers, body, expected) == []
+    assert grade_notification(dana.public_key(), PATH, headers, body) == []
     assert checks.body(expected, json.loads(body)) == []

@@ -16,7 +16,7 @@ import pytest
 from conformance.client import DanaClient
 from conformance.sandbox.server import SandboxServer
 from conformance.sandbox.store import TOKEN_TTL
-from conformance.settings import Merchant
+from conformance.settings import MerchantCredentials
 from conformance.snap import public_key_pem
 from tests.sandbox import sdk
 from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, Raw, snap
@@ -57,7 +57,7 @@ def test_x_debug_mode_is_sent_where_the_sdk_sends_it(capture, merchant_key):
                  lambda: api.balance_inquiry(sdk.balance_request("token-1")),
                  lambda: api.apply_token(sdk.auth_code_request("code-1"))):
         sdk.error(call)
-    merchant = Merchant(PARTNER_ID, MERCHANT_ID, merchant_key)
+    merchant = MerchantCredentials(PARTNER_ID, MERCHANT_ID, merchant_key)
     with DanaClient(merchant, base) as client:
         client.call("query_payment", {"originalPartnerReferenceNo": "ref-1", "merchantId": MERCHANT_ID,
                                       "serviceCode": "54"})
@@ -104,7 +104,7 @@ def test_the_hosted_page_binds_the_seamless_sign_encodings_of_danas_helpers(sand
     from conformance.binding import build_bind_url
     from conformance.snap import generate_private_key, sign
 
-    merchant = Merchant(PARTNER_ID, MERCHANT_ID, merchant_key)
+    merchant = MerchantCredentials(PARTNER_ID, MERCHANT_ID, merchant_key)
     for i in range(50):      # a signature with '+', which the raw form turns into a space
         bind = build_bind_url(merchant, sandbox_server.base_url, "https://merchant.example/cb",
                               seamless_phone=f"08381122{i:04d}")
