@@ -111,6 +111,11 @@ def _empty(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
 def _paths(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
     candidates = [s.base_url.rstrip("/") + s.path] if s.base_url else []
     candidates += [s.path.lstrip("/"), s.path + "/"]
+    # SNAP's generic paths without DANA's /rest[/redirection] prefix; each with or without ".htm".
+    stripped = [s.path[len(p):] for p in ("/rest/redirection", "/rest") if s.path.startswith(p + "/")][:1]
+    for path in (s.path, *stripped):
+        candidates.append(path.removesuffix(".htm") if path.endswith(".htm") else path + ".htm")
+    candidates += stripped
     candidates += [other for api in APIS.values() for other in api.paths if other != s.path]
     for path in candidates:
         yield _ordinary(s, s.raw, path=path), f"{path!r} instead of {s.path!r}"
