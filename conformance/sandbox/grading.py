@@ -139,7 +139,8 @@ def timestamp_skew(o: Observed) -> Verdict | None:
     if moment is None:
         return None
     # Against the sandbox clock, or real time when a scenario has moved the sandbox clock.
-    delta = min((moment - o.now, moment - o.real_now), key=lambda d: abs(d.total_seconds()))
+    base = min((o.now, o.real_now), key=lambda b: abs((moment - b).total_seconds()))
+    delta = moment - base
     if abs(delta) <= req.SKEW_PASS:
         return _ok(name)
     side = "behind" if delta.total_seconds() < 0 else "ahead"
@@ -156,7 +157,7 @@ def timestamp_skew(o: Observed) -> Verdict | None:
         hint = "Synchronise the server clock (NTP); DANA compares X-TIMESTAMP with its own time."
     severity = WARN if abs(delta) <= req.SKEW_WARN else FAIL
     return Verdict(name, severity, f"expected X-TIMESTAMP within {_human(req.SKEW_PASS)} of the sandbox clock "
-                   f"({o.now.strftime('%H:%M:%S')} +07:00), received {value!r}: {message}", hint)
+                   f"({base.strftime('%H:%M:%S')} +07:00), received {value!r}: {message}", hint)
 
 
 def headers(o: Observed) -> Verdict | None:

@@ -13,13 +13,22 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from conformance.snap import format_timestamp, generate_private_key, sign
+from conformance.snap import format_timestamp, generate_private_key, public_key_pem, sign
 from conformance.snap.timestamps import now as jakarta_now
 from tests.sandbox import sdk
-from tests.sandbox.conftest import PARTNER_ID, Raw, payment_body
+from tests.sandbox.conftest import Raw, payment_body
 
 PAYMENT = "/rest/redirection/v1.0/debit/payment-host-to-host"
 NOTIFY = "https://merchant.example/notify"
+# A partner of its own: other modules' traffic on the shared sandbox never lands in these filters.
+PARTNER_ID, MERCHANT_ID = "2025112100000000000042", "216620000000000000042"
+
+
+@pytest.fixture(scope="module")
+def raw(sandbox_server) -> Raw:
+    key = generate_private_key()
+    sandbox_server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+    return Raw(sandbox_server.base_url, key, PARTNER_ID, MERCHANT_ID)
 
 
 def traffic(raw: Raw, **params) -> dict:
@@ -42,7 +51,7 @@ def verdict(entry: dict, check: str) -> dict:
 
 
 def good_payment() -> dict:
-    return payment_body(notify_url=NOTIFY, minutes=10)
+    return payment_body(notify_url=NOTIFY, minutes=10) | {"merchantId": MERCHANT_ID}
 
 
 def resign(raw: Raw, data: bytes, message: str, key=None, **headers) -> dict:
@@ -59,8 +68,8 @@ def post(raw: Raw, data: bytes, headers: dict, path: str = PAYMENT) -> httpx.Res
 
 # --- correct SDK traffic passes every check ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def sdk_entries(sandbox_server, merchant_key, raw) -> list[dict]:
-    api = sdk.widget_api(sandbox_server.base_url, merchant_key, PARTNER_ID)
+def sdk_entries(sandbox_server, raw) -> list[dict]:
+    api = sdk.widget_api(sandbox_server.base_url, raw.key, PARTNER_ID)
 
     def calls():
         code = raw.admin("POST", "/auth-codes", {"partnerId": PARTNER_ID}).json()["authCode"]
@@ -132,7 +141,6 @@ def test_signature_diagnosis_names_the_mistake(raw, sdk_entries, mistake):
 
 def test_signature_by_another_registered_partner_is_named(raw, sandbox_server):
     other = generate_private_key()
-    from conformance.snap import public_key_pem
     sandbox_server.register_merchant("2025112100000000000099", "216620000000000000099", public_key_pem(other))
     body = good_payment()
     data = json.dumps(body, separators=(",", ":")).encode()
@@ -211,7 +219,7 @@ def test_external_id_reuse_is_graded_not_rejected(raw, sdk_entries):
 
 def test_a_forged_request_does_not_burn_an_external_id(raw):
     external = uuid.uuid4().hex
-    forged = Raw(raw.base_url, generate_private_key())
+    forged = Raw(raw.base_url, generate_private_key(), PARTNER_ID, MERCHANT_ID)
     entries = journalled(raw, lambda: (forged.post("widget_payment", good_payment(), X_EXTERNAL_ID=external),
                                        raw.post("widget_payment", good_payment(), X_EXTERNAL_ID=external)))
     assert verdict(entries[1], "X-EXTERNAL-ID")["verdict"] == "PASS"
