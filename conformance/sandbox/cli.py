@@ -30,6 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
 
 
+def _printer():
+    """The live line of each request; a closed stdout silences it and the sandbox keeps serving."""
+    live = {"on": True}
+
+    def show(entry: dict) -> None:
+        if live["on"]:
+            try:
+                print(live_line(entry), flush=True)
+            except (OSError, ValueError):
+                live["on"] = False
+    return show
+
+
 def _register(server: SandboxServer, spec: str) -> str | None:
     parts = spec.split(":", 2)
     if len(parts) != 3 or not all(parts):
@@ -81,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  DANA public key file for your backend (DANA_PUBLIC_KEY_PATH): {dana_key.public_path}")
     if not getattr(args, "quiet", False):
         print("Traffic: one graded line per request (details: GET /sandbox-admin/traffic)")
-        server.sandbox.journal.subscribe(lambda entry: print(live_line(entry), flush=True))
+        server.sandbox.journal.subscribe(_printer())
     sys.stdout.flush()
     try:
         stop.wait()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ class Verdict:
     hint: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"check": self.check, "verdict": self.verdict, "message": self.message, "hint": self.hint}
 
 
 @dataclass
