@@ -107,8 +107,8 @@ class Journal:
         api = observed.api
         ref_field = REFERENCE_FIELDS.get(api.name) if api else None
         if ref_field and isinstance(observed.body, dict) and isinstance(observed.body.get(ref_field), str):
-            seq = self._references.get((partner, api.name, ref_field, observed.body[ref_field]))
-            observed.earlier_reference = (seq, ref_field) if seq else None
+            observed.earlier_reference = self._references.get((partner, api.name, ref_field,
+                                                               observed.body[ref_field]))
         external = observed.header("X-EXTERNAL-ID")
         if external:
             observed.earlier_external_id = self._external_ids.get((partner, observed.now.date(), external))
