@@ -43,4 +43,7 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
 
     # Unknown paths and unexpected errors outside the pipeline are SNAP-shaped too (no traceback).
     handlers = {404: not_routed, 405: not_routed, Exception: not_routed}
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    # No 307 to the path without its trailing slash: DANA answers an unknown path with a SNAP 404.
+    app.router.redirect_slashes = False
+    return app

@@ -257,11 +257,15 @@ class Store:
                                    self.clock.now() + OTT_TTL)
         return value
 
-    def redeem_ott(self, ott: str) -> User | None:
-        """Single use, 10 minutes; None when unknown, used or expired."""
+    def redeem_ott(self, ott: str, partner_id: str) -> User | None:
+        """Single use, 10 minutes, only on an order of the merchant it was issued to; None otherwise.
+
+        Another merchant's OTT neither logs in nor is used up: it was never valid here.
+        """
         with self.lock:
             record = self.otts.get(ott or "")
-            if record is None or record.used or self.clock.now() >= record.expires_at:
+            if (record is None or record.used or record.partner_id != partner_id
+                    or self.clock.now() >= record.expires_at):
                 return None
             record.used = True
             return self.find_user(record.phone)

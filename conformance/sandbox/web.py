@@ -38,11 +38,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from conformance.binding import KNOWN_SCOPES, seamless_sign_problem
 
+from conformance.sandbox.responses import BodyProblem, read_body
+from conformance.sandbox.responses import SafeHTMLResponse as HTMLResponse
 from conformance.sandbox.store import OrderNotPayable, normalise_phone
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -101,8 +103,15 @@ def _error(title: str, message: str, reason: str, status: int = 400) -> HTMLResp
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """The pages' forms are application/x-www-form-urlencoded; the stdlib parses them."""
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    """The pages' forms are application/x-www-form-urlencoded; the stdlib parses them.
+
+    An unreadable form (too large, too slow) reads as empty, which every page treats as an expired session.
+    """
+    try:
+        raw = await read_body(request, 64 * 1024)
+    except BodyProblem:
+        return {}
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _mask(phone: str) -> str:
@@ -265,7 +274,7 @@ def page_routes(sandbox) -> list[Route]:
             sid = sessions.new(biz_no=biz_no, phone=None)
             return RedirectResponse(f"/n/cashier/new/pay?sid={sid}", status_code=303)
         ott = request.query_params.get("ott")
-        user = store.redeem_ott(ott) if ott else None
+        user = store.redeem_ott(ott, order.partner_id) if ott else None
         sid = sessions.new(biz_no=biz_no, phone=user.phone if user else None)
         if user is not None:          # 7.4 "With OTT": already logged in; drop the OTT from the address bar
             return RedirectResponse(f"/n/cashier/new/pay?sid={sid}", status_code=303)
