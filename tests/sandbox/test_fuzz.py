@@ -1,5 +1,9 @@
-"""Bounded fuzzing over bodies and headers: every answer is a SNAP body whose HTTP status matches
-its responseCode, never a traceback, never a hang (each request has a timeout)."""
+"""Bounded fuzzing over bodies, headers and paths: every answer is a SNAP body whose HTTP status matches
+its responseCode, never a traceback, never a hang (each request has a timeout and must answer in 2 s).
+
+Besides random bytes, JSON and mutated fixtures, the bodies include the abuse classes of issue 12:
+unterminated quote runs (quadratic minify), lone surrogates in fields, nesting far past any Widget body,
+and API paths with a trailing slash."""
 
 from __future__ import annotations
 
@@ -36,14 +40,27 @@ TEMPLATES = {
 }
 
 
+SURROGATE = st.integers(0xD800, 0xDFFF).map(lambda c: chr(c))
+
+
 @st.composite
 def bodies(draw, api_name: str) -> bytes:
-    kind = draw(st.sampled_from(["bytes", "json", "mutated"]))
+    kind = draw(st.sampled_from(["bytes", "json", "mutated", "quotes", "surrogate", "deep"]))
     if kind == "bytes":
         return draw(st.binary(max_size=2048))
     if kind == "json":
         return json.dumps(draw(json_values)).encode()
+    if kind == "quotes":               # '"' + '\\"' * n, up to 64 KB: linear minify answers at once
+        return b'"' + b'\\"' * draw(st.integers(1, 32 * 1024)) + draw(st.sampled_from([b"", b'"', b" {"]))
     template = json.loads(json.dumps(TEMPLATES.get(api_name, TEMPLATES["widget_payment"])))
+    if kind == "surrogate":            # a lone surrogate in some string field (json.dumps escapes it)
+        key = draw(st.sampled_from(sorted(template)))
+        template[key] = draw(st.text(max_size=5)) + draw(SURROGATE) + draw(st.text(max_size=5))
+        return json.dumps(template).encode()
+    if kind == "deep":                 # built as text: the test's own json would recurse too
+        depth = draw(st.integers(20, 3000))
+        template[draw(st.sampled_from(sorted(template)))] = "DEEP"
+        return json.dumps(template).replace('"DEEP"', "[" * depth + "]" * depth, 1).encode()
     node = template
     keys = draw(st.lists(st.text(max_size=3) | st.sampled_from(sorted(template)), min_size=1, max_size=3))
     for key in keys[:-1]:
@@ -82,8 +99,13 @@ def test_fuzzed_requests_get_snap_answers(raw, client, data):
             headers.pop(name, None)
         else:
             headers[name] = data.draw(header_text)
-    response = client.post(raw.base_url + APIS[api_name].path, content=body, headers=headers)
+    slash = data.draw(st.sampled_from(["", "", "", "/"]))
+    response = client.post(raw.base_url + APIS[api_name].path + slash, content=body, headers=headers)
     assert_snap(response)
+    assert response.elapsed.total_seconds() < 2, (len(body), body[:80])
+    assert response.status_code < 500, (response.text, body[:200])      # a defect, never a client's fault
+    if slash:
+        assert response.status_code == 404
     if signed and response.status_code == 200:
         assert response.json()["responseCode"] == APIS[api_name].success_code
 
