@@ -1,6 +1,6 @@
 """Page objects for DANA's hosted pages, written against the selectors DANA's pages use (protocol ref 7).
 
-The embedded sandbox's pages (conformance/sandbox/web.py) honour the same selectors, so this code drives
+The embedded sandbox's pages (conformance/sandbox/binding_pages.py, checkout_pages.py) honour the same selectors, so this code drives
 the real sandbox too. Every wait is on a selector or a URL, with a bound; nothing sleeps.
 """
 
@@ -67,6 +67,7 @@ class LoginPage:
 
 @dataclass
 class AgreementPage:
+    """The optional consent button DANA's Go and Node scripts click between phone and PIN if visible."""
     page: object
 
     def agree(self) -> None:

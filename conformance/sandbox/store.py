@@ -26,6 +26,8 @@ AUTH_CODE_TTL = timedelta(minutes=10)
 OTT_TTL = timedelta(minutes=10)
 TOKEN_TTL = timedelta(days=3 * 365)
 OPEN_STATUSES = ("INIT", "PAYING")
+# Why an order that is not payable cannot be paid, by status; any other status means it expired.
+NOT_PAYABLE = {"SUCCESS": "order already paid", "CANCELLED": "order cancelled"}
 
 
 class OrderNotPayable(Exception):
@@ -316,17 +318,17 @@ class Store:
                     closed.append(order)
         return closed
 
+    def is_payable(self, order: Order) -> bool:
+        """Open (INIT or PAYING) and before its validUpTo on the sandbox clock: the pages and ``pay`` agree."""
+        return order.status in OPEN_STATUSES and self.clock.now() < order.expires_at
+
     def pay(self, reference_no: str, payer_phone: str) -> Order:
         with self.lock:
             order = self.orders.get(reference_no or "")
             if order is None:
                 raise OrderNotPayable("unknown order")
-            if order.status == "SUCCESS":
-                raise OrderNotPayable("order already paid")
-            if order.status == "CANCELLED":
-                raise OrderNotPayable("order cancelled")
-            if order.status == "CLOSED" or self.clock.now() >= order.expires_at:
-                raise OrderNotPayable("order expired")
+            if not self.is_payable(order):
+                raise OrderNotPayable(NOT_PAYABLE.get(order.status, "order expired"))
             user = self.find_user(payer_phone)
             if user is None:
                 raise OrderNotPayable("unknown DANA account")

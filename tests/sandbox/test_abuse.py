@@ -54,10 +54,11 @@ def test_quote_bomb_is_answered_at_once_and_does_not_delay_others(raw):
     for thread in threads:
         thread.join(15)
     assert snap(valid)[1] == "2005400"
-    assert valid_seconds < 0.5
+    # Bounds with headroom for a loaded 2-core machine; before the fix each bomb held the loop for minutes.
+    assert valid_seconds < 1.5
     assert len(bombs) == 4
     for seconds, answer in bombs:
-        assert seconds < 1.0
+        assert seconds < 2.0
         assert snap(answer)[:2] == (400, "4005400")           # signed correctly, but not JSON
     started = time.perf_counter()
     answer = raw.post("widget_payment", None, raw=QUOTES.encode(), X_SIGNATURE="bm90IGEgc2lnbmF0dXJl")
