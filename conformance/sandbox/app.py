@@ -13,6 +13,7 @@ from starlette.routing import Route
 from conformance.sandbox import pipeline, web
 from conformance.sandbox.admin import admin_routes
 from conformance.sandbox.handlers import HANDLERS
+from conformance.sandbox.sandbox_tools import sandbox_tools_routes
 from conformance.snap.apis import APIS
 
 
@@ -27,6 +28,7 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
     routes = [Route(path, api, methods=methods) for path in api_paths]
     routes += admin_routes(sandbox)
     routes += list(web.page_routes(sandbox))
+    routes += sandbox_tools_routes(sandbox)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -115,6 +115,8 @@ class Order:
     cancelled_at: datetime | None = None
     closed_at: datetime | None = None
     refunded: Decimal = Decimal("0.00")
+    pay_option: str | None = None     # Payment Gateway: the payOption of payOptionDetails, e.g. VIRTUAL_ACCOUNT_CIMB
+    payment_code: str | None = None   # Payment Gateway virtual account: the number the payer transfers to
 
     @property
     def amount(self) -> dict:
@@ -163,6 +165,7 @@ class Store:
         self.orders_by_partner_ref: dict[tuple[str, str], Order] = {}   # (merchantId, partnerRef)
         self.refunds: dict[tuple[str, str], Refund] = {}         # (merchantId, partnerRefundNo)
         self._expiries: list[tuple[datetime, int, str]] = []     # heap of (expires_at, seq, referenceNo)
+        self.orders_by_payment_code: dict[str, Order] = {}       # Payment Gateway virtual accounts
 
     # --- identifiers -------------------------------------------------------------------------
     def new_reference(self) -> str:
@@ -287,6 +290,8 @@ class Store:
                 return existing, False
             self.orders[order.reference_no] = order
             self.orders_by_partner_ref[key] = order
+            if order.payment_code:
+                self.orders_by_payment_code[order.payment_code] = order
             heapq.heappush(self._expiries, (order.expires_at, next(self._seq), order.reference_no))
             return order, True
 
@@ -322,21 +327,24 @@ class Store:
         """Open (INIT or PAYING) and before its validUpTo on the sandbox clock: the pages and ``pay`` agree."""
         return order.status in OPEN_STATUSES and self.clock.now() < order.expires_at
 
-    def pay(self, reference_no: str, payer_phone: str) -> Order:
+    def pay(self, reference_no: str, payer_phone: str | None) -> Order:
+        """Pay from a DANA user's balance, or with ``payer_phone=None`` by a bank transfer to the order's
+        virtual account (Payment Gateway), which moves no DANA balance."""
         with self.lock:
             order = self.orders.get(reference_no or "")
             if order is None:
                 raise OrderNotPayable("unknown order")
             if not self.is_payable(order):
                 raise OrderNotPayable(NOT_PAYABLE.get(order.status, "order expired"))
-            user = self.find_user(payer_phone)
-            if user is None:
-                raise OrderNotPayable("unknown DANA account")
-            phone = normalise_phone(payer_phone)
-            amount = Decimal(order.amount_value)
-            if self.balances.get(phone, Decimal(0)) < amount:
-                raise OrderNotPayable("insufficient balance")
-            self.balances[phone] -= amount
+            phone = None
+            if payer_phone is not None or not order.payment_code:
+                if self.find_user(payer_phone or "") is None:
+                    raise OrderNotPayable("unknown DANA account")
+                phone = normalise_phone(payer_phone)
+                amount = Decimal(order.amount_value)
+                if self.balances.get(phone, Decimal(0)) < amount:
+                    raise OrderNotPayable("insufficient balance")
+                self.balances[phone] -= amount
             order.status, order.paid_at, order.payer_phone = "SUCCESS", self.clock.now(), phone
             return order
 
