@@ -101,7 +101,7 @@ def test_a_stored_bad_value_never_poisons_later_answers(raw, sandbox_server):
     now = sandbox.clock.now()
     order = Order(sandbox.store.new_reference(), "bad-" + uuid.uuid4().hex[:6], raw.merchant_id,
                   PARTNER_ID, "1.00", "IDR", "INIT", now + timedelta(minutes=15), "title \udc00",
-                  None, None, created_at=now, expires_at=now + timedelta(minutes=15))
+                  None, "http://127.0.0.1:9/notify", created_at=now, expires_at=now + timedelta(minutes=15))
     sandbox.store.put_order(order)
     query = {"originalReferenceNo": order.reference_no, "serviceCode": "54", "merchantId": raw.merchant_id}
     answer = raw.post("query_payment", query)
@@ -114,6 +114,13 @@ def test_a_stored_bad_value_never_poisons_later_answers(raw, sandbox_server):
     assert page.status_code == 200 and "title ?" in page.text
     paid = raw.admin("POST", f"/orders/{order.partner_reference_no}/pay", {"phone": PHONE})
     assert paid.status_code == 200
+    echoed = Order(sandbox.store.new_reference(), "bad-\ud800", raw.merchant_id, PARTNER_ID, "1.00", "IDR",
+                   "INIT", now + timedelta(minutes=15), "t", None, "http://127.0.0.1:9/notify", created_at=now,
+                   expires_at=now + timedelta(minutes=15))
+    sandbox.store.put_order(echoed)                # its Finish Notify echoes the bad reference: still signed
+    sandbox.pay_order(echoed.reference_no, PHONE)
+    [delivery] = sandbox.notifier.deliveries("bad-\ud800")
+    assert delivery["latestTransactionStatus"] == "00" and '"bad-\\ud800"' in delivery["request"]["body"]
     code = raw.admin("POST", "/auth-codes", {"partnerId": PARTNER_ID, "phone": PHONE}).json()["authCode"]
     token = raw.post("apply_token", {"grantType": "AUTHORIZATION_CODE", "authCode": code,
                                      "additionalInfo": {}}).json()["accessToken"]
