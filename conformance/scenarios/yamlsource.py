@@ -28,7 +28,7 @@ class LocatedList(list):
 
 
 MAX_DEPTH = 64            # a scenario nests about 8 deep; PyYAML's composer recurses per level
-MAX_NODES = 100_000       # nodes after expanding aliases; a few hundred bytes of anchors can name billions
+MAX_NODES = 20_000        # values once aliases are expanded; the largest catalogue file has about 420
 
 
 class _Loader(yaml.SafeLoader):
