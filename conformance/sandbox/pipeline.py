@@ -131,35 +131,6 @@ def authenticate(sandbox, call: Call, client: str) -> None:
     call.merchant = merchant
 
 
-def _shape_problem(body: object) -> tuple[str, str] | None:
-    """("depth", path) past MAX_DEPTH or ("text", path) for a lone surrogate, walking iteratively.
-
-    Both must be refused here, before any state: a deep body broke recursive code further on (500
-    from fingerprinting), and a surrogate cannot be encoded in the answer or in the pages.
-    """
-    stack = [(body, "", 1)]
-    while stack:
-        node, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return "depth", path
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in items:
-            child = f"{path}[{key}]" if isinstance(node, list) else f"{path}.{key}" if path else key
-            if not _encodable(str(key)) or isinstance(value, str) and not _encodable(value):
-                return "text", child
-            if isinstance(value, (dict, list)):
-                stack.append((value, child, depth + 1))
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def parse_and_validate(call: Call) -> None:
     try:
         body = json.loads(call.raw.decode("utf-8"))
@@ -167,7 +138,7 @@ def parse_and_validate(call: Call) -> None:
         raise call.fail(400, "00") from None
     if not isinstance(body, dict):
         raise call.fail(400, "00")
-    shape = _shape_problem(body)
+    shape = validate.shape_problem(body, MAX_DEPTH)
     if shape and shape[0] == "depth":
         raise Reject(response_code(call.api.service, 400, "00", message="Bad Request. Nesting too deep"))
     if shape:
