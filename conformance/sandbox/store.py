@@ -196,6 +196,13 @@ class Store:
     def balance_of(self, phone: str) -> Decimal:
         return self.balances.get(normalise_phone(phone), Decimal("0.00"))
 
+    def top_up(self, phone: str, amount: Decimal) -> Decimal:
+        """Credit a sandbox user's balance (sandbox-tools' e-money top-up); the new balance."""
+        with self.lock:
+            key = normalise_phone(phone)
+            self.balances[key] = self.balances.get(key, Decimal("0.00")) + amount
+            return self.balances[key]
+
     # --- auth codes, bindings, OTTs ----------------------------------------------------------
     def issue_auth_code(self, partner_id: str, phone: str, scopes: list[str], redirect_url: str,
                         state: str) -> str:

@@ -142,3 +142,18 @@ def test_unknown_virtual_account_is_404(sandbox_server):
     with pytest.raises(urllib.error.HTTPError) as unknown:
         pay_virtual_account_sandbox(sandbox_server.base_url, "59190000000000000")
     assert unknown.value.code == 404
+
+
+def test_top_up_credits_a_sandbox_user(sandbox_server):
+    """PaymentWidgetBrowser.java's topUpUserSaldo payload, before a widget payment."""
+    store = sandbox_server.sandbox.store
+    before = store.balance_of("083811223355")
+    payload = json.dumps({"urlEndpoint": "/v1.0/emoney/topup.htm", "requestBody": {
+        "partnerReferenceNo": str(uuid.uuid4()), "customerNumber": "083811223355",
+        "amount": {"value": "20000.00", "currency": "IDR"}, "feeAmount": {"value": "0.00", "currency": "IDR"},
+        "additionalInfo": {"fundType": "AGENT_TOPUP_FOR_USER_SETTLE"}}}).encode()
+    request = urllib.request.Request(sandbox_server.base_url + SANDBOX_TOOLS_PATH, data=payload, method="POST",
+                                     headers={"content-type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30) as answer:
+        assert answer.status == 200
+    assert store.balance_of("083811223355") - before == 20000
