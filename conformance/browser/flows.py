@@ -1,4 +1,4 @@
-"""The two browser flows of a Widget Binding UAT: bind (OAuth/login, agreement, PIN) and checkout (pay).
+"""The two browser flows of a Widget Binding UAT: bind (OAuth/login: phone, PIN) and checkout (pay).
 
 Each page step leaves a screenshot on the ScenarioContext (``ctx.step``). Waits are bounded waits on
 selectors and URLs (pages.wait_first, expect_navigation, wait_for_url); nothing sleeps.
@@ -44,7 +44,11 @@ def _fail_on_error(ctx, step: str, seen: str) -> None:
 
 
 def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> BindResult:
-    """Open ``bind_url``, log in (phone, agreement, PIN) and return the authCode DANA redirected with."""
+    """Open ``bind_url``, log in (phone, PIN) and return the authCode DANA redirected with.
+
+    As DANA's Go and Node UAT scripts do, a consent button between phone and PIN is clicked only if it
+    shows (the embedded sandbox shows none: its PIN page carries the agreement, docs/sandbox.md).
+    """
     page = ctx.page
     redirects: list[str] = []
 
@@ -99,7 +103,7 @@ def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> Bi
 
 def _outcome_of_failed_label(page) -> tuple[str, str]:
     message = error_text(page)
-    # DANA's scripts read lbl-failed-payment as "already paid" (7.4 step 8); the sandbox adds the reason.
+    # DANA's scripts read lbl-failed-payment as "already paid" ([uat-checkout]); the sandbox adds the reason.
     if not message or "paid" in message.lower():
         return "already_paid", message
     return "failed", message

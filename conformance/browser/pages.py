@@ -1,6 +1,6 @@
 """Page objects for DANA's hosted pages, written against the selectors DANA's pages use (protocol ref 7).
 
-The embedded sandbox's pages (conformance/sandbox/web.py) honour the same selectors, so this code drives
+The embedded sandbox's pages (conformance/sandbox/binding_pages.py, checkout_pages.py) honour the same selectors, so this code drives
 the real sandbox too. Every wait is on a selector or a URL, with a bound; nothing sleeps.
 """
 
@@ -28,7 +28,7 @@ class PageTimeout(AssertionError):
 def wait_first(page, states: dict[str, str], timeout: float) -> str:
     """Name of the first of ``states`` (name -> selector) that is visible, waiting at most ``timeout`` s.
 
-    DANA's real OAuth page may bounce through ``chrome-error://`` while trying the app deeplink (7.2 step 2);
+    DANA's real OAuth page may bounce through ``chrome-error://`` while trying the app deeplink ([uat-oauth]);
     when the wait ends on such a page the browser goes back once and waits again within the same bound.
     """
     union = page.locator(", ".join(states.values())).first
@@ -57,7 +57,7 @@ class LoginPage:
 
     def enter_phone(self, phone: str) -> None:
         field = self.page.locator(PHONE).first
-        # 7.2 step 4: a value pre-filled from seamlessData must be left alone (re-filling breaks DANA's state).
+        # [uat-oauth]: a value pre-filled from seamlessData must be left alone (re-filling breaks DANA's state).
         if not field.input_value():
             field.fill(phone)
 
@@ -67,6 +67,7 @@ class LoginPage:
 
 @dataclass
 class AgreementPage:
+    """The optional consent button DANA's Go and Node scripts click between phone and PIN if visible."""
     page: object
 
     def agree(self) -> None:

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.sandbox.responses import BodyProblem, read_body
+from conformance.sandbox.responses import SafeJSONResponse as JSONResponse
 from conformance.sandbox.store import OrderNotPayable, normalise_phone
 from conformance.snap.notify import encode_body
 from conformance.snap.orders import LATEST_TRANSACTION_STATUS
@@ -50,9 +52,10 @@ def _guard(endpoint):
 
 
 async def _json(request: Request) -> dict:
-    raw = await request.body()
-    if len(raw) > 64 * 1024:
-        raise AdminError(413, "body too large")
+    try:
+        raw = await read_body(request, 64 * 1024)
+    except BodyProblem as problem:
+        raise AdminError(413 if "large" in problem.reason else 400, problem.reason) from None
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):

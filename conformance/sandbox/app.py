@@ -16,6 +16,7 @@ from conformance.sandbox import pipeline, web
 from conformance.sandbox.admin import PREFIX as ADMIN_PREFIX
 from conformance.sandbox.admin import admin_routes
 from conformance.sandbox.handlers import HANDLERS
+from conformance.sandbox.sandbox_tools import sandbox_tools_routes
 from conformance.snap.apis import APIS
 
 OFF_LOOP_BODY = 16 * 1024
@@ -42,6 +43,7 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
     routes = [Route(path, api, methods=methods) for path in api_paths]
     routes += admin_routes(sandbox)
     routes += list(web.page_routes(sandbox))
+    routes += sandbox_tools_routes(sandbox)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -63,4 +65,7 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
 
     # Unknown paths and unexpected errors outside the pipeline are SNAP-shaped too (no traceback).
     handlers = {404: not_routed, 405: not_routed, Exception: not_routed}
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    # No 307 to the path without its trailing slash: DANA answers an unknown path with a SNAP 404.
+    app.router.redirect_slashes = False
+    return app

@@ -62,7 +62,7 @@ class Sandbox:
         return merchant
 
     # --- orders --------------------------------------------------------------------------------
-    def pay_order(self, reference_no: str, payer_phone: str) -> Order:
+    def pay_order(self, reference_no: str, payer_phone: str | None) -> Order:
         """INIT/PAYING -> SUCCESS and the Finish Notify 00; OrderNotPayable(reason) otherwise."""
         self.sweep()
         order = self.store.pay(reference_no, payer_phone)

@@ -27,6 +27,8 @@ AUTH_CODE_TTL = timedelta(minutes=10)
 OTT_TTL = timedelta(minutes=10)
 TOKEN_TTL = timedelta(days=3 * 365)
 OPEN_STATUSES = OPEN
+# Why an order that is not payable cannot be paid, by status; any other status means it expired.
+NOT_PAYABLE = {OrderStatus.SUCCESS: "order already paid", OrderStatus.CANCELLED: "order cancelled"}
 
 
 class OrderNotPayable(Exception):
@@ -114,6 +116,8 @@ class Order:
     cancelled_at: datetime | None = None
     closed_at: datetime | None = None
     refunded: Decimal = Decimal("0.00")
+    pay_option: str | None = None     # Payment Gateway: the payOption of payOptionDetails, e.g. VIRTUAL_ACCOUNT_CIMB
+    payment_code: str | None = None   # Payment Gateway virtual account: the number the payer transfers to
 
     @property
     def amount(self) -> dict:
@@ -162,6 +166,7 @@ class Store:
         self.orders_by_partner_ref: dict[tuple[str, str], Order] = {}   # (merchantId, partnerRef)
         self.refunds: dict[tuple[str, str], Refund] = {}         # (merchantId, partnerRefundNo)
         self._expiries: list[tuple[datetime, int, str]] = []     # heap of (expires_at, seq, referenceNo)
+        self.orders_by_payment_code: dict[str, Order] = {}       # Payment Gateway virtual accounts
 
     # --- identifiers -------------------------------------------------------------------------
     def new_reference(self) -> str:
@@ -191,6 +196,13 @@ class Store:
 
     def balance_of(self, phone: str) -> Decimal:
         return self.balances.get(normalise_phone(phone), Decimal("0.00"))
+
+    def top_up(self, phone: str, amount: Decimal) -> Decimal:
+        """Credit a sandbox user's balance (sandbox-tools' e-money top-up); the new balance."""
+        with self.lock:
+            key = normalise_phone(phone)
+            self.balances[key] = self.balances.get(key, Decimal("0.00")) + amount
+            return self.balances[key]
 
     # --- auth codes, bindings, OTTs ----------------------------------------------------------
     def issue_auth_code(self, partner_id: str, phone: str, scopes: list[str], redirect_url: str,
@@ -264,11 +276,15 @@ class Store:
                                    self.clock.now() + OTT_TTL)
         return value
 
-    def redeem_ott(self, ott: str) -> User | None:
-        """Single use, 10 minutes; None when unknown, used or expired."""
+    def redeem_ott(self, ott: str, partner_id: str) -> User | None:
+        """Single use, 10 minutes, only on an order of the merchant it was issued to; None otherwise.
+
+        Another merchant's OTT neither logs in nor is used up: it was never valid here.
+        """
         with self.lock:
             record = self.otts.get(ott or "")
-            if record is None or record.used or self.clock.now() >= record.expires_at:
+            if (record is None or record.used or record.partner_id != partner_id
+                    or self.clock.now() >= record.expires_at):
                 return None
             record.used = True
             return self.find_user(record.phone)
@@ -288,6 +304,8 @@ class Store:
                 return existing, False
             self.orders[order.reference_no] = order
             self.orders_by_partner_ref[key] = order
+            if order.payment_code:
+                self.orders_by_payment_code[order.payment_code] = order
             heapq.heappush(self._expiries, (order.expires_at, next(self._seq), order.reference_no))
             return order, True
 
@@ -319,26 +337,29 @@ class Store:
                     closed.append(order)
         return closed
 
-    def pay(self, reference_no: str, payer_phone: str) -> Order:
+    def is_payable(self, order: Order) -> bool:
+        """Open (INIT or PAYING) and before its validUpTo on the sandbox clock: the pages and ``pay`` agree."""
+        return order.status in OPEN_STATUSES and self.clock.now() < order.expires_at
+
+    def pay(self, reference_no: str, payer_phone: str | None) -> Order:
+        """Pay from a DANA user's balance, or with ``payer_phone=None`` by a bank transfer to the order's
+        virtual account (Payment Gateway), which moves no DANA balance."""
         with self.lock:
             order = self.orders.get(reference_no or "")
             if order is None:
                 raise OrderNotPayable("unknown order")
-            if order.status == "SUCCESS":
-                raise OrderNotPayable("order already paid")
-            if order.status == "CANCELLED":
-                raise OrderNotPayable("order cancelled")
-            if order.status == "CLOSED" or self.clock.now() >= order.expires_at:
-                raise OrderNotPayable("order expired")
-            user = self.find_user(payer_phone)
-            if user is None:
-                raise OrderNotPayable("unknown DANA account")
-            phone = normalise_phone(payer_phone)
-            amount = Decimal(order.amount_value)
-            if self.balances.get(phone, Decimal(0)) < amount:
-                raise OrderNotPayable("insufficient balance")
-            self.balances[phone] -= amount
-            order.status, order.paid_at, order.payer_phone = "SUCCESS", self.clock.now(), phone
+            if not self.is_payable(order):
+                raise OrderNotPayable(NOT_PAYABLE.get(order.status, "order expired"))
+            phone = None
+            if payer_phone is not None or not order.payment_code:
+                if self.find_user(payer_phone or "") is None:
+                    raise OrderNotPayable("unknown DANA account")
+                phone = normalise_phone(payer_phone)
+                amount = Decimal(order.amount_value)
+                if self.balances.get(phone, Decimal(0)) < amount:
+                    raise OrderNotPayable("insufficient balance")
+                self.balances[phone] -= amount
+            order.status, order.paid_at, order.payer_phone = OrderStatus.SUCCESS, self.clock.now(), phone
             return order
 
     def put_refund(self, merchant_id: str, partner_refund_no: str, order: Order, amount: Decimal,

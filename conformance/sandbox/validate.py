@@ -80,3 +80,32 @@ def check(schema: Field, body: object, prefix: str = "") -> Problem | None:
         if problem:
             return problem
     return None
+
+
+def shape_problem(body: object, max_depth: int) -> tuple[str, str] | None:
+    """("depth", path) past ``max_depth`` or ("text", path) for a lone surrogate, walking iteratively.
+
+    Both must be refused here, before any state: a deep body broke recursive code further on (500
+    from fingerprinting), and a surrogate cannot be encoded in the answer or in the pages.
+    """
+    stack = [(body, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > max_depth:
+            return "depth", path
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            child = f"{path}[{key}]" if isinstance(node, list) else f"{path}.{key}" if path else key
+            if not _encodable(str(key)) or isinstance(value, str) and not _encodable(value):
+                return "text", child
+            if isinstance(value, (dict, list)):
+                stack.append((value, child, depth + 1))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

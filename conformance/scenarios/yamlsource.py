@@ -27,8 +27,51 @@ class LocatedList(list):
     start: tuple[int, int]
 
 
+MAX_DEPTH = 64            # a scenario nests about 8 deep; PyYAML's composer recurses per level
+MAX_NODES = 20_000        # values once aliases are expanded; the largest catalogue file has about 420
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences carry the marks of their children."""
+    """SafeLoader whose mappings and sequences carry the marks of their children, bounded in
+    nesting depth and in alias expansion (either would otherwise hang or overflow the stack)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_expansion(node)
+        return node
+
+
+def _check_expansion(root) -> None:
+    """Count nodes as if every alias were copied out, in linear time (shared nodes counted once)."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) \
+            else node.value if isinstance(node, yaml.SequenceNode) else []
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+        if sizes[id(node)] > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand to more than {MAX_NODES} values (an alias bomb?)",
+                node.start_mark)
 
 
 _BREAK = "\0 \t\r\n\x85\u2028\u2029"
@@ -191,4 +234,6 @@ def load_yaml(path: Path, text: str | None = None) -> Source:
         raise YamlSyntaxError(f"not valid YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", 1, 1) from None
+    except RecursionError:           # a last resort; compose_node bounds the depth first
+        raise YamlSyntaxError(f"not valid YAML: nested deeper than {MAX_DEPTH} levels", 1, 1) from None
     return source

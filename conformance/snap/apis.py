@@ -56,11 +56,18 @@ _TABLE = (
     # transaction-history), not the UAT fixture's 60, which is QRIS CPM's code and was never run.
     API("transaction_history_list", "Transaction History List", "POST",
         "/v1.0/transaction-history-list.htm", "12", "b2b2c"),
+    # Payment Gateway create order, API scenario (dana-python dana/payment_gateway/v1/api/
+    # payment_gateway_api.py create_order). DANA's three mandatory Finish Notify scripts start here
+    # (dana-id/uat-script test/python/payment_gateway/finish_notify_test.py), with a VIRTUAL_ACCOUNT pay option.
+    API("pg_create_order", "Payment Gateway Create Order", "POST",
+        "/payment-gateway/v1.0/debit/payment-host-to-host.htm", "54", "b2b", sdk_method="create_order"),
     API("finish_notify", "Finish Notify (DANA -> merchant)", "POST", "/v1.0/debit/notify", "56",
         "notify"),
 )
 
 APIS: dict[str, API] = {api.name: api for api in _TABLE}
+# SNAP service codes that more than one API uses, and why: the code family is SNAP's, not one endpoint's.
+SHARED_SERVICES = {"54": ("widget_payment", "pg_create_order")}   # both are SNAP's Direct Debit Payment
 _BY_PATH: dict[str, API] = {p: api for api in _TABLE if api.family != "notify" for p in api.paths}
 
 # Service 10 is the browser redirect of Get OAuth 2.0 URL (success 2001000), not a server call.

@@ -98,8 +98,11 @@ def finish_notify_body(order, latest_status: str, *, finished_at: datetime, time
 
 
 def encode_body(body: dict) -> bytes:
-    """DANA sends compact bodies ([sdk-webhook]), so the signed and the sent bytes are the same."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """DANA sends compact bodies ([sdk-webhook]), so the signed and the sent bytes are the same.
+
+    A lone surrogate leaves as its JSON escape instead of failing the encoding (and the payment with it).
+    """
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def sign_notification(dana_private_key: rsa.RSAPrivateKey, path: str, body: bytes,

@@ -123,6 +123,15 @@ SCHEMAS: dict[str, Field] = {
                              "publicUserId": S(64), "serviceInfo": FREE, "extendInfo": S(4096)},
                             req=True),
         "urlParams": A(_URL_PARAM)}),
+    # dana-python dana/payment_gateway/v1/models/create_order_by_api_request.py (the API scenario):
+    # payOptionDetails and urlParams are mandatory there, productCode is not asked for.
+    "pg_create_order": O({
+        "partnerReferenceNo": S(64, req=True), "merchantId": S(64, req=True), "subMerchantId": S(32),
+        "amount": money("amount", req=True), "externalStoreId": S(64),
+        "validUpTo": S(25, req=True, pattern=JAKARTA_PATTERN), "disabledPayMethods": S(64),
+        "payOptionDetails": A(_PAY_OPTION, req=True), "urlParams": A(_URL_PARAM, req=True),
+        "additionalInfo": O({"order": FREE, "mcc": S(64, req=True, allow_empty=True), "envInfo": _ENV_INFO,
+                             "extendInfo": S(4096)}, req=True)}),
     # [sdk-models]
     "query_payment": O({
         "originalPartnerReferenceNo": S(64), "originalReferenceNo": S(64), "originalExternalId": S(36),
@@ -185,6 +194,8 @@ RESPONSE_FIELDS: dict[str, tuple[str, ...]] = {
     "account_unbinding": ("referenceNo", "partnerReferenceNo", "merchantId", "subMerchantId", "linkId",
                           "unlinkResult", "additionalInfo"),
     "transaction_history_list": ("referenceNo", "partnerReferenceNo", "detailData", "additionalInfo"),
+    # dana-python dana/payment_gateway/v1/models/create_order_response.py
+    "pg_create_order": ("referenceNo", "partnerReferenceNo", "webRedirectUrl", "additionalInfo"),
     # the merchant's answer to a Finish Notify (DANA -> merchant)
     "finish_notify": (),
 }

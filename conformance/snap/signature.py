@@ -17,8 +17,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-# A complete string literal (kept verbatim) or a run of JSON whitespace (dropped).
-_STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]|\\.)*")|[ \t\n\r]+', re.S)
+# A string literal (kept verbatim) or a run of JSON whitespace (dropped). The quantifiers are
+# possessive and the closing quote optional, so an unterminated literal runs to the end of the body
+# in one pass: with backtracking, '"' + '\\"' * n cost O(n^2) (40 KB took 18 s, before the signature check).
+_STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]++|\\.)*+"?)|[ \t\n\r]+', re.S)
 
 
 def minify(body: str | bytes | None) -> bytes:

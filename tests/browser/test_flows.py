@@ -49,7 +49,7 @@ def test_bind_through_chromium_then_apply_token(ctx, merchant, sandbox, receiver
     again = apply_token(client, result.auth_code)            # single use ([sdk-validation])
     assert (again.status, again.json["responseCode"]) == (401, "4017400")
 
-    assert shot_names(ctx) == ["bind-open.png", "bind-phone.png", "bind-agreement.png", "bind-pin.png",
+    assert shot_names(ctx) == ["bind-open.png", "bind-phone.png", "bind-pin.png",
                                "bind-redirect.png"]
     assert_pngs(ctx)
 

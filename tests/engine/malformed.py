@@ -9,6 +9,15 @@ GOOD_CALL = """\
 """
 
 
+def _alias_bomb() -> str:
+    """Nine levels of nine aliases, about 340 bytes: 9**9 values once expanded."""
+    lines, previous = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'], "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [{','.join(['*' + previous] * 9)}]")
+        previous = name
+    return "\n".join(lines) + "\nscenarios: *i\n"
+
+
 def scenario_file(steps: str = GOOD_CALL, head: str = "api: widget_payment\n", extra: str = "") -> str:
     return head + "scenarios:\n  - id: s1\n    title: a title\n" + extra + "    steps:\n" + steps
 
@@ -57,4 +66,8 @@ MALFORMED = {
                    "scenarios[0].steps[0].path", "is not a path of widget_payment"),
     "duplicate_key": (scenario_file(GOOD_CALL).replace("title: a title\n", "title: a\n    title: b\n"), 5, "",
                       "duplicate key 'title'"),
+    # Bounded, not a hang or a RecursionError: the node past 20000 expanded values (e: 9**5), and
+    # the first level past 64 of a 5000-deep file.
+    "alias_bomb": (_alias_bomb(), 5, "", "aliases expand to more than 20000 values"),
+    "deep_nesting": ("api: " + "[" * 5000 + "]" * 5000 + "\n", 1, "", "nested deeper than 64 levels"),
 }

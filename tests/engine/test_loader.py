@@ -1,6 +1,9 @@
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from .malformed import GOOD_CALL, MALFORMED, scenario_file
@@ -64,3 +67,23 @@ def test_saved_name_is_known_only_after_the_step_that_saves_it(tmp_path):
 def test_timestamps_stay_text(tmp_path):
     loaded = load_text(tmp_path, scenario_file(GOOD_CALL + "        request: {validUpTo: 2026-01-01T10:00:00+07:00}\n"))
     assert loaded.scenarios[0].scenario.steps[0].request["validUpTo"] == "2026-01-01T10:00:00+07:00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(depth=st.integers(1, 3000), fan=st.integers(1, 12), levels=st.integers(0, 12), flow=st.booleans())
+def test_nested_and_aliased_files_are_bounded(tmp_path_factory, depth, fan, levels, flow):
+    """Deep nesting and alias fan-out load or fail with a file:line error, quickly, never a traceback."""
+    if flow:
+        text = "api: " + "[" * depth + "]" * depth + "\n"
+    else:
+        text = "".join("  " * i + "k:\n" for i in range(min(depth, 400)))
+    anchors, previous = ["a0: &a0 [x]"], "a0"
+    for level in range(1, levels + 1):
+        anchors.append(f"a{level}: &a{level} [{', '.join(['*' + previous] * fan)}]")
+        previous = f"a{level}"
+    started = time.perf_counter()
+    try:
+        load_text(tmp_path_factory.mktemp("fuzz"), "\n".join(anchors) + "\n" + text)
+    except ScenarioFileError as exc:
+        assert str(exc).startswith("scenarios/case.yaml:") and "Traceback" not in str(exc)
+    assert time.perf_counter() - started < 2

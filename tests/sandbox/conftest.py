@@ -29,7 +29,7 @@ MERCHANT_ID = "216620000000000000001"
 def _additional_info(raw: bytes) -> dict:
     try:
         info = json.loads(raw).get("additionalInfo")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):      # fuzzed bodies nest past json's limit
         return {}
     return info if isinstance(info, dict) else {}
 

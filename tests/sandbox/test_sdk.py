@@ -86,8 +86,8 @@ def test_apply_ott_success_and_single_use(api, raw, sandbox_server):
     ott = response.user_resources[0]
     assert ott.resource_type == "OTT"
     store = sandbox_server.sandbox.store
-    assert store.redeem_ott(ott.value).phone == "083811223355"
-    assert store.redeem_ott(ott.value) is None
+    assert store.redeem_ott(ott.value, raw.partner_id).phone == "083811223355"
+    assert store.redeem_ott(ott.value, raw.partner_id) is None
 
 
 @pytest.mark.parametrize("phone, expected", [

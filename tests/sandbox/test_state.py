@@ -50,11 +50,12 @@ def test_auth_code_and_ott_lifetimes_follow_the_clock():
     sandbox.clock.advance(600)
     assert store.consume_auth_code(late, "P")[0] == "expired"
     ott = store.issue_ott("P", "083811223355")
-    assert store.redeem_ott(ott).phone == "083811223355"
-    assert store.redeem_ott(ott) is None
+    assert store.redeem_ott(ott, "other") is None       # another merchant's order: not valid, not used up
+    assert store.redeem_ott(ott, "P").phone == "083811223355"
+    assert store.redeem_ott(ott, "P") is None
     stale = store.issue_ott("P", "083811223355")
     sandbox.clock.advance(601)
-    assert store.redeem_ott(stale) is None
+    assert store.redeem_ott(stale, "P") is None
 
 
 def test_pay_order_contract():

@@ -256,7 +256,7 @@ def test_body_rules(raw, sdk_entries, change, check, named):
 
 def test_a_path_no_api_owns_is_journalled_with_the_nearest_path(raw):
     since = traffic(raw)["last"]
-    post(raw, b"{}", {"X-PARTNER-ID": PARTNER_ID}, path="/v1.0/debit/payment-host-to-host.htm")
+    post(raw, b"{}", {"X-PARTNER-ID": PARTNER_ID}, path="/rest/redirection/v1.0/debit/payment-host-to-host.htm")
     [entry] = traffic(raw, since=since, partnerId=PARTNER_ID)["entries"]
     assert entry["api"] is None and entry["response"]["status"] == 404
     assert PAYMENT in verdict(entry, "path")["message"]

@@ -56,7 +56,7 @@ def _checkout_url(sandbox, call: Call, order: Order) -> str:
     return f"{call.base_url}/n/cashier/new/checkout?{query}&forceToH5=false&newRegistrationPage=true"
 
 
-def _expiry(clock, valid_up_to: datetime) -> datetime | None:
+def _expiry(clock, valid_up_to: datetime, maximum: timedelta = VALID_UP_TO_MAX) -> datetime | None:
     """When the order closes on the sandbox clock, or None when validUpTo is out of range.
 
     A client may follow the moved sandbox clock (dana-uat's own engine takes ${now} from it, which
@@ -65,7 +65,7 @@ def _expiry(clock, valid_up_to: datetime) -> datetime | None:
     offset earlier scenarios left; a real-time validUpTo is shifted by the offset (Clock.to_sandbox).
     """
     def fits(base: datetime) -> bool:
-        return base < valid_up_to <= base + VALID_UP_TO_MAX + CLOCK_GRACE
+        return base < valid_up_to <= base + maximum + CLOCK_GRACE
 
     if fits(clock.now()):
         return valid_up_to

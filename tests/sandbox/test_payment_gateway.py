@@ -1,0 +1,159 @@
+"""DANA's three mandatory Finish Notify scripts against the embedded sandbox, host changed and nothing else.
+
+dana-id/uat-script test/python/payment_gateway/finish_notify_test.py: create an order through the official
+SDK's PaymentGatewayApi.create_order with one VIRTUAL_ACCOUNT_CIMB pay option, check the answer against the
+CreateOrderApi fixture, then pay the paymentCode through sandbox-tools (test/python/helper/sandbox_tools.py,
+the same urllib request); the third script lets the order expire. Each ends with DANA's Finish Notify at the
+order's NOTIFICATION url, here the suite's loopback receiver.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from dana.api_client import ApiClient
+from dana.payment_gateway.v1 import PaymentGatewayApi
+from dana.payment_gateway.v1.models import CreateOrderByApiRequest, CreateOrderResponse
+from dana.utils.snap_configuration import AuthSettings, Env, SnapConfiguration
+
+from conformance.receiver import CallbackReceiver
+from conformance.sandbox.sandbox_tools import PATH as SANDBOX_TOOLS_PATH
+from conformance.snap import private_key_pem
+from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, snap
+
+WIB = timezone(timedelta(hours=7))
+# resource/request/components/PaymentGateway.json, CreateOrder.CreateOrderApi.request (uat-script).
+CREATE_ORDER_API = {
+    "partnerReferenceNo": "${partnerReferenceNo}", "merchantId": MERCHANT_ID,
+    "amount": {"value": "1.00", "currency": "IDR"}, "externalStoreId": "",
+    "urlParams": [{"url": "https://tinknet.my.id/v1/test", "type": "PAY_RETURN", "isDeeplink": "Y"},
+                  {"url": "https://tinknet.my.id/v1/test", "type": "NOTIFICATION", "isDeeplink": "Y"}],
+    "validUpTo": "2030-05-01T00:46:43+07:00",
+    "additionalInfo": {"order": {"orderTitle": "Payment Gateway Order", "scenario": "API",
+                                 "merchantTransType": "SPECIAL_MOVIE", "buyer": {}},
+                       "mcc": "5732", "envInfo": {"sourcePlatform": "IPG", "terminalType": "SYSTEM",
+                                                  "orderTerminalType": "WEB"},
+                       "extendInfo": "{\"key\":\"value\"}"},
+    "payOptionDetails": [{"payMethod": "BALANCE", "payOption": "", "transAmount": {"value": "1.00", "currency": "IDR"}}],
+}
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    with CallbackReceiver() as merchant:
+        yield merchant
+
+
+@pytest.fixture(scope="module")
+def gateway(sandbox_server, merchant_key) -> PaymentGatewayApi:
+    config = SnapConfiguration(api_key=AuthSettings(
+        PRIVATE_KEY=private_key_pem(merchant_key), ORIGIN="https://merchant.example", X_PARTNER_ID=PARTNER_ID,
+        ENV=Env.SANDBOX, DANA_ENV=Env.SANDBOX, X_DEBUG="true"))
+    config.host = sandbox_server.base_url
+    return PaymentGatewayApi(ApiClient(config))
+
+
+def generate_formatted_date(offset_seconds: int = 0) -> str:
+    return (datetime.now(WIB) + timedelta(seconds=offset_seconds)).strftime("%Y-%m-%dT%H:%M:%S+07:00")
+
+
+def create_order_api_finish_notify_once(gateway, notify_url: str, amount: str, valid_up_to: str = ""):
+    """The script's create_order_api_finish_notify_once, its n8n webhook replaced by our receiver."""
+    body = json.loads(json.dumps(CREATE_ORDER_API))
+    body["partnerReferenceNo"] = str(uuid.uuid4())
+    body["validUpTo"] = valid_up_to or generate_formatted_date(360)
+    body["amount"]["value"] = amount
+    body["payOptionDetails"] = [{"payMethod": "VIRTUAL_ACCOUNT", "payOption": "VIRTUAL_ACCOUNT_CIMB",
+                                 "transAmount": {"value": amount, "currency": "IDR"}}]
+    for param in body["urlParams"]:
+        if param["type"] == "NOTIFICATION":
+            param["url"] = notify_url
+    response = gateway.create_order(CreateOrderByApiRequest.from_dict(body))
+    answer = json.loads(CreateOrderResponse.to_json(response))
+    # assert_response against the fixture's response, with the partnerReferenceNo it was sent.
+    assert (answer["responseCode"], answer["responseMessage"]) == ("2005400", "Successful")
+    assert answer["partnerReferenceNo"] == body["partnerReferenceNo"]
+    return body["partnerReferenceNo"], response
+
+
+def pay_virtual_account_sandbox(base_url: str, virtual_account_no: str) -> None:
+    """helper/sandbox_tools.py, its dashboard host replaced by the sandbox's."""
+    payload = json.dumps({"urlEndpoint": "/v1.0/transfer-va/payment.htm",
+                          "requestBody": {"virtualAccountNo": virtual_account_no}}).encode("utf-8")
+    request = urllib.request.Request(base_url + SANDBOX_TOOLS_PATH, data=payload, method="POST", headers={
+        "accept": "application/json", "content-type": "application/json", "origin": "https://dashboard.dana.id",
+        "referer": "https://dashboard.dana.id/"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30) as answer:
+        assert 200 <= answer.status < 300
+
+
+def notifications(raw, ref: str) -> list[dict]:
+    return raw.admin("POST", "/notifications/wait", {"partnerReferenceNo": ref, "count": 1,
+                                                      "timeoutSeconds": 20}).json()
+
+
+@pytest.mark.parametrize("amount", ["11011.00", "11012.00"])   # transaction_success / internal_server_error
+def test_created_paid_by_virtual_account_and_notified(gateway, raw, receiver, sandbox_server, amount):
+    ref, response = create_order_api_finish_notify_once(gateway, receiver.notify_url, amount)
+    code = response.additional_info.payment_code                 # payment_code_from_create_order_response
+    assert code and code.isdigit() and response.web_redirect_url is None
+    pay_virtual_account_sandbox(sandbox_server.base_url, code)
+    [delivery] = notifications(raw, ref)
+    assert delivery["latestTransactionStatus"] == "00" and delivery["state"] == "delivered"
+    [received] = receiver.notifications(ref)
+    body = json.loads(received.body)
+    assert body["originalPartnerReferenceNo"] == ref and body["amount"] == {"value": amount, "currency": "IDR"}
+    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, ref)
+    assert (order.status, order.payer_phone, order.pay_option) == ("SUCCESS", None, "VIRTUAL_ACCOUNT_CIMB")
+    with pytest.raises(urllib.error.HTTPError) as again:          # a VA is paid once
+        pay_virtual_account_sandbox(sandbox_server.base_url, code)
+    assert again.value.code == 409
+
+
+def test_expired_order_notifies_closed(gateway, raw, receiver, sandbox_server):
+    ref, _ = create_order_api_finish_notify_once(gateway, receiver.notify_url, "11013.00",
+                                                 generate_formatted_date(2 * 60 + 15))
+    assert raw.admin("POST", "/clock", {"advanceSeconds": 140}).status_code == 200   # instead of waiting 135 s
+    [delivery] = notifications(raw, ref)
+    assert delivery["latestTransactionStatus"] == "05"
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: b.update(payOptionDetails=[]), "payOptionDetails"),
+    (lambda b: b["payOptionDetails"][0].update(payOption="VIRTUAL_ACCOUNT_NOPE"), "payOption"),
+    (lambda b: b.pop("urlParams"), "urlParams"),
+])
+def test_bad_create_orders_are_refused_before_any_order(raw, sandbox_server, change, field):
+    body = json.loads(json.dumps(CREATE_ORDER_API))
+    body.update(partnerReferenceNo=str(uuid.uuid4()), validUpTo=generate_formatted_date(360))
+    body["payOptionDetails"][0].update(payMethod="VIRTUAL_ACCOUNT", payOption="VIRTUAL_ACCOUNT_CIMB")
+    change(body)
+    status, code, message = snap(raw.post("pg_create_order", body))
+    assert status == 400 and code in ("4005401", "4005402") and message.endswith(field), message
+    assert sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"]) is None
+
+
+def test_unknown_virtual_account_is_404(sandbox_server):
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        pay_virtual_account_sandbox(sandbox_server.base_url, "59190000000000000")
+    assert unknown.value.code == 404
+
+
+def test_top_up_credits_a_sandbox_user(sandbox_server):
+    """PaymentWidgetBrowser.java's topUpUserSaldo payload, before a widget payment."""
+    store = sandbox_server.sandbox.store
+    before = store.balance_of("083811223355")
+    payload = json.dumps({"urlEndpoint": "/v1.0/emoney/topup.htm", "requestBody": {
+        "partnerReferenceNo": str(uuid.uuid4()), "customerNumber": "083811223355",
+        "amount": {"value": "20000.00", "currency": "IDR"}, "feeAmount": {"value": "0.00", "currency": "IDR"},
+        "additionalInfo": {"fundType": "AGENT_TOPUP_FOR_USER_SETTLE"}}}).encode()
+    request = urllib.request.Request(sandbox_server.base_url + SANDBOX_TOOLS_PATH, data=payload, method="POST",
+                                     headers={"content-type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30) as answer:
+        assert answer.status == 200
+    assert store.balance_of("083811223355") - before == 20000
