@@ -1,0 +1,17 @@
+"""Where the shipped scenario catalogue is: the package ``conformance_catalogue``, whose source is the
+repository's ``scenarios/`` (setup.py maps it), so an installed ``dana-uat`` runs from any folder."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+LABEL = "scenarios"     # shown for the shipped catalogue in node ids, whatever folder it is installed in
+
+
+def shipped() -> Path:
+    """The catalogue folder of this installation (editable installs map it onto the checkout's scenarios/)."""
+    spec = importlib.util.find_spec("conformance_catalogue")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return (Path(__file__).resolve().parents[1] / "scenarios").resolve()   # a source tree without install
