@@ -41,11 +41,20 @@ X6JV1OSST1C9sbPGzMHZ8AGB51BM0mok7davD/5irUk+f0C25OgzkwtxAt80dkDo
 
 
 class ConfigError(Exception):
-    """One line for people: which setting, what is wrong, how to fix it. Exit code 2."""
+    """For people: which setting, what is wrong, how to fix it; one line per problem. Exit code 2.
 
-    def __init__(self, name: str, problem: str, fix: str):
+    ``problems`` holds every problem found at once (name, problem, fix), so a merchant fixes them in one go.
+    """
+
+    def __init__(self, name: str, problem: str, fix: str, more: list["ConfigError"] | None = None):
         self.name, self.problem, self.fix = name, problem, fix
-        super().__init__(f"{name}: {problem}; {fix}")
+        self.problems = [(name, problem, fix)] + [p for e in (more or []) for p in e.problems]
+        super().__init__("\n".join(f"{n}: {p}; {f}" for n, p, f in self.problems))
+
+    @classmethod
+    def combine(cls, errors: list["ConfigError"]) -> "ConfigError":
+        first, *rest = errors
+        return cls(first.name, first.problem, first.fix, rest)
 
 
 @dataclass(frozen=True)
@@ -181,9 +190,17 @@ def _random_digits(n: int) -> str:
     return "".join(random.choice("0123456789") for _ in range(n))
 
 
-def _check(name: str, value: str | None, rule: Callable[[str], bool], problem: str, fix: str) -> None:
-    if value is not None and not rule(value):
-        raise ConfigError(name, problem.format(value=value), fix)
+def _check(name: str, value: str | None, rule: Callable[[str], bool], problem: str, fix: str) -> list[ConfigError]:
+    return [ConfigError(name, problem.format(value=value), fix)] if value is not None and not rule(value) else []
+
+
+def _collect(errors: list[ConfigError], load: Callable[[], object]) -> object:
+    """Run ``load``; a ConfigError is kept in ``errors`` (and None returned) so every problem is reported."""
+    try:
+        return load()
+    except ConfigError as exc:
+        errors.append(exc)
+        return None
 
 
 def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_file,
@@ -211,26 +228,28 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
 
 
 def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Settings:
+    errors: list[ConfigError] = []
     target = (values["target"] or "embedded").strip()
     if target not in ("embedded", "sandbox") and not re.match(r"^https?://[^/\s]+", target):
-        raise ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
-                          "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`")
+        errors.append(ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
+                                  "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`"))
     env = (values["env"] or "sandbox").lower()
     if env not in ("sandbox", "production"):
-        raise ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox")
+        errors.append(ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox"))
 
-    private_key = _load_key(values, "private_key", "private_key_path",
-                            keys.load_private_key, keys.load_private_key_file, "RSA private key")
+    private_key = _collect(errors, lambda: _load_key(values, "private_key", "private_key_path", keys.load_private_key,
+                                                     keys.load_private_key_file, "RSA private key"))
+    key_failed = bool(errors and errors[-1].name.startswith("PRIVATE_KEY"))
     partner_id, merchant_id = values["partner_id"], values["merchant_id"]
     throwaway = False
     if target == "sandbox":
         for name, value in (("X_PARTNER_ID", partner_id), ("MERCHANT_ID", merchant_id)):
             if not value:
-                raise ConfigError(name, "is not set but target=sandbox needs it",
-                                  f"export {name}=... or add it to .env (see README, 'Credentials')")
-        if private_key is None:
-            raise ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
-                              "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env")
+                errors.append(ConfigError(name, "is not set but target=sandbox needs it",
+                                          f"export {name}=... or add it to .env (see README, 'Configuration')"))
+        if private_key is None and not key_failed:
+            errors.append(ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
+                                      "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env"))
     else:
         # Embedded: a throwaway merchant fills whatever is missing, so `make uat` needs no setup.
         throwaway = not (partner_id and merchant_id and private_key)
@@ -238,21 +257,26 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
         merchant_id = merchant_id or "2166" + _random_digits(17)
         private_key = private_key or keys.generate_private_key()
 
-    _check("X_PARTNER_ID", partner_id, lambda v: 1 <= len(v) <= 36 and v.isprintable() and " " not in v,
-           "{value!r} must be 1 to 36 characters without spaces", "copy the clientId from the Merchant Portal")
-    _check("MERCHANT_ID", merchant_id, lambda v: 1 <= len(v) <= 64 and " " not in v,
-           "{value!r} must be 1 to 64 characters without spaces", "copy the merchant id from the Merchant Portal")
-    _check("CHANNEL_ID", values["channel_id"], lambda v: 1 <= len(v) <= 36,
-           "{value!r} must be 1 to 36 characters", "unset it to use 95221")
+    errors += _check("X_PARTNER_ID", partner_id, lambda v: 1 <= len(v) <= 36 and v.isprintable() and " " not in v,
+                     "{value!r} must be 1 to 36 characters without spaces", "copy the clientId from the Merchant Portal")
+    errors += _check("MERCHANT_ID", merchant_id, lambda v: 1 <= len(v) <= 64 and " " not in v,
+                     "{value!r} must be 1 to 64 characters without spaces",
+                     "copy the merchant id from the Merchant Portal")
+    errors += _check("CHANNEL_ID", values["channel_id"], lambda v: 1 <= len(v) <= 36,
+                     "{value!r} must be 1 to 36 characters", "unset it to use 95221")
     for name, key in (("ORIGIN", "origin"), ("REDIRECT_URL_OAUTH", "redirect_url_oauth"),
                       ("DANA_UAT_NOTIFY_URL", "notify_url")):
-        _check(name, values[key], lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
-               "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
-    _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
-           "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
+        errors += _check(name, values[key],
+                         lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
+                         "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
+    errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
+                     "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
-    dana_public_key = _load_key(values, "dana_public_key", "dana_public_key_path",
-                                keys.load_public_key, keys.load_public_key_file, "RSA public key")
+    dana_public_key = _collect(errors, lambda: _load_key(values, "dana_public_key", "dana_public_key_path",
+                                                         keys.load_public_key, keys.load_public_key_file,
+                                                         "RSA public key"))
+    if errors:
+        raise ConfigError.combine(errors)
     if dana_public_key is None and target == "sandbox" and env == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
 
