@@ -15,3 +15,11 @@ def shipped() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations))).resolve()
     return (Path(__file__).resolve().parents[1] / "scenarios").resolve()   # a source tree without install
+
+
+def label(path: Path) -> str | None:
+    """``scenarios/<relative path>`` for a file of the shipped catalogue (as in the source tree), else None."""
+    try:
+        return f"{LABEL}/{Path(path).resolve().relative_to(shipped()).as_posix()}"
+    except ValueError:
+        return None

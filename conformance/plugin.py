@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import catalogue
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
 from conformance.scenarios import schema
@@ -84,8 +85,13 @@ class DanaState:
     def cli(self) -> dict:
         return {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
 
+    @property
+    def here(self) -> Path:
+        """The folder pytest was started in: .env, pyproject.toml and reports resolve against it (issue 14)."""
+        return Path(self.config.invocation_params.dir)
+
     def _raw_values(self) -> dict:
-        root = Path(self.config.rootpath)
+        root = self.here
         env_file = self.config.getoption("dana_env_file")
         env_path = Path(env_file) if env_file else root / ".env"
         try:
@@ -97,11 +103,11 @@ class DanaState:
 
     @property
     def scenario_dir(self) -> Path:
-        return (Path(self.config.rootpath) / (self.raw.get("scenario_dir") or "scenarios")).resolve()
+        return (self.here / (self.raw.get("scenario_dir") or "scenarios")).resolve()
 
     @property
     def report_dir(self) -> Path:
-        return Path(self.config.rootpath) / (self.raw.get("report_dir") or "reports")
+        return self.here / (self.raw.get("report_dir") or "reports")
 
     @property
     def writer(self) -> EvidenceWriter:
@@ -111,7 +117,7 @@ class DanaState:
         """Settings, loaded once; raises ConfigError."""
         if self._settings is None:
             env_file = self.config.getoption("dana_env_file") or ".env"
-            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.config.rootpath)
+            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.here)
         return self._settings
 
     def settings(self):
@@ -212,8 +218,11 @@ class ScenarioFile(pytest.File):
 
 
 def _display(path: Path, config: pytest.Config) -> str:
+    shipped = catalogue.label(path)      # the shipped catalogue reads scenarios/..., wherever it is installed
+    if shipped:
+        return shipped
     try:
-        return Path(path).resolve().relative_to(Path(config.rootpath).resolve()).as_posix()
+        return Path(path).resolve().relative_to(Path(config.invocation_params.dir).resolve()).as_posix()
     except ValueError:
         return str(path)
 

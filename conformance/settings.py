@@ -73,6 +73,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("merchant_id", ("MERCHANT_ID",), None, "merchantId in bodies and bind URLs"),
     Option("private_key", ("PRIVATE_KEY",), None, "merchant RSA private key (PEM, escaped \\n or bare Base64)"),
     Option("private_key_path", ("PRIVATE_KEY_PATH",), None, "file with the merchant private key; wins over PRIVATE_KEY"),
+    Option("merchant_public_key_path", ("MERCHANT_PUBLIC_KEY_PATH",), None,
+           "the public key PEM uploaded to DANA's Merchant Portal; `dana-uat doctor` checks it matches the private key"),
     Option("origin", ("ORIGIN",), "https://merchant.example", "merchant origin sent in ORIGIN"),
     Option("client_secret", ("CLIENT_SECRET",), None, "client secret (Open API only); always redacted"),
     Option("dana_public_key", ("DANA_PUBLIC_KEY",), None, "DANA gateway public key for Finish Notify"),
@@ -290,13 +292,18 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     sources=sources)
 
 
-def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
-                  env_file: str | Path | None = ".env", root: str | Path = ".") -> Settings:
-    """Read every source and return validated settings, or raise ConfigError."""
+def read_values(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
+                env_file: str | Path | None = ".env", root: str | Path = ".") -> tuple[dict, dict]:
+    """Every setting's raw value and where it came from; ``env_file`` and pyproject.toml resolve against ``root``."""
     root = Path(root)
     env_path = None if env_file is None else (root / env_file if not Path(env_file).is_absolute() else Path(env_file))
     if env_file not in (None, ".env") and env_path is not None and not env_path.is_file():
         raise ConfigError("--dana-env-file", f"{env_path} does not exist", "give the path of an existing .env file")
-    values, sources = resolve_raw(cli or {}, os.environ if environ is None else environ,
-                                  read_env_file(env_path), read_pyproject(root / "pyproject.toml"))
-    return build_settings(values, sources)
+    return resolve_raw(cli or {}, os.environ if environ is None else environ,
+                       read_env_file(env_path), read_pyproject(root / "pyproject.toml"))
+
+
+def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
+                  env_file: str | Path | None = ".env", root: str | Path = ".") -> Settings:
+    """Read every source and return validated settings, or raise ConfigError."""
+    return build_settings(*read_values(cli, environ=environ, env_file=env_file, root=root))
