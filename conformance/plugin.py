@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue
+from conformance import catalogue, retry
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
 from conformance.scenarios import schema
@@ -250,22 +250,34 @@ class ScenarioItem(pytest.Item):
 
         state = self.config.stash[STATE]
         sc = self.loaded.scenario
-        recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
-                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal)
         target = state.target()
-        secrets = [target.merchant.client_secret or ""]
-        recorder.redactor.secrets.update(s for s in secrets if s)
-        outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+        allowed, retried = retry.retries_for(target.kind, state.raw.get("retries")), []
+        while True:    # a bounded retry of DANA's sandbox's transient failures only (conformance/retry.py)
+            recorder = self._recorder(target)
+            for record in retried:
+                recorder.event("retry", **record)
+            outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+            reason = retry.transient(outcome)
+            if reason is None or len(retried) >= allowed:
+                break
+            retried.append(retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, reason))
         evidence = state.writer.write_scenario(recorder)
         self.user_properties.append(("dana", {
             "scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
             "mandatory": sc.mandatory, "portal": sc.portal, "outcome": outcome.status,
             "warnings": [f.message() for f in outcome.warnings], "failures": [f.message() for f in outcome.failures],
-            "evidence": _display(evidence, self.config)}))
+            "evidence": _display(evidence, self.config), "retries": retried}))
         if outcome.status == "skipped":
             pytest.skip(outcome.skip_reason)
         if outcome.status == "failed":
             raise ScenarioFailure(outcome, evidence)
+
+    def _recorder(self, target) -> Recorder:
+        sc = self.loaded.scenario
+        recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
+                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal)
+        recorder.redactor.secrets.update(s for s in [target.merchant.client_secret or ""] if s)
+        return recorder
 
     def repr_failure(self, excinfo, style=None):
         if not excinfo.errisinstance(ScenarioFailure):

@@ -88,6 +88,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("report_dir", ("DANA_UAT_REPORT_DIR",), "reports", "where evidence and reports are written"),
     Option("scenario_dir", ("DANA_UAT_SCENARIOS",), "scenarios", "where the YAML catalogue is collected from"),
     Option("chromium", ("DANA_UAT_CHROMIUM", "CHROMIUM_PATH"), None, "path of the Chromium to drive"),
+    Option("retries", ("DANA_UAT_RETRIES",), None,
+           "extra attempts of a scenario after a transport error or HTTP 5xx; default 2 on DANA's sandbox, else 0"),
     Option("phone", ("DANA_UAT_PHONE",), "083811223355", "DANA test user's phone for bind and checkout"),
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
 )
@@ -271,6 +273,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
         errors += _check(name, values[key],
                          lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
                          "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
+    errors += _check("DANA_UAT_RETRIES", values.get("retries"), lambda v: v.isdigit() and int(v) <= 5,
+                     "{value!r} is not a number from 0 to 5", "unset it for 2 retries on DANA's sandbox, none elsewhere")
     errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
                      "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
