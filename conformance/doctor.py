@@ -161,7 +161,7 @@ def preflight(cli: Mapping[str, object] | None = None, *, env_file: str | Path |
     merchant = check_merchant(values, require)
     reported = {SAME_VARIABLE.get(p.name, p.name) for p in settings_check.problems}
     merchant.problems = [p for p in merchant.problems if p.name not in reported]
-    return Report(settings, [settings_check, merchant, check_key_pair(values, require),
+    return Report(settings, [settings_check, merchant, check_key_pair(values, bool(require_merchant)),
                              check_browser(values), check_target(values)])
 
 
