@@ -102,7 +102,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args = [*(chosen or map(str, roots)), "--continue-on-collection-errors", "-p", "no:cacheprovider",
                    "--no-header", "--dana-run-id", run_id, "--dana-report-dir", str(report_dir),
                    "--dana-scenarios", str(roots[0]), "--dana-target", settings.target,
-                   "-rN", "-q", "-o", "console_output_style=classic"]
+                   "-rN", "-q", "-o", "console_output_style=classic",
+                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]    # conformance is imported before pytest
     if env_file.is_file():
         pytest_args += ["--dana-env-file", str(env_file)]
     if mandatory:
