@@ -35,7 +35,7 @@ def _err(message: str) -> int:
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="run the UAT scenarios (the mandatory ones unless -k, -m, --all or node ids)",
-                       epilog="Options not listed here go to pytest as they are (e.g. -x, --maxfail=2, --lf); "
+                       epilog="Options not listed here go to pytest as they are (e.g. -x, --maxfail=2, --tb=long); "
                               "node ids such as scenarios/widget/payment.yaml::payment_success select scenarios.")
     p.add_argument("--all", action="store_true", help="run every scenario, not only the mandatory ones")
     p.add_argument("--mandatory", action="store_true", help="only the mandatory scenarios, also with -k or -m")
