@@ -21,11 +21,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # constraints.txt pins every dependency CI and `make` install (regenerate: `make constraints`); pip shows
-# its progress, as the first install takes a minute. The compat editable mode puts this folder on sys.path
-# (conformance/catalogue.py then finds scenarios/ here) without setuptools' warning about mapped packages.
+# its progress, as the first install takes a minute.
 $(STAMP): pyproject.toml setup.py constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 browser: $(STAMP)

@@ -1,5 +1,5 @@
-"""Where the shipped scenario catalogue is: the package ``conformance_catalogue``, whose source is the
-repository's ``scenarios/`` (setup.py maps it), so an installed ``dana-uat`` runs from any folder."""
+"""Where the shipped scenario catalogue is: the package ``conformance_catalogue`` of an installed wheel
+(setup.py copies the repository's ``scenarios/`` into it), else ``scenarios/`` of this checkout."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ LABEL = "scenarios"     # shown for the shipped catalogue in node ids, whatever 
 
 
 def shipped() -> Path:
-    """The catalogue folder of this installation (editable installs map it onto the checkout's scenarios/)."""
+    """The catalogue folder of this installation (an editable install uses the checkout's scenarios/)."""
     spec = importlib.util.find_spec("conformance_catalogue")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations))).resolve()
-    return (Path(__file__).resolve().parents[1] / "scenarios").resolve()   # a source tree without install
+    return (Path(__file__).resolve().parents[1] / "scenarios").resolve()   # a checkout, editable or not
 
 
 def label(path: Path) -> str | None:
