@@ -1,8 +1,8 @@
 """Packages: conformance, and the scenario catalogue. The catalogue's source stays at scenarios/ (where
 scenarios are written and node ids point); a built wheel carries it as the package conformance_catalogue.
 An editable install needs no copy: conformance/catalogue.py finds scenarios/ in the checkout. Copying at
-build time, rather than mapping the package onto scenarios/, keeps the editable install a plain path entry
-(no setuptools warning on `make`'s first run). Everything else is in pyproject.toml."""
+build time, rather than mapping the package onto scenarios/, and the explicit root package_dir keep the editable
+install a plain path entry (no setuptools warning on `make`'s first run). The rest is in pyproject.toml."""
 
 from pathlib import Path
 
@@ -22,5 +22,5 @@ class BuildWithCatalogue(build_py):
                 self.copy_file(str(source), str(target))
 
 
-setup(packages=find_namespace_packages(include=["conformance", "conformance.*"]),
+setup(packages=find_namespace_packages(include=["conformance", "conformance.*"]), package_dir={"": "."},
       cmdclass={"build_py": BuildWithCatalogue})
