@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: uat uat-all test bootstrap browser clean
+.PHONY: uat uat-all test bootstrap browser constraints clean
 
 uat: bootstrap
 	$(BIN)/dana-uat run
@@ -20,13 +20,18 @@ bootstrap: $(STAMP) browser
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# constraints.txt pins every dependency CI and `make` install (regenerate: `make constraints`); pip shows
+# its progress, as the first install takes a minute.
+$(STAMP): pyproject.toml setup.py constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 browser: $(STAMP)
 	@scripts/ensure-chromium.sh $(BIN)/python
+
+constraints: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude dana-uat | grep -v '^#' > constraints.txt
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

@@ -1,11 +1,15 @@
 """The ``dana-uat`` command.
 
-  dana-uat run [--all] [-k EXPR] [-n N] [--target T] [...] [-- PYTEST ARGS]
-        run the catalogue through pytest with the product's defaults; exit 0 all passed, 1 a scenario
-        failed, 2 configuration or scenario-file error (design.md "Principles")
+  dana-uat run [--all | --mandatory] [-k EXPR] [-m EXPR] [-n N] [--target T] [NODE IDS] [PYTEST OPTIONS]
+        run the catalogue through pytest with the product's defaults: the mandatory scenarios, unless -k, -m,
+        --all or node ids select others; options it does not know go to pytest. After the same preflight as
+        `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error
+  dana-uat init [--keys]            a .env template (and the merchant's key pair); never overwrites
+  dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
+  dana-uat verify-bundle FILE       check a bundle's signature and file hashes
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import argparse
 import importlib
 import json
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from conformance import catalogue, doctor
 from conformance.evidence.recorder import new_run_id
-from conformance.settings import ConfigError, load_settings
+from conformance.progress import Progress
 
 
 def _err(message: str) -> int:
@@ -27,57 +33,19 @@ def _err(message: str) -> int:
 
 # -- run -------------------------------------------------------------------------------------------
 
-class Progress:
-    """pytest plugin used by ``dana-uat run``: one line per scenario instead of dots."""
-
-    def __init__(self):
-        self.tr = None
-        self.counts = {"passed": 0, "failed": 0, "skipped": 0, "broken": 0, "warnings": 0}
-
-    def pytest_configure(self, config) -> None:
-        self.tr = config.pluginmanager.getplugin("terminalreporter")
-
-    def pytest_report_teststatus(self, report, config):
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            word = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[report.outcome]
-            return report.outcome if report.when == "call" else ("error" if report.failed else "skipped"), "", word
-        return None
-
-    def _line(self, text: str) -> None:
-        if self.tr is not None:
-            self.tr.ensure_newline()
-            self.tr.write_line(text)
-        else:
-            print(text, flush=True)
-
-    def pytest_runtest_logreport(self, report) -> None:
-        if not (report.when == "call" or (report.when == "setup" and not report.passed)):
-            return
-        info = dict(report.user_properties).get("dana", {})
-        warns = len(info.get("warnings", []))
-        self.counts[report.outcome] += 1
-        self.counts["warnings"] += warns
-        word = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[report.outcome]
-        extra = f"  ({warns} WARN)" if warns else ""
-        if report.skipped and isinstance(report.longrepr, tuple):
-            extra += f"  {report.longrepr[2].removeprefix('Skipped: ')}"
-        self._line(f"{word:4}  {report.nodeid}{extra}")
-
-    def pytest_collectreport(self, report) -> None:
-        if report.failed:
-            self.counts["broken"] += 1
-            first = str(report.longreprtext).splitlines()
-            detail = first[1] if len(first) > 1 and first[0] == "scenario file error" else report.nodeid
-            self._line(f"ERROR {detail}")
-
-
 def _add_run(sub) -> None:
-    p = sub.add_parser("run", help="run the UAT scenarios (mandatory ones unless --all)")
+    p = sub.add_parser("run", help="run the UAT scenarios (the mandatory ones unless -k, -m, --all or node ids)",
+                       epilog="Options not listed here go to pytest as they are (e.g. -x, --maxfail=2, --tb=long); "
+                              "node ids such as scenarios/widget/payment.yaml::payment_success select scenarios.")
     p.add_argument("--all", action="store_true", help="run every scenario, not only the mandatory ones")
+    p.add_argument("--mandatory", action="store_true", help="only the mandatory scenarios, also with -k or -m")
     p.add_argument("--target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
     p.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")
-    p.add_argument("--report-dir", help="where evidence goes (default reports)")
-    p.add_argument("--scenarios", help="the catalogue folder or a file (default scenarios)")
+    p.add_argument("--report-dir", help="where evidence goes (default ./reports)")
+    p.add_argument("--scenarios", action="append", metavar="PATH",
+                   help="run this folder or file instead of the shipped catalogue (repeatable)")
+    p.add_argument("--add-scenarios", action="append", metavar="PATH", default=[],
+                   help="run this folder or file as well as the catalogue (repeatable)")
     p.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
     p.add_argument("-m", dest="markexpr", help="only scenarios matching this pytest -m expression")
     p.add_argument("-n", dest="workers", help="parallel workers (pytest-xdist), e.g. 2 or auto")
@@ -86,24 +54,59 @@ def _add_run(sub) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output as well")
 
 
+def _is_selection(arg: str) -> bool:
+    """A node id or scenario path among pytest's pass-through arguments (not an option or its value)."""
+    path = arg.split("::")[0]
+    return not arg.startswith("-") and ("::" in arg or path.endswith((".yaml", ".yml")) or Path(path).is_dir())
+
+
+def _locate(arg: str, root: Path) -> str:
+    """``scenarios/...`` names the shipped catalogue when no such path exists here (node ids as printed)."""
+    path, sep, rest = arg.partition("::")
+    if not Path(path).exists() and path.startswith(catalogue.LABEL + "/"):
+        return str(root / path.removeprefix(catalogue.LABEL + "/")) + sep + rest
+    return arg
+
+
+def _config_error(problems) -> int:
+    lines = [f"{p.name}: {p.problem}; {p.fix}" for p in problems]
+    if len(lines) == 1:
+        return _err(f"configuration error: {lines[0]}")
+    return _err(f"configuration error: {len(lines)} problems\n" + "\n".join("  " + line for line in lines))
+
+
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir),
-                             ("scenario_dir", args.scenarios)) if v}
-    try:
-        settings = load_settings(cli, env_file=args.env_file or ".env")
-    except ConfigError as exc:
-        return _err(f"configuration error: {exc}")
-    where = Path(settings.scenario_dir)
-    if not where.exists():
-        return _err(f"no scenarios at {where}; give --scenarios PATH or set DANA_UAT_SCENARIOS")
+    here = Path.cwd()
+    cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir)) if v}
+    env_file = (here / (args.env_file or ".env")).resolve()
+    check = doctor.preflight(cli, env_file=env_file if args.env_file else ".env", root=here)
+    if check.problems:
+        return _config_error(check.problems)
+    settings = check.settings
+    shipped = catalogue.shipped()
+    if args.scenarios:
+        roots = [here / s for s in args.scenarios]
+    elif settings.sources.get("scenario_dir") != "default":
+        roots = [here / settings.scenario_dir]
+    else:
+        roots = [shipped]
+    roots += [here / s for s in args.add_scenarios]
+    missing = [r for r in roots if not r.exists()]
+    if missing:
+        return _err(f"no scenarios at {missing[0]}; give --scenarios PATH or set DANA_UAT_SCENARIOS")
+    chosen = [_locate(a, shipped) for a in extra if _is_selection(a)]
+    options = [a for a in extra if not _is_selection(a)]
+    mandatory = args.mandatory or not (args.all or args.keyword or args.markexpr or chosen)
+    report_dir = (here / settings.report_dir).resolve()
     run_id = new_run_id()
-    pytest_args = [str(where), "--continue-on-collection-errors", "-p", "no:cacheprovider", "--no-header",
-                   "--dana-run-id", run_id, "--dana-report-dir", str(settings.report_dir),
-                   "--dana-scenarios", str(settings.scenario_dir), "--dana-target", settings.target,
-                   "-rN", "-q", "-o", "console_output_style=classic"]
-    if args.env_file:
-        pytest_args += ["--dana-env-file", args.env_file]
-    if not args.all:
+    pytest_args = [*(chosen or map(str, roots)), "--continue-on-collection-errors", "-p", "no:cacheprovider",
+                   "--no-header", "--dana-run-id", run_id, "--dana-report-dir", str(report_dir),
+                   "--dana-scenarios", str(roots[0]), "--dana-target", settings.target,
+                   "-rN", "-q", "-o", "console_output_style=classic",
+                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]    # conformance is imported before pytest
+    if env_file.is_file():
+        pytest_args += ["--dana-env-file", str(env_file)]
+    if mandatory:
         pytest_args.append("--dana-mandatory-only")
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
         if value:
@@ -114,8 +117,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--slowmo", str(args.slowmo)]
     if args.verbose:
         pytest_args.append("-v")
-    pytest_args += extra
-    scope = "all scenarios" if args.all else "mandatory scenarios"
+    pytest_args += options
+    scope = "mandatory scenarios" if mandatory else ("selected scenarios" if chosen or args.keyword or
+                                                     args.markexpr else "all scenarios")
+    where = " + ".join(_shown(r, here, shipped) for r in roots)
     print(f"dana-uat: {scope} from {where} against target {settings.target}", flush=True)
 
     import pytest
@@ -123,7 +128,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     progress = Progress()
     code = int(pytest.main(pytest_args, plugins=[progress]))
     c = progress.counts
-    evidence = Path(settings.report_dir) / run_id
+    evidence = report_dir / run_id
     if code == 5 or (c["passed"] + c["failed"] + c["skipped"] + c["broken"] == 0 and code in (0, 5)):
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
@@ -131,10 +136,47 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():
-            print(f"{label}: {path}")
+            print(f"{label}: {_shown(path, here, shipped)}")
     if evidence.exists():
-        print(f"evidence: {evidence}/", flush=True)
+        print(f"evidence: {_shown(evidence, here, shipped)}/", flush=True)
     return {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
+
+
+def _shown(path: Path, here: Path, shipped: Path) -> str:
+    """Relative to the current folder when below it; the shipped catalogue by its label."""
+    path = path.resolve()
+    if path == shipped:
+        return catalogue.LABEL
+    try:
+        return path.relative_to(here.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- init, doctor ------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from conformance.scaffold import InitError, init
+
+    try:
+        written = init(Path.cwd(), with_keys=args.keys)
+    except InitError as exc:
+        return _err(f"init: {exc} already exist(s); nothing was written (init never overwrites; edit or move them)")
+    for line in written:
+        print(f"wrote {line}")
+    print("next: fill in .env, then run `dana-uat doctor`")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    cli = {"target": args.target} if args.target else {}
+    report = doctor.preflight(cli, env_file=args.env_file or ".env", root=Path.cwd(), require_merchant=True)
+    for line in report.lines():
+        print(line)
+    problems = report.problems
+    print(f"dana-uat doctor: {len(problems)} problem(s); fix them and run it again" if problems
+          else "dana-uat doctor: ready")
+    return 2 if problems else 0
 
 
 # -- list ------------------------------------------------------------------------------------------
@@ -142,13 +184,13 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
 
-    root = Path(args.scenarios or "scenarios")
+    root = Path(args.scenarios) if args.scenarios else catalogue.shipped()
     if not root.exists():
         return _err(f"no scenarios at {root}")
     rows, broken = [], 0
     for path in [root] if root.is_file() else find_files(root):
         try:
-            loaded = load_file(path, path.as_posix())
+            loaded = load_file(path, catalogue.label(path) or _shown(path, Path.cwd(), root))
         except ScenarioFileError as exc:
             print(exc, file=sys.stderr)
             broken += 1
@@ -217,11 +259,18 @@ def cmd_verify_bundle(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dana-uat", description="DANA Widget Binding UAT conformance suite")
+    parser.add_argument("--version", action="version", version=f"dana-uat {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    ip = sub.add_parser("init", help="write a .env template here (and with --keys the merchant's RSA key pair)")
+    ip.add_argument("--keys", action="store_true",
+                    help="also write keys/merchant-private.pem (PKCS#8) and keys/merchant-public.pem for DANA's portal")
+    dp = sub.add_parser("doctor", help="check settings, keys, browser and target; every problem with its fix")
+    dp.add_argument("--target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
+    dp.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")
     lp = sub.add_parser("list", help="list the scenario catalogue")
     lp.add_argument("--json", action="store_true", help="JSON instead of a table")
-    lp.add_argument("--scenarios", help="the catalogue folder (default scenarios)")
+    lp.add_argument("--scenarios", help="a scenario folder instead of the shipped catalogue")
     sub.add_parser("sandbox", help="run the embedded DANA sandbox standalone (see dana-uat sandbox --help)")
     bp = sub.add_parser("lint-bind-url", help="grade a bind (OAuth) URL")
     bp.add_argument("url")
@@ -247,18 +296,23 @@ def main(argv: list[str] | None = None) -> int:
         return int(sandbox_cli.run(sp.parse_args(argv[1:])) or 0)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and args.command != "run":      # only `run` passes what it does not know on, to pytest
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     if args.command == "run":
-        return cmd_run(args, extra)
-    if args.command == "list":
-        return cmd_list(args)
-    if args.command == "lint-bind-url":
-        return cmd_lint(args)
-    if args.command == "verify-bundle":
-        return cmd_verify_bundle(args)
-    return 2
+        return cmd_run(args, unknown + extra)
+    commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "verify-bundle": cmd_verify_bundle,
+                "init": cmd_init, "doctor": cmd_doctor}
+    return commands[args.command](args)
+
+
+def _version() -> str:
+    try:
+        return version("dana-uat")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

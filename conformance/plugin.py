@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance import catalogue, retry
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
 from conformance.scenarios import kinds, schema
@@ -84,8 +85,13 @@ class DanaState:
     def cli(self) -> dict:
         return {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
 
+    @property
+    def here(self) -> Path:
+        """The folder pytest was started in: .env, pyproject.toml and reports resolve against it (issue 14)."""
+        return Path(self.config.invocation_params.dir)
+
     def _raw_values(self) -> dict:
-        root = Path(self.config.rootpath)
+        root = self.here
         env_file = self.config.getoption("dana_env_file")
         env_path = Path(env_file) if env_file else root / ".env"
         try:
@@ -97,11 +103,11 @@ class DanaState:
 
     @property
     def scenario_dir(self) -> Path:
-        return (Path(self.config.rootpath) / (self.raw.get("scenario_dir") or "scenarios")).resolve()
+        return (self.here / (self.raw.get("scenario_dir") or "scenarios")).resolve()
 
     @property
     def report_dir(self) -> Path:
-        return Path(self.config.rootpath) / (self.raw.get("report_dir") or "reports")
+        return self.here / (self.raw.get("report_dir") or "reports")
 
     @property
     def writer(self) -> EvidenceWriter:
@@ -111,7 +117,7 @@ class DanaState:
         """Settings, loaded once; raises ConfigError."""
         if self._settings is None:
             env_file = self.config.getoption("dana_env_file") or ".env"
-            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.config.rootpath)
+            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.here)
         return self._settings
 
     def settings(self):
@@ -211,8 +217,11 @@ class ScenarioFile(pytest.File):
 
 
 def _display(path: Path, config: pytest.Config) -> str:
+    shipped = catalogue.label(path)      # the shipped catalogue reads scenarios/..., wherever it is installed
+    if shipped:
+        return shipped
     try:
-        return Path(path).resolve().relative_to(Path(config.rootpath).resolve()).as_posix()
+        return Path(path).resolve().relative_to(Path(config.invocation_params.dir).resolve()).as_posix()
     except ValueError:
         return str(path)
 
@@ -239,24 +248,36 @@ class ScenarioItem(pytest.Item):
 
         state = self.config.stash[STATE]
         sc = self.loaded.scenario
-        recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
-                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal,
-                            embedded_only=sc.embedded_only)
         target = state.target()
-        secrets = [target.merchant.client_secret or ""]
-        recorder.redactor.secrets.update(s for s in secrets if s)
-        outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+        allowed, retried = retry.retries_for(target.kind, state.raw.get("retries")), []
+        while True:    # a bounded retry of DANA's sandbox's transient failures only (conformance/retry.py)
+            recorder = self._recorder(target)
+            for record in retried:
+                recorder.event("retry", **record)
+            outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+            reason = retry.transient(outcome)
+            if reason is None or len(retried) >= allowed:
+                break
+            retried.append(retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, reason))
         evidence = state.writer.write_scenario(recorder)
         self.user_properties.append(("dana", {
             "scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
             "mandatory": sc.mandatory, "portal": sc.portal, "embeddedOnly": sc.embedded_only,
             "outcome": outcome.status,
             "warnings": [f.message() for f in outcome.warnings], "failures": [f.message() for f in outcome.failures],
-            "evidence": _display(evidence, self.config)}))
+            "evidence": _display(evidence, self.config), "retries": retried}))
         if outcome.status == "skipped":
             pytest.skip(outcome.skip_reason)
         if outcome.status == "failed":
             raise ScenarioFailure(outcome, evidence)
+
+    def _recorder(self, target) -> Recorder:
+        sc = self.loaded.scenario
+        recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
+                            api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal,
+                            embedded_only=sc.embedded_only)
+        recorder.redactor.secrets.update(s for s in [target.merchant.client_secret or ""] if s)
+        return recorder
 
     def repr_failure(self, excinfo, style=None):
         if not excinfo.errisinstance(ScenarioFailure):

@@ -41,11 +41,20 @@ X6JV1OSST1C9sbPGzMHZ8AGB51BM0mok7davD/5irUk+f0C25OgzkwtxAt80dkDo
 
 
 class ConfigError(Exception):
-    """One line for people: which setting, what is wrong, how to fix it. Exit code 2."""
+    """For people: which setting, what is wrong, how to fix it; one line per problem. Exit code 2.
 
-    def __init__(self, name: str, problem: str, fix: str):
+    ``problems`` holds every problem found at once (name, problem, fix), so a merchant fixes them in one go.
+    """
+
+    def __init__(self, name: str, problem: str, fix: str, more: list["ConfigError"] | None = None):
         self.name, self.problem, self.fix = name, problem, fix
-        super().__init__(f"{name}: {problem}; {fix}")
+        self.problems = [(name, problem, fix)] + [p for e in (more or []) for p in e.problems]
+        super().__init__("\n".join(f"{n}: {p}; {f}" for n, p, f in self.problems))
+
+    @classmethod
+    def combine(cls, errors: list["ConfigError"]) -> "ConfigError":
+        first, *rest = errors
+        return cls(first.name, first.problem, first.fix, rest)
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("merchant_id", ("MERCHANT_ID",), None, "merchantId in bodies and bind URLs"),
     Option("private_key", ("PRIVATE_KEY",), None, "merchant RSA private key (PEM, escaped \\n or bare Base64)"),
     Option("private_key_path", ("PRIVATE_KEY_PATH",), None, "file with the merchant private key; wins over PRIVATE_KEY"),
+    Option("merchant_public_key_path", ("MERCHANT_PUBLIC_KEY_PATH",), None,
+           "the public key PEM uploaded to DANA's Merchant Portal; `dana-uat doctor` checks it matches the private key"),
     Option("origin", ("ORIGIN",), "https://merchant.example", "merchant origin sent in ORIGIN"),
     Option("client_secret", ("CLIENT_SECRET",), None, "client secret (Open API only); always redacted"),
     Option("dana_public_key", ("DANA_PUBLIC_KEY",), None, "DANA gateway public key for Finish Notify"),
@@ -80,6 +91,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("report_dir", ("DANA_UAT_REPORT_DIR",), "reports", "where evidence and reports are written"),
     Option("scenario_dir", ("DANA_UAT_SCENARIOS",), "scenarios", "where the YAML catalogue is collected from"),
     Option("chromium", ("DANA_UAT_CHROMIUM", "CHROMIUM_PATH"), None, "path of the Chromium to drive"),
+    Option("retries", ("DANA_UAT_RETRIES",), None,
+           "extra attempts of a scenario after a transport error or HTTP 5xx; default 2 on DANA's sandbox, else 0"),
     Option("phone", ("DANA_UAT_PHONE",), "083811223355", "DANA test user's phone for bind and checkout"),
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
 )
@@ -185,9 +198,17 @@ def _random_digits(n: int) -> str:
     return "".join(random.choice("0123456789") for _ in range(n))
 
 
-def _check(name: str, value: str | None, rule: Callable[[str], bool], problem: str, fix: str) -> None:
-    if value is not None and not rule(value):
-        raise ConfigError(name, problem.format(value=value), fix)
+def _check(name: str, value: str | None, rule: Callable[[str], bool], problem: str, fix: str) -> list[ConfigError]:
+    return [ConfigError(name, problem.format(value=value), fix)] if value is not None and not rule(value) else []
+
+
+def _collect(errors: list[ConfigError], load: Callable[[], object]) -> object:
+    """Run ``load``; a ConfigError is kept in ``errors`` (and None returned) so every problem is reported."""
+    try:
+        return load()
+    except ConfigError as exc:
+        errors.append(exc)
+        return None
 
 
 def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_file,
@@ -215,26 +236,28 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
 
 
 def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Settings:
+    errors: list[ConfigError] = []
     target = (values["target"] or "embedded").strip()
     if target not in ("embedded", "sandbox") and not re.match(r"^https?://[^/\s]+", target):
-        raise ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
-                          "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`")
+        errors.append(ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
+                                  "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`"))
     env = (values["env"] or "sandbox").lower()
     if env not in ("sandbox", "production"):
-        raise ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox")
+        errors.append(ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox"))
 
-    private_key = _load_key(values, "private_key", "private_key_path",
-                            keys.load_private_key, keys.load_private_key_file, "RSA private key")
+    private_key = _collect(errors, lambda: _load_key(values, "private_key", "private_key_path", keys.load_private_key,
+                                                     keys.load_private_key_file, "RSA private key"))
+    key_failed = bool(errors and errors[-1].name.startswith("PRIVATE_KEY"))
     partner_id, merchant_id = values["partner_id"], values["merchant_id"]
     throwaway = False
     if target == "sandbox":
         for name, value in (("X_PARTNER_ID", partner_id), ("MERCHANT_ID", merchant_id)):
             if not value:
-                raise ConfigError(name, "is not set but target=sandbox needs it",
-                                  f"export {name}=... or add it to .env (see README, 'Credentials')")
-        if private_key is None:
-            raise ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
-                              "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env")
+                errors.append(ConfigError(name, "is not set but target=sandbox needs it",
+                                          f"export {name}=... or add it to .env (see README, 'Configuration')"))
+        if private_key is None and not key_failed:
+            errors.append(ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
+                                      "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env"))
     else:
         # Embedded: a throwaway merchant fills whatever is missing, so `make uat` needs no setup.
         throwaway = not (partner_id and merchant_id and private_key)
@@ -242,29 +265,36 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
         merchant_id = merchant_id or "2166" + _random_digits(17)
         private_key = private_key or keys.generate_private_key()
 
-    _check("X_PARTNER_ID", partner_id, lambda v: 1 <= len(v) <= 36 and v.isprintable() and " " not in v,
-           "{value!r} must be 1 to 36 characters without spaces", "copy the clientId from the Merchant Portal")
-    _check("MERCHANT_ID", merchant_id, lambda v: 1 <= len(v) <= 64 and " " not in v,
-           "{value!r} must be 1 to 64 characters without spaces", "copy the merchant id from the Merchant Portal")
-    _check("CHANNEL_ID", values["channel_id"], lambda v: 1 <= len(v) <= 36,
-           "{value!r} must be 1 to 36 characters", "unset it to use 95221")
+    errors += _check("X_PARTNER_ID", partner_id, lambda v: 1 <= len(v) <= 36 and v.isprintable() and " " not in v,
+                     "{value!r} must be 1 to 36 characters without spaces", "copy the clientId from the Merchant Portal")
+    errors += _check("MERCHANT_ID", merchant_id, lambda v: 1 <= len(v) <= 64 and " " not in v,
+                     "{value!r} must be 1 to 64 characters without spaces",
+                     "copy the merchant id from the Merchant Portal")
+    errors += _check("CHANNEL_ID", values["channel_id"], lambda v: 1 <= len(v) <= 36,
+                     "{value!r} must be 1 to 36 characters", "unset it to use 95221")
     for name, key in (("ORIGIN", "origin"), ("REDIRECT_URL_OAUTH", "redirect_url_oauth"),
                       ("DANA_UAT_NOTIFY_URL", "notify_url")):
-        _check(name, values[key], lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
-               "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
-    _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
-           "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
+        errors += _check(name, values[key],
+                         lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
+                         "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
+    errors += _check("DANA_UAT_RETRIES", values.get("retries"), lambda v: v.isdigit() and int(v) <= 5,
+                     "{value!r} is not a number from 0 to 5", "unset it for 2 retries on DANA's sandbox, none elsewhere")
+    errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
+                     "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
     dana_private_key_path = values.get("dana_private_key_path")
     if dana_private_key_path and Path(dana_private_key_path).expanduser().exists():
         try:
             keys.load_private_key_file(Path(dana_private_key_path).expanduser())
         except (OSError, keys.KeyFormatError) as exc:
-            raise ConfigError("DANA_UAT_DANA_PRIVATE_KEY_PATH", f"{dana_private_key_path} holds no usable RSA "
-                              f"private key ({exc})", "point it at a PEM private key, or at a file that does "
-                              "not exist yet (the sandbox then creates it)")
-    dana_public_key = _load_key(values, "dana_public_key", "dana_public_key_path",
-                                keys.load_public_key, keys.load_public_key_file, "RSA public key")
+            errors.append(ConfigError("DANA_UAT_DANA_PRIVATE_KEY_PATH", f"{dana_private_key_path} holds no usable "
+                                      f"RSA private key ({exc})", "point it at a PEM private key, or at a file "
+                                      "that does not exist yet (the sandbox then creates it)"))
+    dana_public_key = _collect(errors, lambda: _load_key(values, "dana_public_key", "dana_public_key_path",
+                                                         keys.load_public_key, keys.load_public_key_file,
+                                                         "RSA public key"))
+    if errors:
+        raise ConfigError.combine(errors)
     if dana_public_key is None and target == "sandbox" and env == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
 
@@ -279,13 +309,18 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
 
 
-def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
-                  env_file: str | Path | None = ".env", root: str | Path = ".") -> Settings:
-    """Read every source and return validated settings, or raise ConfigError."""
+def read_values(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
+                env_file: str | Path | None = ".env", root: str | Path = ".") -> tuple[dict, dict]:
+    """Every setting's raw value and where it came from; ``env_file`` and pyproject.toml resolve against ``root``."""
     root = Path(root)
     env_path = None if env_file is None else (root / env_file if not Path(env_file).is_absolute() else Path(env_file))
     if env_file not in (None, ".env") and env_path is not None and not env_path.is_file():
         raise ConfigError("--dana-env-file", f"{env_path} does not exist", "give the path of an existing .env file")
-    values, sources = resolve_raw(cli or {}, os.environ if environ is None else environ,
-                                  read_env_file(env_path), read_pyproject(root / "pyproject.toml"))
-    return build_settings(values, sources)
+    return resolve_raw(cli or {}, os.environ if environ is None else environ,
+                       read_env_file(env_path), read_pyproject(root / "pyproject.toml"))
+
+
+def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
+                  env_file: str | Path | None = ".env", root: str | Path = ".") -> Settings:
+    """Read every source and return validated settings, or raise ConfigError."""
+    return build_settings(*read_values(cli, environ=environ, env_file=env_file, root=root))

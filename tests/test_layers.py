@@ -25,8 +25,13 @@ ALLOWED = {
     "browser": {"browser", "binding", "snap"},
     "evidence": {"evidence", "findings", "snap"},
     "scenarios": {"scenarios", "snap", "findings", "target", "evidence"} | MERCHANT_SIDE | {"browser"},
-    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings"},
-    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint"},
+    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry", "progress"},
+    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue", "progress", "scaffold", "doctor"},
+    "catalogue": set(),                                          # where the shipped catalogue is
+    "progress": set(),                                           # the run's console lines
+    "retry": set(),                                              # which failures are DANA's flakiness
+    "scaffold": {"settings", "snap"},                            # dana-uat init
+    "doctor": {"settings", "snap", "browser"},                   # dana-uat doctor and the run's preflight
     "__init__": set(),
 }
 # Known exceptions, each with the change that removes it; the test fails once one is no longer needed.

@@ -80,7 +80,20 @@ def test_unusable_values_give_one_line_naming_the_variable(root, cli, environ, n
     with pytest.raises(ConfigError) as err:
         load_settings(cli, environ=environ, root=root)
     text = str(err.value)
-    assert text.startswith(names) and "\n" not in text and ";" in text   # name: problem; fix
+    assert text.startswith(names) and ";" in text.splitlines()[0]   # name: problem; fix
+    assert len(text.splitlines()) == len(err.value.problems)
+
+
+def test_every_problem_is_reported_at_once(root):
+    """Issue 14: X_PARTNER_ID, then MERCHANT_ID, then PRIVATE_KEY took three runs."""
+    with pytest.raises(ConfigError) as err:
+        load_settings({"target": "sandbox"}, environ={"ORIGIN": "shop", "DANA_UAT_PIN": "1"}, root=root)
+    assert [name for name, _problem, _fix in err.value.problems] == [
+        "X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY", "ORIGIN", "DANA_UAT_PIN"]
+    assert all(line.count(": ") >= 1 and "; " in line for line in str(err.value).splitlines())
+    with pytest.raises(ConfigError) as err:      # a broken key file is one problem, not also "PRIVATE_KEY not set"
+        load_settings({"target": "sandbox"}, environ={"PRIVATE_KEY_PATH": "/nonexistent.pem"}, root=root)
+    assert [n for n, *_ in err.value.problems] == ["PRIVATE_KEY_PATH", "X_PARTNER_ID", "MERCHANT_ID"]
 
 
 def test_unknown_pyproject_key_and_missing_env_file_are_errors(root):

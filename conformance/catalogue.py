@@ -1,0 +1,25 @@
+"""Where the shipped scenario catalogue is: the package ``conformance_catalogue`` of an installed wheel
+(setup.py copies the repository's ``scenarios/`` into it), else ``scenarios/`` of this checkout."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+LABEL = "scenarios"     # shown for the shipped catalogue in node ids, whatever folder it is installed in
+
+
+def shipped() -> Path:
+    """The catalogue folder of this installation (an editable install uses the checkout's scenarios/)."""
+    spec = importlib.util.find_spec("conformance_catalogue")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return (Path(__file__).resolve().parents[1] / "scenarios").resolve()   # a checkout, editable or not
+
+
+def label(path: Path) -> str | None:
+    """``scenarios/<relative path>`` for a file of the shipped catalogue (as in the source tree), else None."""
+    try:
+        return f"{LABEL}/{Path(path).resolve().relative_to(shipped()).as_posix()}"
+    except ValueError:
+        return None
