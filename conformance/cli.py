@@ -6,6 +6,8 @@
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.binding)
+  dana-uat bundle [RUN_DIR]         (re)make the signed go-live bundle of a complete run; exit 1 when incomplete
+  dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and key
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ class Progress:
     def pytest_runtest_logreport(self, report) -> None:
         if not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return
-        info = dict(report.user_properties).get("dana", {})
+        from conformance.plugin import dana_info
+
+        info = dana_info(report)
         warns = len(info.get("warnings", []))
         self.counts[report.outcome] += 1
         self.counts["warnings"] += warns
@@ -74,7 +78,9 @@ class Progress:
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="run the UAT scenarios (mandatory ones unless --all)")
     p.add_argument("--all", action="store_true", help="run every scenario, not only the mandatory ones")
-    p.add_argument("--target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
+    p.add_argument("--target", help="embedded (default), sandbox, production, or the URL of a `dana-uat sandbox`")
+    p.add_argument("--confirm-production", action="store_true",
+                   help="required with --target production: runs the production-safe scenarios with real credentials")
     p.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")
     p.add_argument("--report-dir", help="where evidence goes (default reports)")
     p.add_argument("--scenarios", help="the catalogue folder or a file (default scenarios)")
@@ -88,7 +94,7 @@ def _add_run(sub) -> None:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir),
-                             ("scenario_dir", args.scenarios)) if v}
+                             ("scenario_dir", args.scenarios), ("confirm_production", args.confirm_production)) if v}
     try:
         settings = load_settings(cli, env_file=args.env_file or ".env")
     except ConfigError as exc:
@@ -103,6 +109,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                    "-rN", "-q", "-o", "console_output_style=classic"]
     if args.env_file:
         pytest_args += ["--dana-env-file", args.env_file]
+    if args.confirm_production:
+        pytest_args.append("--dana-confirm-production")
     if not args.all:
         pytest_args.append("--dana-mandatory-only")
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
@@ -116,7 +124,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args.append("-v")
     pytest_args += extra
     scope = "all scenarios" if args.all else "mandatory scenarios"
-    print(f"dana-uat: {scope} from {where} against target {settings.target}", flush=True)
+    scope += " marked production_safe" if settings.target == "production" else ""
+    print(f"dana-uat: {scope} from {where} against target {settings.target} ({settings.api_base or 'loopback'})",
+          flush=True)
 
     import pytest
 
@@ -128,6 +138,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
+    print(_verdict(evidence))
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():
@@ -200,19 +211,70 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if fails else 0
 
 
+def _verdict(run_dir: Path) -> str:
+    """One line on what the run is worth as evidence (from its summary.json)."""
+    from conformance.evidence.bundle import refusal
+
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "dana-uat: no run summary was written"
+    why = refusal(summary)
+    if why:
+        return f"dana-uat: bundle refused, {why}"
+    return "dana-uat: " + ("complete; " + summary["evidenceFor"] if summary.get("simulation")
+                           else "complete run against DANA: the bundle can be submitted")
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from conformance.evidence.bundle import BundleRefused, make_bundle, refusal
+
+    run_dir = Path(args.run_dir) if args.run_dir else Path(args.report_dir or "reports") / "latest"
+    if not (run_dir / "summary.json").is_file():
+        return _err(f"no run at {run_dir} (no summary.json); give the run folder")
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    why = refusal(summary) or ("a simulation: " + summary.get("evidenceFor", "") if summary.get("simulation") else None)
+    if why:
+        print(f"dana-uat: bundle refused, {why}", file=sys.stderr)
+        return 1
+    try:   # the key that signs is the merchant's, from the same settings as the run; nothing is contacted
+        merchant = load_settings({"target": summary["target"], "confirm_production": True},
+                                 env_file=args.env_file or ".env").merchant
+    except ConfigError as exc:
+        return _err(f"configuration error: {exc}")
+    try:
+        path = make_bundle(run_dir.resolve(), merchant)
+    except BundleRefused as exc:
+        print(f"dana-uat: bundle refused, {exc}", file=sys.stderr)
+        return 1
+    print(f"bundle: {path}")
+    return 0
+
+
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
     import zipfile
 
-    from conformance.evidence.bundle import verify_bundle
+    from conformance.evidence.bundle import check_bundle
+    from conformance.snap.keys import KeyFormatError, load_public_key_file
 
     try:
-        problems = verify_bundle(Path(args.bundle))
+        key = load_public_key_file(args.public_key) if args.public_key else None
+    except (OSError, KeyFormatError) as exc:
+        return _err(f"--public-key: {exc}")
+    try:
+        result = check_bundle(Path(args.bundle), key)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
         return _err(f"{args.bundle}: not a dana-uat bundle ({exc})")
-    for problem in problems:
+    for problem in result.problems:
         print(f"FAIL {problem}")
-    print("bundle: signature and every file hash verify" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    for note in result.notes:
+        print(f"NOTE {note}")
+    if result.problems:
+        print(f"{len(result.problems)} problem(s)")
+        return 1
+    against = "the given public key" if key is not None else "the key inside the bundle only"
+    print(f"bundle: signature ({against}) and every file hash verify")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--state", help="the state the merchant issued")
     vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signature and file hashes")
     vp.add_argument("bundle")
+    vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file)")
+    bdp = sub.add_parser("bundle", help="make the signed go-live bundle of a complete run (exit 1 if incomplete)")
+    bdp.add_argument("run_dir", nargs="?", help="the run folder (default reports/latest)")
+    bdp.add_argument("--env-file", default=None, help="a .env file with the merchant's key (default ./.env)")
+    bdp.add_argument("--report-dir", help="where runs are (default reports)")
     return parser
 
 
@@ -258,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_lint(args)
     if args.command == "verify-bundle":
         return cmd_verify_bundle(args)
+    if args.command == "bundle":
+        return cmd_bundle(args)
     return 2
 
 

@@ -26,6 +26,7 @@ SANDBOX_API = "https://api.sandbox.dana.id"
 SANDBOX_WEB = "https://m.sandbox.dana.id"
 PRODUCTION_API = "https://api.saas.dana.id"
 PRODUCTION_WEB = "https://m.dana.id"
+DANA_HOSTS = {"sandbox": (SANDBOX_API, SANDBOX_WEB), "production": (PRODUCTION_API, PRODUCTION_WEB)}
 
 # DANA's sandbox gateway key, identical in the Python, Node and Go SDKs (protocol reference 3.9).
 DANA_SANDBOX_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
@@ -59,7 +60,8 @@ class Option:
 # One row per setting; the CLI, the pytest plugin and the docs read this table.
 OPTIONS: tuple[Option, ...] = (
     Option("target", ("DANA_UAT_TARGET",), "embedded",
-           "embedded (default), sandbox (DANA's real sandbox) or the URL of a running `dana-uat sandbox`"),
+           "embedded (default), sandbox (DANA's real sandbox), production (needs --confirm-production) "
+           "or the URL of a running `dana-uat sandbox`"),
     Option("partner_id", ("X_PARTNER_ID",), None, "partnerId = clientId (X-PARTNER-ID, X-CLIENT-KEY)"),
     Option("merchant_id", ("MERCHANT_ID",), None, "merchantId in bodies and bind URLs"),
     Option("private_key", ("PRIVATE_KEY",), None, "merchant RSA private key (PEM, escaped \\n or bare Base64)"),
@@ -68,7 +70,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("client_secret", ("CLIENT_SECRET",), None, "client secret (Open API only); always redacted"),
     Option("dana_public_key", ("DANA_PUBLIC_KEY",), None, "DANA gateway public key for Finish Notify"),
     Option("dana_public_key_path", ("DANA_PUBLIC_KEY_PATH",), None, "file with DANA's gateway public key"),
-    Option("env", ("DANA_ENV", "ENV"), "sandbox", "sandbox or production (host choice for target=sandbox)"),
+    Option("env", ("DANA_ENV", "ENV"), "sandbox",
+           "the official SDK's ENV; never picks the host: target=sandbox is always DANA's sandbox"),
     Option("redirect_url_oauth", ("REDIRECT_URL_OAUTH",), None,
            "merchant OAuth redirect URL; default: the suite's own loopback receiver"),
     Option("notify_url", ("DANA_UAT_NOTIFY_URL",), None,
@@ -124,16 +127,16 @@ class Settings:
     @property
     def api_base(self) -> str | None:
         """Base URL of DANA's API for remote targets; None for embedded (known once started)."""
-        if self.target == "sandbox":
-            return PRODUCTION_API if self.env == "production" else SANDBOX_API
+        if self.target in DANA_HOSTS:   # the target alone picks DANA's host, never ENV (issue 11 part 6)
+            return DANA_HOSTS[self.target][0]
         if self.target.startswith(("http://", "https://")):
             return self.target.rstrip("/")
         return None
 
     @property
     def web_base(self) -> str | None:
-        if self.target == "sandbox":
-            return PRODUCTION_WEB if self.env == "production" else SANDBOX_WEB
+        if self.target in DANA_HOSTS:
+            return DANA_HOSTS[self.target][1]
         return self.api_base
 
 
@@ -212,24 +215,25 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
 
 def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Settings:
     target = (values["target"] or "embedded").strip()
-    if target not in ("embedded", "sandbox") and not re.match(r"^https?://[^/\s]+", target):
+    if target not in ("embedded", *DANA_HOSTS) and not re.match(r"^https?://[^/\s]+", target):
         raise ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
-                          "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`")
+                          "use embedded, sandbox, production, or the http(s) URL of a running `dana-uat sandbox`")
     env = (values["env"] or "sandbox").lower()
     if env not in ("sandbox", "production"):
         raise ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox")
+    env = "production" if target == "production" else "sandbox"   # ENV=production alone never reaches production
 
     private_key = _load_key(values, "private_key", "private_key_path",
                             keys.load_private_key, keys.load_private_key_file, "RSA private key")
     partner_id, merchant_id = values["partner_id"], values["merchant_id"]
     throwaway = False
-    if target == "sandbox":
+    if target in DANA_HOSTS:
         for name, value in (("X_PARTNER_ID", partner_id), ("MERCHANT_ID", merchant_id)):
             if not value:
-                raise ConfigError(name, "is not set but target=sandbox needs it",
+                raise ConfigError(name, f"is not set but target={target} needs it",
                                   f"export {name}=... or add it to .env (see README, 'Credentials')")
         if private_key is None:
-            raise ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
+            raise ConfigError("PRIVATE_KEY", f"is not set but target={target} needs the merchant key",
                               "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env")
     else:
         # Embedded: a throwaway merchant fills whatever is missing, so `make uat` needs no setup.
@@ -253,7 +257,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
 
     dana_public_key = _load_key(values, "dana_public_key", "dana_public_key_path",
                                 keys.load_public_key, keys.load_public_key_file, "RSA public key")
-    if dana_public_key is None and target == "sandbox" and env == "sandbox":
+    if dana_public_key is None and target == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
 
     merchant = Merchant(partner_id=partner_id, merchant_id=merchant_id, private_key=private_key,
@@ -275,4 +279,7 @@ def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[s
         raise ConfigError("--dana-env-file", f"{env_path} does not exist", "give the path of an existing .env file")
     values, sources = resolve_raw(cli or {}, os.environ if environ is None else environ,
                                   read_env_file(env_path), read_pyproject(root / "pyproject.toml"))
+    if (values["target"] or "").strip() == "production" and not (cli or {}).get("confirm_production"):
+        raise ConfigError("--target production", "posts real requests to DANA's production with real credentials",
+                          "add --confirm-production (pytest: --dana-confirm-production) to mean it")
     return build_settings(values, sources)
