@@ -30,7 +30,8 @@ BEARER = re.compile(r"(Bearer\s+)([^\s\"',;]+)")
 _NAMES = "|".join(sorted({"accessToken", "refreshToken", "ott", "authCode", "auth_code", "clientSecret",
                           "client_secret", "privateKey", "private_key", "seamlessToken", "access_token",
                           "refresh_token"}, key=len, reverse=True))
-FIELD_TEXT = re.compile(r"(?i)(?<![A-Za-z])(%s)([\"']?\s*[:=]\s*[\"']?)(?!expected|received)([A-Za-z0-9._~+/=\-]{6,})" % _NAMES)
+FIELD_TEXT = re.compile(r"(?i)(?<![A-Za-z])(%s)([\"']?\s*[:=]\s*[\"']?)(?!expected|received)"
+                        r"([A-Za-z0-9._~+/=\-]{6,})" % _NAMES)
 
 
 def mask(value: Any) -> str:

@@ -59,7 +59,8 @@ scenarios:
       - bind: {}
       - call: apply_token
         request: {authCode: "${authCode}"}
-        expect: {status: 200, responseCode: "2007400", responseMessage: Successful, body: {accessToken: {$type: string}}}
+        expect: {status: 200, responseCode: "2007400", responseMessage: Successful,
+                 body: {accessToken: {$type: string}}}
 """
 
 
@@ -128,7 +129,8 @@ def test_a_failing_run_leaves_no_secret_the_sandbox_issued_anywhere(tmp_path, ne
     bundles = list((tmp_path / "reports").rglob("dana-uat-bundle-*.zip"))
     assert len(bundles) == 1 and not any("trace.zip" in n for n in zipfile.ZipFile(bundles[0]).namelist())
 
-    console = {"failing run console": failed.stdout + failed.stderr, "passing run console": passed.stdout + passed.stderr}
+    console = {"failing run console": failed.stdout + failed.stderr,
+               "passing run console": passed.stdout + passed.stderr}
     assert _leaks(tmp_path, _needles(secrets), console) == []
     assert (tmp_path / "junit.xml").is_file() and (tmp_path / "pytest-report.html").is_file()
 

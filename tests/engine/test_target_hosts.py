@@ -52,7 +52,8 @@ def test_target_sandbox_with_ENV_production_never_contacts_a_production_host(tmp
                    HTTPS_PROXY=proxy_url, HTTP_PROXY=proxy_url, ALL_PROXY=proxy_url, NO_PROXY="")
         result = subprocess.run(
             [sys.executable, "-m", "conformance.cli", "run", "--all", "--target", "sandbox", "-m", "not browser",
-             "--scenarios", os.path.join(root, "scenarios", "widget", "payment.yaml"), "--report-dir", str(tmp_path / "reports")],
+             "--scenarios", os.path.join(root, "scenarios", "widget", "payment.yaml"),
+             "--report-dir", str(tmp_path / "reports")],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr     # every call refused by the proxy
     assert "against target sandbox (https://api.sandbox.dana.id)" in result.stdout
