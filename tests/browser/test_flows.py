@@ -10,7 +10,7 @@ from conformance.binding import build_bind_url
 from conformance.browser import FlowError, bind, checkout
 
 PHONE, PIN = "083811223355", "181818"    # DANA sandbox test user (protocol reference 7.1)
-PNG = b"\x89PNG\r\n\x1a\n"
+JPEG = b"\xff\xd8\xff"   # screenshots are compressed JPEG (a small report)
 
 
 def apply_token(client, auth_code):
@@ -30,8 +30,8 @@ def shot_names(ctx):
     return [p.name.split("-", 1)[1] for p in ctx.screenshots]
 
 
-def assert_pngs(ctx):
-    assert ctx.screenshots and all(p.read_bytes().startswith(PNG) for p in ctx.screenshots)
+def assert_jpegs(ctx):
+    assert ctx.screenshots and all(p.read_bytes().startswith(JPEG) for p in ctx.screenshots)
     assert [s.screenshot for s in ctx.steps if s.screenshot] == ctx.screenshots
 
 
@@ -51,7 +51,7 @@ def test_bind_through_chromium_then_apply_token(ctx, merchant, sandbox, receiver
 
     assert shot_names(ctx) == ["bind-open.jpg", "bind-phone.jpg", "bind-agreement.jpg", "bind-pin.jpg",
                                "bind-redirect.jpg"]
-    assert_pngs(ctx)
+    assert_jpegs(ctx)
 
 
 def test_bind_deeplink_form_without_seamless_data_types_the_phone(ctx, merchant, sandbox, receiver):
@@ -109,7 +109,7 @@ def test_checkout_with_ott_pays_and_the_order_reaches_success(ctx, merchant, san
     assert names[-4:] == ["checkout-open.jpg", "checkout-pay.jpg", "checkout-result.jpg", "checkout-return.jpg"]
     assert "checkout-phone.jpg" not in names                 # the OTT logged the user in
     assert all(ott_value not in s.url for s in ctx.steps)
-    assert_pngs(ctx)
+    assert_jpegs(ctx)
 
 
 def test_checkout_without_ott_logs_in_then_a_second_payment_is_refused(ctx, sandbox, client, payment_body):
