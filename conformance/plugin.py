@@ -271,14 +271,20 @@ class ScenarioItem(pytest.Item):
         recorder.redactor.secrets.update(s for s in secrets if s)
         outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
         scrub_artifacts(recorder.artifacts, recorder.redactor)
+        images = [a for a in recorder.artifacts if not a.endswith(".zip")]   # absolute until written
         evidence = state.writer.write_scenario(recorder)
         # every text that leaves this item (console, JUnit, summary.json) is redacted like the evidence
         messages = {"warnings": [recorder.message(f) for f in outcome.warnings],
                     "failures": [recorder.message(f) for f in outcome.failures]}
-        self.user_properties.append(("dana", json.dumps({
-            "scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
-            "mandatory": sc.mandatory, "portal": sc.portal, "outcome": outcome.status, **messages,
-            "evidence": _display(evidence, self.config)}, ensure_ascii=False)))
+        info = {"scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
+                "mandatory": sc.mandatory, "portal": sc.portal, "outcome": outcome.status, **messages,
+                "evidence": _display(evidence, self.config)}
+        self.user_properties.append(("dana", json.dumps(info, ensure_ascii=False)))
+        if self.config.pluginmanager.hasplugin("html"):   # pytest --html: our evidence as its extras
+            from conformance.evidence.htmlextras import scenario_extras
+            from conformance.evidence.runinfo import case_names
+
+            self.dana_extras = scenario_extras(info, case_names(state.scenario_dir).get(sc.id, []), images)
         if outcome.status == "skipped":
             pytest.skip(recorder.redactor.text(outcome.skip_reason or ""))
         if outcome.status == "failed":
@@ -302,6 +308,13 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.loaded.line - 1, f"scenario: {self.name}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call" and getattr(item, "dana_extras", None):
+        report.extras = [*getattr(report, "extras", []), *item.dana_extras]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
