@@ -213,7 +213,7 @@ class ScenarioFile(pytest.File):
     """One YAML file; a broken one is a collection error for that file only."""
 
     def collect(self):
-        display = _display(self.path, self.config)
+        display = _in_evidence(self.path, self.config)
         loaded = load_file(self.path, display)
         for sc in [] if loaded is None else loaded.scenarios:
             for mark in sc.scenario.marks:
@@ -231,6 +231,19 @@ def _display(path: Path, config: pytest.Config) -> str:
         return Path(path).resolve().relative_to(Path(config.rootpath).resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _in_evidence(path: Path, config: pytest.Config) -> str:
+    """A scenario file as evidence names it: never an absolute path of this machine."""
+    shown = _display(path, config)
+    if not Path(shown).is_absolute():
+        return shown
+    base = config.stash[STATE].scenario_dir
+    base = base.parent if base.is_dir() else base.parent.parent
+    try:
+        return Path(path).resolve().relative_to(base).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def dana_info(report) -> dict:
@@ -278,7 +291,7 @@ class ScenarioItem(pytest.Item):
                     "failures": [recorder.message(f) for f in outcome.failures]}
         info = {"scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
                 "mandatory": sc.mandatory, "portal": sc.portal, "outcome": outcome.status, **messages,
-                "evidence": _display(evidence, self.config)}
+                "evidence": f"evidence/{evidence.name}"}
         self.user_properties.append(("dana", json.dumps(info, ensure_ascii=False)))
         if self.config.pluginmanager.hasplugin("html"):   # pytest --html: our evidence as its extras
             from conformance.evidence.htmlextras import scenario_extras
@@ -344,7 +357,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state.writer.write_summary(summarise(
         run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
         interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
-        display=lambda p: _display(p, session.config)))
+        display=lambda p: _in_evidence(p, session.config)))
     state.publish()
 
 

@@ -59,3 +59,5 @@ def test_target_sandbox_with_ENV_production_never_contacts_a_production_host(tmp
     assert "against target sandbox (https://api.sandbox.dana.id)" in result.stdout
     assert len(proxy.hosts) >= 10                                      # the run did try to reach DANA...
     assert set(proxy.hosts) == {"api.sandbox.dana.id:443"}             # ...and only ever its sandbox
+    written = [p.read_text() for p in (tmp_path / "reports").rglob("*") if p.suffix in (".json", ".html")]
+    assert written and not [t for t in written if root in t or str(tmp_path) in t]   # no machine path in evidence
