@@ -1,8 +1,9 @@
 """The self-contained HTML evidence report, rendered with Jinja2 from the run's JSON evidence.
 
-Everything it shows was redacted when recorded. Screenshots are embedded (the browser session takes them as
-compressed JPEG) so the single file stays small enough to upload to DANA; the first screen says whether the
-run is complete and whether it is a simulation.
+Everything it shows was redacted when recorded. Screenshots are compressed JPEG (the browser session takes
+them so); a failed scenario embeds all of its own, a passed one its last page and links the rest (they are in
+the run folder and the bundle), so the whole catalogue's report stays small enough to upload to DANA. The
+first screen says whether the run is complete and whether it is a simulation.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ def load_run(run_dir: Path) -> tuple[dict, list[dict]]:
     scenarios = []
     for path in sorted((run_dir / "evidence").glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        record["images"] = [i for i in (_image(a, run_dir) for a in record.get("artifacts", [])) if i]
+        images = [i for i in (_image(a, run_dir) for a in record.get("artifacts", [])) if i]
+        # a failed scenario embeds every page it saw; a passed one its last page, the others are linked
+        keep = len(images) if record.get("outcome") == "failed" else 1
+        record["images"], record["linked"] = images[-keep:] if images else [], images[:-keep] if images else []
+        for linked in record["linked"]:
+            linked.pop("data")
         record["traces"] = [a for a in record.get("artifacts", []) if str(a).endswith(".zip")]
         record["evidence_file"] = f"evidence/{path.name}"
         record["caseNames"] = names.get(record.get("scenario"), [])

@@ -127,6 +127,8 @@ def test_a_failing_run_leaves_no_secret_the_sandbox_issued_anywhere(tmp_path, ne
     assert len(traces) == 2                      # the failed browser scenarios kept their traces...
     assert "accessToken" in failed.stdout and "redacted" in failed.stdout   # ...and failed on the token itself
     bundles = list((tmp_path / "reports").rglob("dana-uat-bundle-*.zip"))
+    ok_report = bundles[0].parent / "report.html"    # a passed scenario embeds its last page, links the rest
+    assert ok_report.read_text().count("data:image/jpeg;base64") == 1 and "Earlier pages" in ok_report.read_text()
     assert len(bundles) == 1 and not any("trace.zip" in n for n in zipfile.ZipFile(bundles[0]).namelist())
 
     console = {"failing run console": failed.stdout + failed.stderr,
