@@ -5,6 +5,8 @@ import hashlib
 import json
 import zipfile
 
+import pytest
+
 from conformance.evidence.bundle import MANIFEST, PUBLIC_KEY, SIGNATURE, verify_bundle
 from conformance.snap import keys, sign
 
@@ -105,7 +107,8 @@ def test_verify_bundle_rejects_duplicate_entries_tampering_and_a_re_signed_bundl
     assert _cli(pytester.path, "verify-bundle", str(bundle), *given).returncode == 0
 
     forged = b'{"complete": true, "scenarios": []}'
-    dup = _rewrite(bundle, tmp_path / "dup.zip", lambda n, d: d, prepend={"summary.json": forged})
+    with pytest.warns(UserWarning, match="Duplicate name"):   # zipfile itself warns: we build it on purpose
+        dup = _rewrite(bundle, tmp_path / "dup.zip", lambda n, d: d, prepend={"summary.json": forged})
     assert verify_bundle(dup) == ["summary.json: appears 2 times in the zip"]
     result = _cli(pytester.path, "verify-bundle", str(dup))
     assert result.returncode == 1 and "appears 2 times" in result.stdout
