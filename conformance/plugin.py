@@ -29,7 +29,8 @@ OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_sc
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dana-uat", "DANA Widget UAT scenarios")
-    group.addoption("--dana-target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
+    group.addoption("--dana-target", help="embedded (default), sandbox, production (with --dana-confirm-production), "
+                                          "or the URL of a `dana-uat sandbox`")
     group.addoption("--dana-env-file", help="a .env file with the merchant's settings (default: ./.env)")
     group.addoption("--dana-mandatory-only", action="store_true", help="run only the mandatory scenarios")
     group.addoption("--dana-report-dir", help="where evidence goes (default: reports)")
