@@ -96,6 +96,8 @@ def test_a_complete_simulated_run_bundle_verifies_but_says_it_is_a_simulation_an
     ok = _cli(pytester.path, "verify-bundle", str(bundle))
     assert ok.returncode == 0 and "SIMULATION" in ok.stdout
     assert "checked only against the public key carried inside the bundle" in ok.stdout
+    again = _cli(pytester.path, "bundle", str(bundle.parent))    # only a run against DANA is submittable
+    assert again.returncode == 1 and "bundle refused, a simulation" in again.stderr
 
 
 def test_verify_bundle_rejects_duplicate_entries_tampering_and_a_re_signed_bundle_given_the_key(pytester, tmp_path):
