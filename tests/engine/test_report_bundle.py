@@ -137,3 +137,31 @@ def test_verify_bundle_command_errors(pytester, tmp_path):
     (tmp_path / "k.pem").write_text("no key")
     nokey = _cli(pytester.path, "verify-bundle", str(tmp_path / "x.zip"), "--public-key", str(tmp_path / "k.pem"))
     assert nokey.returncode == 2 and "--public-key" in nokey.stderr
+
+
+def test_a_complete_run_against_dana_makes_a_submittable_bundle_and_an_incomplete_one_none(tmp_path):
+    from conformance.evidence.bundle import BundleRefused, check_bundle, make_bundle
+    from conformance.settings import Merchant
+
+    merchant = Merchant("P1", "M1", keys.generate_private_key())
+    run = tmp_path / "20261130-000000-abcd"
+    (run / "evidence").mkdir(parents=True)
+    (run / "evidence" / "pay_ok.json").write_text("{}")
+    (run / "report.html").write_text("<p>report</p>")
+    (run / "artifacts" / "pay_ok").mkdir(parents=True)
+    (run / "artifacts" / "pay_ok" / "trace.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    summary = {"target": "sandbox", "complete": False, "simulation": False, "submittable": False,
+               "incompleteReasons": ["1 mandatory scenario(s) not run"], "missing": ["payment.yaml::pay_ok"]}
+    (run / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(BundleRefused, match="not run: payment.yaml::pay_ok"):
+        make_bundle(run, merchant)
+    summary.update(complete=True, submittable=True, incompleteReasons=[], missing=[], evidenceFor="DANA sandbox UAT")
+    (run / "summary.json").write_text(json.dumps(summary))
+    bundle = make_bundle(run, merchant)
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        assert "artifacts/pay_ok/trace.zip" not in zf.namelist()          # traces stay out, with a note
+    assert (manifest["submittable"], manifest["simulation"]) == (True, False)
+    assert manifest["notes"] and "left out of this bundle" in manifest["notes"][0]
+    result = check_bundle(bundle, merchant.public_key)
+    assert result.problems == [] and not any("SIMULATION" in n for n in result.notes)
