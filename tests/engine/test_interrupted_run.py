@@ -30,6 +30,11 @@ scenarios:
 """
 
 
+# A background job (`make test &`) starts with SIGINT ignored, and Python keeps it so: restore Ctrl-C first.
+CLI_WITH_CTRL_C = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                   "from conformance.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def _read_until(proc, needle: str, seconds: float) -> str:
     """stdout until it holds ``needle`` (bounded by a deadline, never a sleep; raw reads never block)."""
     seen, deadline = b"", time.monotonic() + seconds
@@ -61,7 +66,7 @@ def _drain(proc) -> str:
 
 def test_ctrl_c_marks_the_run_interrupted_and_incomplete(pytester):
     pytester.makefile(".yaml", **{"scenarios/widget/payment": WAITING})
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "run"], cwd=pytester.path,
+    proc = subprocess.Popen([sys.executable, "-c", CLI_WITH_CTRL_C, "run"], cwd=pytester.path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         head = _read_until(proc, "PASS  scenarios/widget/payment.yaml::pay_first", 300)
