@@ -9,7 +9,8 @@
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
-  dana-uat verify-bundle FILE       check a bundle's signature and file hashes
+  dana-uat bundle [RUN_DIR]         (re)make the signed go-live bundle of a complete run; exit 1 when incomplete
+  dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and key
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def _add_run(sub) -> None:
                               "node ids such as scenarios/widget/payment.yaml::payment_success select scenarios.")
     p.add_argument("--all", action="store_true", help="run every scenario, not only the mandatory ones")
     p.add_argument("--mandatory", action="store_true", help="only the mandatory scenarios, also with -k or -m")
-    p.add_argument("--target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
+    p.add_argument("--target", help="embedded (default), sandbox, production, or the URL of a `dana-uat sandbox`")
+    p.add_argument("--confirm-production", action="store_true",
+                   help="required with --target production: runs the production-safe scenarios with real credentials")
     p.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")
     p.add_argument("--report-dir", help="where evidence goes (default ./reports)")
     p.add_argument("--scenarios", action="append", metavar="PATH",
@@ -77,7 +80,8 @@ def _config_error(problems) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     here = Path.cwd()
-    cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir)) if v}
+    cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir),
+                             ("confirm_production", args.confirm_production)) if v}
     env_file = (here / (args.env_file or ".env")).resolve()
     check = doctor.preflight(cli, env_file=env_file if args.env_file else ".env", root=here)
     if check.problems:
@@ -106,6 +110,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                    "-W", "ignore::pytest.PytestAssertRewriteWarning"]    # conformance is imported before pytest
     if env_file.is_file():
         pytest_args += ["--dana-env-file", str(env_file)]
+    if args.confirm_production:
+        pytest_args.append("--dana-confirm-production")
     if mandatory:
         pytest_args.append("--dana-mandatory-only")
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
@@ -121,7 +127,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     scope = "mandatory scenarios" if mandatory else ("selected scenarios" if chosen or args.keyword or
                                                      args.markexpr else "all scenarios")
     where = " + ".join(_shown(r, here, shipped) for r in roots)
-    print(f"dana-uat: {scope} from {where} against target {settings.target}", flush=True)
+    scope += " marked production_safe" if settings.target == "production" else ""
+    print(f"dana-uat: {scope} from {where} against target {settings.target} ({settings.api_base or 'loopback'})",
+          flush=True)
 
     import pytest
 
@@ -133,6 +141,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
+    print(_verdict(evidence))
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():
@@ -242,19 +251,71 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if fails else 0
 
 
+def _verdict(run_dir: Path) -> str:
+    """One line on what the run is worth as evidence (from its summary.json)."""
+    from conformance.evidence.bundle import refusal
+
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "dana-uat: no run summary was written"
+    why = refusal(summary)
+    if why:
+        return f"dana-uat: bundle refused, {why}"
+    return "dana-uat: " + ("complete; " + summary["evidenceFor"] if summary.get("simulation")
+                           else "complete run against DANA: the bundle can be submitted")
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from conformance.evidence.bundle import BundleRefused, make_bundle, refusal
+    from conformance.settings import ConfigError, load_settings
+
+    run_dir = Path(args.run_dir) if args.run_dir else Path(args.report_dir or "reports") / "latest"
+    if not (run_dir / "summary.json").is_file():
+        return _err(f"no run at {run_dir} (no summary.json); give the run folder")
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    why = refusal(summary) or ("a simulation: " + summary.get("evidenceFor", "") if summary.get("simulation") else None)
+    if why:
+        print(f"dana-uat: bundle refused, {why}", file=sys.stderr)
+        return 1
+    try:   # the key that signs is the merchant's, from the same settings as the run; nothing is contacted
+        merchant = load_settings({"target": summary["target"], "confirm_production": True},
+                                 env_file=args.env_file or ".env").merchant
+    except ConfigError as exc:
+        return _err(f"configuration error: {exc}")
+    try:
+        path = make_bundle(run_dir.resolve(), merchant)
+    except BundleRefused as exc:
+        print(f"dana-uat: bundle refused, {exc}", file=sys.stderr)
+        return 1
+    print(f"bundle: {path}")
+    return 0
+
+
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
     import zipfile
 
-    from conformance.evidence.bundle import verify_bundle
+    from conformance.evidence.bundle import check_bundle
+    from conformance.snap.keys import KeyFormatError, load_public_key_file
 
     try:
-        problems = verify_bundle(Path(args.bundle))
+        key = load_public_key_file(args.public_key) if args.public_key else None
+    except (OSError, KeyFormatError) as exc:
+        return _err(f"--public-key: {exc}")
+    try:
+        result = check_bundle(Path(args.bundle), key)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
         return _err(f"{args.bundle}: not a dana-uat bundle ({exc})")
-    for problem in problems:
+    for problem in result.problems:
         print(f"FAIL {problem}")
-    print("bundle: signature and every file hash verify" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    for note in result.notes:
+        print(f"NOTE {note}")
+    if result.problems:
+        print(f"{len(result.problems)} problem(s)")
+        return 1
+    against = "the given public key" if key is not None else "the key inside the bundle only"
+    print(f"bundle: signature ({against}) and every file hash verify")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--state", help="the state the merchant issued")
     vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signature and file hashes")
     vp.add_argument("bundle")
+    vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file)")
+    bdp = sub.add_parser("bundle", help="make the signed go-live bundle of a complete run (exit 1 if incomplete)")
+    bdp.add_argument("run_dir", nargs="?", help="the run folder (default reports/latest)")
+    bdp.add_argument("--env-file", default=None, help="a .env file with the merchant's key (default ./.env)")
+    bdp.add_argument("--report-dir", help="where runs are (default reports)")
     return parser
 
 
@@ -304,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return cmd_run(args, unknown + extra)
     commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "verify-bundle": cmd_verify_bundle,
-                "init": cmd_init, "doctor": cmd_doctor}
+                "init": cmd_init, "doctor": cmd_doctor, "bundle": cmd_bundle}
     return commands[args.command](args)
 
 

@@ -119,9 +119,8 @@ def check_browser(values: Mapping[str, str | None]) -> Check:
 
 def _api_base(values: Mapping[str, str | None]) -> str | None:
     target = (values.get("target") or "embedded").strip()
-    if target == "sandbox":
-        production = (values.get("env") or "").lower() == "production"
-        return settings_mod.PRODUCTION_API if production else settings_mod.SANDBOX_API
+    if target in settings_mod.DANA_HOSTS:        # the target alone picks DANA's host, never ENV
+        return settings_mod.DANA_HOSTS[target][0]
     return target.rstrip("/") if target.startswith(("http://", "https://")) else None
 
 
@@ -130,15 +129,16 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
     base = _api_base(values)
     if base is None:
         return Check("target", f"{target}: started on a free loopback port for the run")
-    probe = base + ("/sandbox-admin/info" if target != "sandbox" else "/")
+    dana = target in settings_mod.DANA_HOSTS
+    probe = base + ("/" if dana else "/sandbox-admin/info")
     try:
         status = get(probe, timeout=REACH_TIMEOUT).status_code
     except httpx.HTTPError as exc:
-        fix = ("check this machine's DNS, network and HTTPS_PROXY: the run needs to reach it" if target == "sandbox"
+        fix = ("check this machine's DNS, network and HTTPS_PROXY: the run needs to reach it" if dana
                else "start it with `dana-uat sandbox`, or fix DANA_UAT_TARGET / --target")
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"cannot reach {base} "
                                                      f"({type(exc).__name__}: {exc})", fix)])
-    if target != "sandbox" and status != 200:
+    if not dana and status != 200:
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"{probe} answered HTTP {status}",
                                                      "give the URL of a running `dana-uat sandbox`")])
     return Check("target", f"{base} reachable (HTTP {status})")
@@ -151,6 +151,9 @@ def preflight(cli: Mapping[str, object] | None = None, *, env_file: str | Path |
         values, sources = settings_mod.read_values(cli, env_file=env_file, root=root)
     except ConfigError as exc:            # a missing --env-file or a broken pyproject: nothing else to read
         return Report(None, [Check("settings", problems=[exc])])
+    unconfirmed = settings_mod.production_unconfirmed(values, cli)
+    if unconfirmed is not None:
+        return Report(None, [Check("settings", problems=[unconfirmed])])
     settings, settings_check = None, Check("settings", _sources(sources))
     try:
         settings = settings_mod.build_settings(values, sources)

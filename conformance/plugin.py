@@ -7,7 +7,9 @@ when no scenario is collected: settings, the embedded sandbox and the browser st
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ import pytest
 from conformance import catalogue, retry
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
+from conformance.evidence.runinfo import PRODUCTION_SAFE, summarise
+from conformance.evidence.scrub import scrub_artifacts
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.snap.apis import APIS
@@ -26,7 +30,8 @@ OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_sc
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dana-uat", "DANA Widget UAT scenarios")
-    group.addoption("--dana-target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
+    group.addoption("--dana-target", help="embedded (default), sandbox, production (with --dana-confirm-production), "
+                                          "or the URL of a `dana-uat sandbox`")
     group.addoption("--dana-env-file", help="a .env file with the merchant's settings (default: ./.env)")
     group.addoption("--dana-mandatory-only", action="store_true", help="run only the mandatory scenarios")
     group.addoption("--dana-report-dir", help="where evidence goes (default: reports)")
@@ -37,6 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dana-screenshot", choices=("on", "off", "only-on-failure"), default="on",
                     help="screenshots of browser steps")
     group.addoption("--dana-chromium", help="path of the Chromium to drive")
+    group.addoption("--dana-confirm-production", action="store_true",
+                    help="with --dana-target production: yes, run the production-safe scenarios against DANA's "
+                         "production with real credentials")
     for name, kw in (("--headed", {"action": "store_true", "help": "show the browser"}),
                      ("--slowmo", {"type": int, "default": 0, "help": "slow browser actions by MS milliseconds"})):
         try:   # pytest-playwright defines the same flags; share them when it is installed
@@ -81,9 +89,13 @@ class DanaState:
         self._browser = None
         self.broken: list[str] = []
         self.results: list[dict] = []
+        self.interrupted = False
+        self.started = datetime.now().astimezone()
+        self.bundle_refusal: str | None = None
 
     def cli(self) -> dict:
-        return {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
+        values = {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
+        return {**values, "confirm_production": True} if self.config.getoption("dana_confirm_production") else values
 
     @property
     def here(self) -> Path:
@@ -152,15 +164,16 @@ class DanaState:
 
     def publish(self) -> None:
         """The HTML report and the signed go-live bundle of this run (controller only)."""
-        from conformance.evidence.bundle import make_bundle
+        from conformance.evidence.bundle import BundleRefused, make_bundle
         from conformance.evidence.report import render_report
 
+        render_report(self.writer.root)   # written for every run, complete or not: the run keeps its evidence
         try:
-            merchant = self.load_settings().merchant
+            make_bundle(self.writer.root, self.load_settings().merchant)
+        except BundleRefused as exc:
+            self.bundle_refusal = str(exc)
         except settings_mod.ConfigError:   # already reported when the run started
             return
-        render_report(self.writer.root, merchant_partner_id=merchant.partner_id, merchant_id=merchant.merchant_id)
-        make_bundle(self.writer.root, merchant)
 
     def close(self) -> None:
         for name in ("_browser", "_target"):          # the browser first: it may still use the target
@@ -176,9 +189,12 @@ class DanaState:
             self.broken.append(report.nodeid)
 
     def pytest_runtest_logreport(self, report) -> None:
-        for name, value in getattr(report, "user_properties", []):
-            if name == "dana" and report.when in ("call", "setup") and (report.when == "call" or report.skipped):
-                self.results.append(value)
+        info = dana_info(report)
+        if info and report.when in ("call", "setup") and (report.when == "call" or report.skipped):
+            self.results.append(info)
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.interrupted = True
 
     def explicit(self, path: Path) -> bool:
         """True when ``path`` was named on the command line (itself or a folder holding it)."""
@@ -203,7 +219,7 @@ class ScenarioFile(pytest.File):
     """One YAML file; a broken one is a collection error for that file only."""
 
     def collect(self):
-        display = _display(self.path, self.config)
+        display = _in_evidence(self.path, self.config)
         loaded = load_file(self.path, display)
         for sc in [] if loaded is None else loaded.scenarios:
             for mark in sc.scenario.marks:
@@ -226,10 +242,31 @@ def _display(path: Path, config: pytest.Config) -> str:
         return str(path)
 
 
+def _in_evidence(path: Path, config: pytest.Config) -> str:
+    """A scenario file as evidence names it: never an absolute path of this machine."""
+    shown = _display(path, config)
+    if not Path(shown).is_absolute():
+        return shown
+    base = config.stash[STATE].scenario_dir
+    base = base.parent if base.is_dir() else base.parent.parent
+    try:
+        return Path(path).resolve().relative_to(base).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def dana_info(report) -> dict:
+    """The scenario's result a report carries (JSON, so JUnit shows it as JSON, not a Python repr)."""
+    for name, value in getattr(report, "user_properties", []):
+        if name == "dana":
+            return json.loads(value) if isinstance(value, str) else value
+    return {}
+
+
 class ScenarioFailure(Exception):
-    def __init__(self, outcome, evidence: Path | None):
+    def __init__(self, outcome, evidence: Path | None, messages: dict, excerpt: str):
         super().__init__(outcome.failed_step)
-        self.outcome, self.evidence = outcome, evidence
+        self.outcome, self.evidence, self.messages, self.excerpt = outcome, evidence, messages, excerpt
 
 
 class ScenarioItem(pytest.Item):
@@ -255,21 +292,29 @@ class ScenarioItem(pytest.Item):
             for record in retried:
                 recorder.event("retry", **record)
             outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+            scrub_artifacts(recorder.artifacts, recorder.redactor)
             reason = retry.transient(outcome)
             if reason is None or len(retried) >= allowed:
                 break
             retried.append(retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, reason))
+        images = [a for a in recorder.artifacts if not a.endswith(".zip")]   # absolute until written
         evidence = state.writer.write_scenario(recorder)
-        self.user_properties.append(("dana", {
-            "scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
-            "mandatory": sc.mandatory, "portal": sc.portal, "embeddedOnly": sc.embedded_only,
-            "outcome": outcome.status,
-            "warnings": [f.message() for f in outcome.warnings], "failures": [f.message() for f in outcome.failures],
-            "evidence": _display(evidence, self.config), "retries": retried}))
+        # every text that leaves this item (console, JUnit, summary.json) is redacted like the evidence
+        messages = {"warnings": [recorder.message(f) for f in outcome.warnings],
+                    "failures": [recorder.message(f) for f in outcome.failures]}
+        info = {"scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
+                "mandatory": sc.mandatory, "portal": sc.portal, "embeddedOnly": sc.embedded_only,
+                "outcome": outcome.status, **messages, "evidence": f"evidence/{evidence.name}", "retries": retried}
+        self.user_properties.append(("dana", json.dumps(info, ensure_ascii=False)))
+        if self.config.pluginmanager.hasplugin("html"):   # pytest --html: our evidence as its extras
+            from conformance.evidence.htmlextras import scenario_extras
+            from conformance.evidence.runinfo import case_names
+
+            self.dana_extras = scenario_extras(info, case_names(state.scenario_dir).get(sc.id, []), images)
         if outcome.status == "skipped":
-            pytest.skip(outcome.skip_reason)
+            pytest.skip(recorder.redactor.text(outcome.skip_reason or ""))
         if outcome.status == "failed":
-            raise ScenarioFailure(outcome, evidence)
+            raise ScenarioFailure(outcome, evidence, messages, recorder.redactor.text(outcome.excerpt or ""))
 
     def _recorder(self, target) -> Recorder:
         sc = self.loaded.scenario
@@ -282,15 +327,15 @@ class ScenarioItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         if not excinfo.errisinstance(ScenarioFailure):
             return super().repr_failure(excinfo, style)
-        o, sc = excinfo.value.outcome, self.loaded.scenario
-        lines = [f"scenario {sc.id} ({self.loaded.file.display}:{self.loaded.line}) failed at {o.failed_step}",
+        e, sc = excinfo.value, self.loaded.scenario
+        lines = [f"scenario {sc.id} ({self.loaded.file.display}:{self.loaded.line}) failed at {e.outcome.failed_step}",
                  f"  {sc.title}"]
-        for f in o.failures:
-            lines += ["  " + line for line in f.message().splitlines()]
-        for f in o.warnings:
-            lines += ["  WARN " + line for line in f.message().splitlines()]
-        if o.excerpt:
-            lines += ["", "exchange (redacted):"] + ["  " + line for line in o.excerpt.splitlines()]
+        for text in e.messages["failures"]:
+            lines += ["  " + line for line in text.splitlines()]
+        for text in e.messages["warnings"]:
+            lines += ["  WARN " + line for line in text.splitlines()]
+        if e.excerpt:
+            lines += ["", "exchange (redacted):"] + ["  " + line for line in e.excerpt.splitlines()]
         if excinfo.value.evidence:
             lines.append(f"evidence: {_display(excinfo.value.evidence, self.config)}")
         return "\n".join(lines)
@@ -299,10 +344,20 @@ class ScenarioItem(pytest.Item):
         return self.path, self.loaded.line - 1, f"scenario: {self.name}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call" and getattr(item, "dana_extras", None):
+        report.extras = [*getattr(report, "extras", []), *item.dana_extras]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
-    if not config.getoption("dana_mandatory_only"):
+    production = config.stash[STATE].raw.get("target") == "production"
+    if not (config.getoption("dana_mandatory_only") or production):
         return
-    keep = [i for i in items if not isinstance(i, ScenarioItem) or i.loaded.scenario.mandatory]
+    keep = [i for i in items if not isinstance(i, ScenarioItem) or (
+        (i.loaded.scenario.mandatory or not config.getoption("dana_mandatory_only"))
+        and (not production or PRODUCTION_SAFE in i.loaded.scenario.marks))]
     dropped = [i for i in items if i not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -314,21 +369,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state.close()
     if state.broken:   # a scenario file that does not load is a scenario error: exit code 2 (design.md)
         session.exitstatus = 2
-    if state.is_worker or not (state.results or state.broken):
+    if state.is_worker or not (state.results or state.broken or state.interrupted):
         return
-    counts = {k: sum(1 for r in state.results if r["outcome"] == k) for k in ("passed", "failed", "skipped")}
-    state.writer.write_summary({
-        "runId": state.run_id, "target": state.raw.get("target"), "exitStatus": int(session.exitstatus),
-        "counts": {**counts, "warnings": sum(len(r["warnings"]) for r in state.results),
-                   "brokenFiles": len(state.broken)},
-        "brokenFiles": state.broken, "scenarios": state.results})
+    try:
+        settings = state.load_settings()
+    except settings_mod.ConfigError:
+        settings = None
+    state.writer.write_summary(summarise(
+        run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
+        interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
+        display=lambda p: _in_evidence(p, session.config)))
     state.publish()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if state.is_worker or not (state.results or state.broken):
+    if state.is_worker or not (state.results or state.broken or state.interrupted):
         return
+    if state.bundle_refusal and not config.getoption("dana_run_id"):   # `dana-uat run` says it itself
+        terminalreporter.write_line("dana-uat bundle refused: " + state.bundle_refusal)
     warned = [r for r in state.results if r["warnings"]]
     if warned:
         terminalreporter.section("dana-uat warnings (shown, not failing)", sep="-")

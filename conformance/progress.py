@@ -40,7 +40,9 @@ class Progress:
     def pytest_runtest_logreport(self, report) -> None:
         if not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return
-        info = dict(report.user_properties).get("dana", {})
+        from conformance.plugin import dana_info
+
+        info = dana_info(report)
         warns = len(info.get("warnings", []))
         self.counts[report.outcome] += 1
         self.counts["warnings"] += warns

@@ -26,6 +26,7 @@ SANDBOX_API = "https://api.sandbox.dana.id"
 SANDBOX_WEB = "https://m.sandbox.dana.id"
 PRODUCTION_API = "https://api.saas.dana.id"
 PRODUCTION_WEB = "https://m.dana.id"
+DANA_HOSTS = {"sandbox": (SANDBOX_API, SANDBOX_WEB), "production": (PRODUCTION_API, PRODUCTION_WEB)}
 
 # DANA's sandbox gateway key, identical in the Python, Node and Go SDKs ([sdk-webhook]).
 DANA_SANDBOX_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
@@ -68,7 +69,8 @@ class Option:
 # One row per setting: the settings loader reads this table, and the pytest plugin its defaults.
 OPTIONS: tuple[Option, ...] = (
     Option("target", ("DANA_UAT_TARGET",), "embedded",
-           "embedded (default), sandbox (DANA's real sandbox) or the URL of a running `dana-uat sandbox`"),
+           "embedded (default), sandbox (DANA's real sandbox), production (needs --confirm-production) "
+           "or the URL of a running `dana-uat sandbox`"),
     Option("partner_id", ("X_PARTNER_ID",), None, "partnerId = clientId (X-PARTNER-ID, X-CLIENT-KEY)"),
     Option("merchant_id", ("MERCHANT_ID",), None, "merchantId in bodies and bind URLs"),
     Option("private_key", ("PRIVATE_KEY",), None, "merchant RSA private key (PEM, escaped \\n or bare Base64)"),
@@ -82,7 +84,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("dana_private_key_path", ("DANA_UAT_DANA_PRIVATE_KEY_PATH",), None,
            "embedded target: the sandbox's DANA private key file, created if missing (PKCS#8), so the "
            "Finish Notify key stays the same across runs; its public key goes to <name>.pub.pem"),
-    Option("env", ("DANA_ENV", "ENV"), "sandbox", "sandbox or production (host choice for target=sandbox)"),
+    Option("env", ("DANA_ENV", "ENV"), "sandbox",
+           "the official SDK's ENV; never picks the host: target=sandbox is always DANA's sandbox"),
     Option("redirect_url_oauth", ("REDIRECT_URL_OAUTH",), None,
            "merchant OAuth redirect URL; default: the suite's own loopback receiver"),
     Option("notify_url", ("DANA_UAT_NOTIFY_URL",), None,
@@ -141,16 +144,16 @@ class Settings:
     @property
     def api_base(self) -> str | None:
         """Base URL of DANA's API for remote targets; None for embedded (known once started)."""
-        if self.target == "sandbox":
-            return PRODUCTION_API if self.env == "production" else SANDBOX_API
+        if self.target in DANA_HOSTS:   # the target alone picks DANA's host, never ENV (issue 11 part 6)
+            return DANA_HOSTS[self.target][0]
         if self.target.startswith(("http://", "https://")):
             return self.target.rstrip("/")
         return None
 
     @property
     def web_base(self) -> str | None:
-        if self.target == "sandbox":
-            return PRODUCTION_WEB if self.env == "production" else SANDBOX_WEB
+        if self.target in DANA_HOSTS:
+            return DANA_HOSTS[self.target][1]
         return self.api_base
 
 
@@ -238,25 +241,27 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
 def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Settings:
     errors: list[ConfigError] = []
     target = (values["target"] or "embedded").strip()
-    if target not in ("embedded", "sandbox") and not re.match(r"^https?://[^/\s]+", target):
+    if target not in ("embedded", *DANA_HOSTS) and not re.match(r"^https?://[^/\s]+", target):
         errors.append(ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
-                                  "use embedded, sandbox, or the http(s) URL of a running `dana-uat sandbox`"))
+                                  "use embedded, sandbox, production, or the http(s) URL of a running "
+                                  "`dana-uat sandbox`"))
     env = (values["env"] or "sandbox").lower()
     if env not in ("sandbox", "production"):
         errors.append(ConfigError("DANA_ENV", f"{env!r} is neither sandbox nor production", "set DANA_ENV=sandbox"))
+    env = "production" if target == "production" else "sandbox"   # ENV=production alone never reaches production
 
     private_key = _collect(errors, lambda: _load_key(values, "private_key", "private_key_path", keys.load_private_key,
                                                      keys.load_private_key_file, "RSA private key"))
     key_failed = bool(errors and errors[-1].name.startswith("PRIVATE_KEY"))
     partner_id, merchant_id = values["partner_id"], values["merchant_id"]
     throwaway = False
-    if target == "sandbox":
+    if target in DANA_HOSTS:
         for name, value in (("X_PARTNER_ID", partner_id), ("MERCHANT_ID", merchant_id)):
             if not value:
-                errors.append(ConfigError(name, "is not set but target=sandbox needs it",
+                errors.append(ConfigError(name, f"is not set but target={target} needs it",
                                           f"export {name}=... or add it to .env (see README, 'Configuration')"))
         if private_key is None and not key_failed:
-            errors.append(ConfigError("PRIVATE_KEY", "is not set but target=sandbox needs the merchant key",
+            errors.append(ConfigError("PRIVATE_KEY", f"is not set but target={target} needs the merchant key",
                                       "set PRIVATE_KEY_PATH to the PEM file, or PRIVATE_KEY to its text, in .env"))
     else:
         # Embedded: a throwaway merchant fills whatever is missing, so `make uat` needs no setup.
@@ -295,7 +300,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                                                          "RSA public key"))
     if errors:
         raise ConfigError.combine(errors)
-    if dana_public_key is None and target == "sandbox" and env == "sandbox":
+    if dana_public_key is None and target == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
 
     merchant = MerchantCredentials(partner_id=partner_id, merchant_id=merchant_id, private_key=private_key,
@@ -323,4 +328,16 @@ def read_values(cli: Mapping[str, object] | None = None, *, environ: Mapping[str
 def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,
                   env_file: str | Path | None = ".env", root: str | Path = ".") -> Settings:
     """Read every source and return validated settings, or raise ConfigError."""
-    return build_settings(*read_values(cli, environ=environ, env_file=env_file, root=root))
+    values, sources = read_values(cli, environ=environ, env_file=env_file, root=root)
+    unconfirmed = production_unconfirmed(values, cli)
+    if unconfirmed is not None:
+        raise unconfirmed
+    return build_settings(values, sources)
+
+
+def production_unconfirmed(values: Mapping[str, object], cli: Mapping[str, object] | None) -> ConfigError | None:
+    """target=production without the confirmation flag: real requests with real credentials need a yes."""
+    if (values.get("target") or "").strip() == "production" and not (cli or {}).get("confirm_production"):
+        return ConfigError("--target production", "posts real requests to DANA's production with real credentials",
+                           "add --confirm-production (pytest: --dana-confirm-production) to mean it")
+    return None

@@ -107,7 +107,9 @@ class Target:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.merchant = settings.merchant
-        self.kind = "embedded" if settings.is_embedded else ("sandbox" if settings.target == "sandbox" else "url")
+        # "sandbox": DANA itself (its sandbox or, explicitly confirmed, production); no admin API there
+        self.kind = "embedded" if settings.is_embedded else (
+            "sandbox" if settings.target in ("sandbox", "production") else "url")
         self.api_base: str | None = settings.api_base
         self.web_base: str | None = settings.web_base
         self.dana_public_key = settings.dana_public_key

@@ -23,3 +23,12 @@ def test_the_whole_catalogue_passes_on_the_embedded_sandbox(tmp_path):
     assert summary["counts"]["passed"] == len(listed) and summary["counts"]["failed"] == 0
     assert summary["counts"]["skipped"] == 0           # nothing is skipped on the embedded target
     assert {s["scenario"] for s in summary["scenarios"]} == {row["id"] for row in listed}
+    # complete, but a simulation: no submittable evidence from the embedded sandbox
+    assert (summary["complete"], summary["simulation"], summary["submittable"]) == (True, True, False)
+    mandatory = [row for row in listed if row["mandatory"]]
+    assert summary["mandatory"] == {"passed": len(mandatory), "total": len(mandatory)}
+    assert {g["portal"]: g["total"] for g in summary["groups"]} == \
+        {p: sum(1 for r in mandatory if r["portal"] == p) for p in {r["portal"] for r in mandatory}}
+    report = next(tmp_path.glob("*/report.html"))
+    assert report.stat().st_size < 1_500_000           # well under the 3.7 MB of full-size PNG screenshots
+    assert "PaymentFailInvalidSignature" in report.read_text()   # DANA's case names beside our ids

@@ -23,12 +23,12 @@ ALLOWED = {
     "settings": {"snap"},
     "target": {"settings", "snap", "receiver", "sandbox"},     # the only door to the sandbox: starts it
     "browser": {"browser", "binding", "snap"},
-    "evidence": {"evidence", "findings", "snap"},
+    "evidence": {"evidence", "findings", "snap", "scenarios"},   # scenarios: runinfo counts against the catalogue
     "scenarios": {"scenarios", "snap", "findings", "target", "evidence"} | MERCHANT_SIDE | {"browser"},
     "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry", "progress"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue", "progress", "scaffold", "doctor"},
     "catalogue": set(),                                          # where the shipped catalogue is
-    "progress": set(),                                           # the run's console lines
+    "progress": {"plugin"},                                      # the run's console lines (plugin.dana_info)
     "retry": set(),                                              # which failures are DANA's flakiness
     "scaffold": {"settings", "snap"},                            # dana-uat init
     "doctor": {"settings", "snap", "browser"},                   # dana-uat doctor and the run's preflight

@@ -49,9 +49,15 @@ def test_private_key_path_wins_over_private_key(root):
     assert s.merchant.private_key.private_numbers() == key.private_numbers()
 
 
-def test_env_falls_back_to_ENV(root):
-    assert load_settings({}, environ={"ENV": "production"}, root=root).env == "production"
-    assert load_settings({}, environ={"ENV": "production", "DANA_ENV": "sandbox"}, root=root).env == "sandbox"
+def test_ENV_production_never_turns_the_sandbox_target_into_production(root):
+    creds = {"X_PARTNER_ID": "P1", "MERCHANT_ID": "M1", "PRIVATE_KEY": keys.private_key_pem(keys.generate_private_key())}
+    for environ in ({"ENV": "production"}, {"DANA_ENV": "production"}, {"ENV": "sandbox", "DANA_ENV": "production"}):
+        s = load_settings({"target": "sandbox"}, environ={**creds, **environ}, root=root)
+        assert (s.api_base, s.web_base, s.env) == ("https://api.sandbox.dana.id", "https://m.sandbox.dana.id", "sandbox")
+    with pytest.raises(ConfigError, match="--confirm-production"):
+        load_settings({"target": "production"}, environ=creds, root=root)
+    s = load_settings({"target": "production", "confirm_production": True}, environ=creds, root=root)
+    assert (s.api_base, s.web_base, s.env) == ("https://api.saas.dana.id", "https://m.dana.id", "production")
 
 
 def test_real_sandbox_target_uses_dana_hosts_and_the_sandbox_gateway_key(root):

@@ -21,6 +21,7 @@ from conformance.snap.timestamps import JAKARTA
 TRACING_MODES = ("on", "off", "retain-on-failure")
 SCREENSHOT_MODES = ("on", "off", "only-on-failure")
 REDACTED = "[REDACTED]"
+SHOT_QUALITY = 60                               # JPEG quality: page text stays legible at a tenth of PNG size
 VIEWPORT = {"width": 480, "height": 860}      # phone-sized like DANA's scripts ([uat-oauth]), small screenshots
 
 
@@ -69,7 +70,7 @@ class ScenarioContext:
         """Record a page step; with screenshots on (or kept for failure) also take one."""
         shot, note = None, ""
         if self.screenshot != "off" and not self.page.is_closed():
-            shot = self.dir / f"{len(self.steps) + 1:02d}-{_slug(name)}.png"
+            shot = self.dir / f"{len(self.steps) + 1:02d}-{_slug(name)}.jpg"   # JPEG: a small report
             note = self._capture(shot)
             if note:
                 shot = None
@@ -86,13 +87,13 @@ class ScenarioContext:
         """Take the screenshot; '' when done, else why not. A page caught mid-navigation cannot be captured,
         so on failure wait (bounded) for it to finish loading and try once more."""
         try:
-            self.page.screenshot(path=str(path))
+            self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
             return ""
         except Exception:
             pass
         try:
             self.page.wait_for_load_state("load", timeout=5000)
-            self.page.screenshot(path=str(path))
+            self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
             return ""
         except Exception as exc:
             return f"no screenshot: {str(exc).splitlines()[0]}"

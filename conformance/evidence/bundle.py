@@ -1,8 +1,10 @@
 """The go-live bundle: a zip of the run's report and evidence with a SHA-256 manifest signed by the merchant.
 
-``manifest.json`` lists every file with its SHA-256; ``manifest.sig`` is Base64 SHA256withRSA over the exact
-manifest bytes with the merchant's private key; ``merchant-public-key.pem`` lets DANA (or anyone) check it:
-``verify_bundle(path)`` does so and also re-hashes every file.
+``manifest.json`` lists every file with its SHA-256 and says what the run is worth (complete, simulation,
+submittable); ``manifest.sig`` is Base64 SHA256withRSA over the exact manifest bytes with the merchant's
+private key; ``merchant-public-key.pem`` is the key the bundle claims. ``check_bundle`` verifies all of it.
+A bundle is made only from a complete run (every mandatory scenario of the catalogue run and passed);
+Playwright traces stay in the run folder (scrubbed) and out of the bundle: they hold whole browser sessions.
 """
 
 from __future__ import annotations
@@ -10,24 +12,58 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.snap import keys, sign, verify
 
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "merchant-public-key.pem"
+TRACE_NOTE = ("Playwright traces of failed browser steps are kept in the run folder (scrubbed of secrets) and "
+              "left out of this bundle: they record whole browser sessions.")
+
+
+class BundleRefused(Exception):
+    """The run cannot make a bundle; the message names what is missing (exit code 1)."""
+
+
+@dataclass
+class BundleCheck:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def refusal(summary: dict) -> str | None:
+    """Why this run makes no bundle, naming the missing scenarios; None when it is complete."""
+    if summary.get("complete"):
+        return None
+    lines = ["incomplete run: " + "; ".join(summary.get("incompleteReasons") or ["not marked complete"])]
+    lines += [f"  not run: {key}" for key in summary.get("missing", [])]
+    lines += [f"  not passed: {key}" for key in summary.get("notPassed", [])]
+    return "\n".join(lines)
 
 
 def _members(run_dir: Path) -> list[Path]:
     wanted = [run_dir / "report.html", run_dir / "summary.json", *sorted((run_dir / "evidence").glob("*.json"))]
-    wanted += sorted(p for p in (run_dir / "artifacts").rglob("*") if p.is_file()) if (run_dir / "artifacts").is_dir() else []
+    art = run_dir / "artifacts"
+    wanted += sorted(p for p in art.rglob("*") if p.is_file() and p.suffix != ".zip") if art.is_dir() else []
     return [p for p in wanted if p.is_file()]
 
 
 def make_bundle(run_dir: Path, merchant) -> Path:
+    """Write ``dana-uat-bundle-<run>.zip``; raises BundleRefused for an incomplete run."""
     run_dir = Path(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    why = refusal(summary)
+    if why:
+        raise BundleRefused(why)
     files = {p.relative_to(run_dir).as_posix(): p for p in _members(run_dir)}
+    traces = (run_dir / "artifacts").is_dir() and any((run_dir / "artifacts").rglob("*.zip"))
     manifest = json.dumps({
         "runId": run_dir.name, "partnerId": merchant.partner_id, "merchantId": merchant.merchant_id,
+        "target": summary.get("target"), "complete": True, "simulation": bool(summary.get("simulation")),
+        "submittable": bool(summary.get("submittable")), "evidenceFor": summary.get("evidenceFor", ""),
+        "notes": [TRACE_NOTE] if traces else [],
         "files": {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in files.items()},
     }, indent=2, sort_keys=True).encode()
     path = run_dir / f"dana-uat-bundle-{run_dir.name}.zip"
@@ -40,18 +76,44 @@ def make_bundle(run_dir: Path, merchant) -> Path:
     return path
 
 
-def verify_bundle(path: Path, public_key=None) -> list[str]:
-    """Problems found in a bundle (empty when the signature and every file hash hold)."""
-    problems = []
+def check_bundle(path: Path, public_key=None) -> BundleCheck:
+    """Problems (integrity, key, completeness) and plain notes about what was and was not checked."""
+    out = BundleCheck()
     with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        dupes = sorted(n for n, c in Counter(names).items() if c > 1)
+        if dupes:   # zip readers disagree on which copy wins: a second entry can hide the signed one
+            out.problems += [f"{name}: appears {names.count(name)} times in the zip" for name in dupes]
+            return out
         manifest = zf.read(MANIFEST)
-        key = public_key or keys.load_public_key(zf.read(PUBLIC_KEY))
+        carried = keys.load_public_key(zf.read(PUBLIC_KEY))
+        key = public_key or carried
+        if public_key is None:
+            out.notes.append("checked only against the public key carried inside the bundle: anyone can re-sign "
+                             "an edited bundle with their own key; pass --public-key FILE (the key registered "
+                             "with DANA) to prove who made it")
+        elif keys.public_key_pem(public_key) != keys.public_key_pem(carried):
+            out.problems.append("the bundle carries a different public key than the one given")
         if not verify(key, manifest, zf.read(SIGNATURE).decode()):
-            problems.append("manifest signature does not verify with the merchant public key")
-        listed = json.loads(manifest)["files"]
+            which = "the given public key" if public_key is not None else "the merchant public key"
+            out.problems.append(f"manifest signature does not verify with {which}")
+        info = json.loads(manifest)
+        listed = info["files"]
         for name, digest in listed.items():
-            if hashlib.sha256(zf.read(name)).hexdigest() != digest:
-                problems.append(f"{name}: SHA-256 differs from the manifest")
-        extra = set(zf.namelist()) - set(listed) - {MANIFEST, SIGNATURE, PUBLIC_KEY}
-        problems += [f"{name}: not listed in the manifest" for name in sorted(extra)]
-    return problems
+            if name not in names:
+                out.problems.append(f"{name}: listed in the manifest but missing")
+            elif hashlib.sha256(zf.read(name)).hexdigest() != digest:
+                out.problems.append(f"{name}: SHA-256 differs from the manifest")
+        extra = set(names) - set(listed) - {MANIFEST, SIGNATURE, PUBLIC_KEY}
+        out.problems += [f"{name}: not listed in the manifest" for name in sorted(extra)]
+        if not info.get("complete"):
+            out.problems.append("the manifest does not mark the run complete: not a go-live bundle")
+        if info.get("simulation") or not info.get("submittable"):
+            out.notes.append("SIMULATION: this run did not use DANA; it is not UAT evidence for DANA")
+        out.notes += info.get("notes", [])
+    return out
+
+
+def verify_bundle(path: Path, public_key=None) -> list[str]:
+    """Problems found in a bundle (empty when the signature, every file hash and completeness hold)."""
+    return check_bundle(path, public_key).problems

@@ -85,7 +85,12 @@ class Recorder:
     # -- output ----------------------------------------------------------------------------------
 
     def _finding(self, f: Finding) -> dict:
-        return self.redactor.data({**f.to_dict(), "expected": _plain(f.expected), "received": _plain(f.received)})
+        return self.redactor.finding({**f.to_dict(), "expected": _plain(f.expected), "received": _plain(f.received)})
+
+    def message(self, f: Finding) -> str:
+        """The finding's one-paragraph text for the console, JUnit and summary.json, redacted."""
+        d = self._finding(f)
+        return self.redactor.text(Finding(**{k: d[k] for k in Finding.__dataclass_fields__}).message())
 
     @property
     def warnings(self) -> list[Finding]:
@@ -119,6 +124,7 @@ class EvidenceWriter:
 
     def write_scenario(self, recorder: Recorder) -> Path:
         self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        recorder.artifacts = [_relative(a, self.root) for a in recorder.artifacts]   # no machine paths
         path = self.evidence_dir / f"{_safe(recorder.scenario_id)}.json"
         if path.exists():   # the same id in two files: keep both, named after the file too
             path = self.evidence_dir / f"{_safe(Path(recorder.file).stem)}__{_safe(recorder.scenario_id)}.json"
@@ -140,6 +146,13 @@ class EvidenceWriter:
             latest.symlink_to(self.run_id, target_is_directory=True)
         except OSError:   # no symlinks here (e.g. some Windows setups): a small file instead
             (self.report_dir / "latest.txt").write_text(self.run_id + "\n", encoding="utf-8")
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _safe(name: str) -> str:

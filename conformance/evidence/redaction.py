@@ -25,6 +25,13 @@ SIGNATURE_HEADERS = frozenset(("x-signature",))
 PEM_PRIVATE = re.compile(r"-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----.*?-----END (?:RSA |EC |ENCRYPTED )?"
                          r"PRIVATE KEY-----", re.S)
 BEARER = re.compile(r"(Bearer\s+)([^\s\"',;]+)")
+# A secret field written out in free text: `accessToken=…`, `"ott": "…"`, `'authCode': '…'` (failure text,
+# query strings outside a URL, JSON or Python reprs inside a trace).
+_NAMES = "|".join(sorted({"accessToken", "refreshToken", "ott", "authCode", "auth_code", "clientSecret",
+                          "client_secret", "privateKey", "private_key", "seamlessToken", "access_token",
+                          "refresh_token"}, key=len, reverse=True))
+FIELD_TEXT = re.compile(r"(?i)(?<![A-Za-z])(%s)([\"']?\s*[:=]\s*[\"']?)(?!expected|received)"
+                        r"([A-Za-z0-9._~+/=\-]{6,})" % _NAMES)
 
 
 def mask(value: Any) -> str:
@@ -56,9 +63,17 @@ class Redactor:
         for secret in sorted(self.secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, mask(secret))
+        value = FIELD_TEXT.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), value)
         if "://" in value and "?" in value and " " not in value.strip():
             value = self.url(value)
         return value
+
+    def finding(self, f: dict) -> dict:
+        """A finding about a secret field (``where`` or ``check`` ends in one) masks both sides whole."""
+        about = str(f.get("where") or f.get("check") or "").replace("[", ".").split(".")[-1].strip("]' ").lower()
+        if about in SECRET_FIELDS:
+            f = {**f, **{k: mask(f[k]) for k in ("expected", "received") if isinstance(f.get(k), str) and f[k]}}
+        return self.data(f)
 
     def url(self, value: str) -> str:
         try:

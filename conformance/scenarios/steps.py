@@ -167,7 +167,8 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     pin = run.expr.render(opts.pin) if opts.pin else run.settings.pin
     redirect = run.target.receiver_url("redirect_url")
     url = binding.build_bind_url(run.target.merchant, run.target.web_base, redirect, mode=opts.mode,
-                                 scopes=opts.scopes, seamless_phone=phone if opts.seamless else None)
+                                 scopes=opts.scopes, seamless_phone=phone if opts.seamless else None,
+                                 env=run.settings.env)   # production drops AGREEMENT_PAY, as the official SDKs do
     run.recorder.event("browser", action="bind", url=url.url)
     findings = []
     if opts.lint:   # grades what the merchant configured: redirect URL, key pair (seamlessSign), partnerId

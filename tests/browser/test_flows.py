@@ -10,7 +10,7 @@ from conformance.binding import build_bind_url
 from conformance.browser import FlowError, bind, checkout
 
 PHONE, PIN = "083811223355", "181818"    # DANA sandbox test user ([uat-oauth])
-PNG = b"\x89PNG\r\n\x1a\n"
+JPEG = b"\xff\xd8\xff"   # screenshots are compressed JPEG (a small report)
 
 
 def apply_token(client, auth_code):
@@ -30,8 +30,8 @@ def shot_names(ctx):
     return [p.name.split("-", 1)[1] for p in ctx.screenshots]
 
 
-def assert_pngs(ctx):
-    assert ctx.screenshots and all(p.read_bytes().startswith(PNG) for p in ctx.screenshots)
+def assert_jpegs(ctx):
+    assert ctx.screenshots and all(p.read_bytes().startswith(JPEG) for p in ctx.screenshots)
     assert [s.screenshot for s in ctx.steps if s.screenshot] == ctx.screenshots
 
 
@@ -49,9 +49,9 @@ def test_bind_through_chromium_then_apply_token(ctx, merchant, sandbox, receiver
     again = apply_token(client, result.auth_code)            # single use ([sdk-validation])
     assert (again.status, again.json["responseCode"]) == (401, "4017400")
 
-    assert shot_names(ctx) == ["bind-open.png", "bind-phone.png", "bind-pin.png",
-                               "bind-redirect.png"]
-    assert_pngs(ctx)
+    assert shot_names(ctx) == ["bind-open.jpg", "bind-phone.jpg", "bind-pin.jpg",
+                               "bind-redirect.jpg"]
+    assert_jpegs(ctx)
 
 
 def test_bind_deeplink_form_without_seamless_data_types_the_phone(ctx, merchant, sandbox, receiver):
@@ -106,10 +106,10 @@ def test_checkout_with_ott_pays_and_the_order_reaches_success(ctx, merchant, san
     assert b'"latestTransactionStatus":"00"' in notify.body
 
     names = shot_names(ctx)
-    assert names[-4:] == ["checkout-open.png", "checkout-pay.png", "checkout-result.png", "checkout-return.png"]
-    assert "checkout-phone.png" not in names                 # the OTT logged the user in
+    assert names[-4:] == ["checkout-open.jpg", "checkout-pay.jpg", "checkout-result.jpg", "checkout-return.jpg"]
+    assert "checkout-phone.jpg" not in names                 # the OTT logged the user in
     assert all(ott_value not in s.url for s in ctx.steps)
-    assert_pngs(ctx)
+    assert_jpegs(ctx)
 
 
 def test_checkout_without_ott_logs_in_then_a_second_payment_is_refused(ctx, sandbox, client, payment_body):
@@ -118,8 +118,8 @@ def test_checkout_without_ott_logs_in_then_a_second_payment_is_refused(ctx, sand
     url = payment.json["webRedirectUrl"]
     first = checkout(ctx, url, phone=PHONE, pin=PIN, timeout=15)
     assert first.outcome == "success"
-    assert shot_names(ctx) == ["checkout-open.png", "checkout-phone.png", "checkout-pin.png",
-                               "checkout-pay.png", "checkout-result.png"]
+    assert shot_names(ctx) == ["checkout-open.jpg", "checkout-phone.jpg", "checkout-pin.jpg",
+                               "checkout-pay.jpg", "checkout-result.jpg"]
     order = sandbox.sandbox.store.get_order(payment.json["referenceNo"])
     assert order.status == "SUCCESS" and order.payer_phone == PHONE
     second = checkout(ctx, url, phone=PHONE, pin=PIN, timeout=15)
@@ -151,7 +151,7 @@ def test_trace_kept_on_failure_with_the_ott_redacted(browser, merchant, sandbox,
     with zipfile.ZipFile(failing.trace) as z:
         blob = b"".join(z.read(n) for n in z.namelist())
     assert b"[REDACTED]" in blob and ott_value.encode() not in blob
-    assert failing.screenshots[-1].name.endswith("failure.png")
+    assert failing.screenshots[-1].name.endswith("failure.jpg")
 
     passing = browser.new_context("passing", tracing="retain-on-failure", screenshot="only-on-failure")
     passing.page.goto(sandbox.base_url + "/n/cashier/new/checkout?bizNo=nope")

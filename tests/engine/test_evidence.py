@@ -78,3 +78,42 @@ def test_writer_layout_and_latest_pointer(tmp_path):
     writer.write_summary({"runId": "r1"})
     assert (tmp_path / "latest").resolve() == (tmp_path / "r1").resolve()
     assert json.loads((tmp_path / "latest" / "summary.json").read_text()) == {"runId": "r1"}
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("redirected to /cb?authCode=AbCdEf123456&state=1", "AbCdEf123456"),
+    ('{"accessToken": "tok_abcdefghijklmnop"}', "tok_abcdefghijklmnop"),
+    ("{'ott': 'OTT-1234567890'}", "OTT-1234567890"),
+    ("refresh_token=Zz9-_.~+/=Zz9", "Zz9-_.~+/=Zz9"),
+])
+def test_secret_fields_written_out_in_free_text_are_masked(text, secret):
+    out = Redactor().text(text)
+    assert secret not in out and "redacted" in out
+
+
+def test_free_text_masking_leaves_the_words_of_a_finding_alone():
+    assert Redactor().text("ott: expected 'x', received 'y'") == "ott: expected 'x', received 'y'"
+
+
+def test_a_finding_about_a_secret_field_never_shows_either_side_in_full():
+    rec = Recorder("s")
+    finding = fail("body", "not-the-token", "never-seen-token-value-123", where="step 2 body.accessToken")
+    text = rec.message(finding)
+    assert "never-seen-token-value-123" not in text and "not-the-token" not in text and "redacted" in text
+    assert "never-seen" not in json.dumps(rec._finding(finding))
+
+
+def test_scrub_zip_replaces_learned_secrets_in_text_and_binary_entries(tmp_path):
+    import zipfile
+
+    from conformance.evidence.scrub import scrub_zip
+
+    r = Redactor(secrets=["learned-auth-code"])
+    path = tmp_path / "trace.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("trace.network", '{"url": "https://m/cb?authCode=learned-auth-code", "x": "ott=unseen-ott-42"}')
+        zf.writestr("resources/blob.bin", b"\xff\xfe learned-auth-code \x00 learned%2Dauth")
+    scrub_zip(path, r)
+    with zipfile.ZipFile(path) as zf:
+        blobs = b"".join(zf.read(n) for n in zf.namelist())
+    assert b"learned-auth-code" not in blobs and b"unseen-ott-42" not in blobs and b"redacted" in blobs

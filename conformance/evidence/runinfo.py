@@ -1,0 +1,150 @@
+"""What a run is worth as evidence: counted against the whole catalogue, in the Merchant Portal's terms.
+
+``summarise`` turns the per-scenario results of one run into ``summary.json``: whether every mandatory
+scenario of the catalogue was run and passed (``complete``), what is missing, whether the run was
+interrupted, whether it was a simulation (the embedded sandbox or a URL target: not UAT evidence for DANA),
+progress per portal group, DANA's case names (``scenarios/reference-index.yaml``) and the run's metadata.
+Only a complete run against DANA (``target`` sandbox or production) is ``submittable``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from conformance.snap.timestamps import JAKARTA
+
+DANA_TARGETS = ("sandbox", "production")
+PRODUCTION_SAFE = "production_safe"      # the mark of a scenario that may run against DANA's production
+SIMULATION_NOTE = ("SIMULATION: this run used {where}, not DANA. It checks the integration's configuration "
+                   "and is not UAT evidence for DANA; run against DANA's sandbox (--target sandbox) to submit.")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    key: str          # "<file>::<id>", the pytest node id
+    id: str
+    title: str
+    portal: str
+    mandatory: bool
+    production_safe: bool
+
+
+def load_catalogue(scenario_dir: Path, display: Callable[[Path], str]) -> tuple[list[CatalogueEntry], str]:
+    """Every scenario of the catalogue (broken files skipped: they are reported as broken) and its hash."""
+    from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
+
+    root = Path(scenario_dir)
+    files = [root] if root.is_file() else find_files(root) if root.is_dir() else []
+    digest, entries = hashlib.sha256(), []
+    for path in files:
+        shown = display(path)
+        digest.update(shown.encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            loaded = load_file(path, shown)
+        except ScenarioFileError:
+            continue
+        for sc in [] if loaded is None else loaded.scenarios:
+            s = sc.scenario
+            entries.append(CatalogueEntry(f"{shown}::{sc.id}", sc.id, s.title or "", s.portal or "(no portal group)",
+                                          bool(s.mandatory), PRODUCTION_SAFE in s.marks))
+    return entries, "sha256:" + digest.hexdigest()
+
+
+def case_names(scenario_dir: Path) -> dict[str, list[str]]:
+    """scenario id -> DANA's case names (Widget.json) mapped to it in reference-index.yaml."""
+    root = Path(scenario_dir)
+    index = (root if root.is_dir() else root.parent) / "reference-index.yaml"
+    if not index.is_file():
+        return {}
+    raw = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
+    names: dict[str, list[str]] = {}
+    for case, value in raw.items():
+        sid = value if isinstance(value, str) else (value or {}).get("scenario")
+        if sid:
+            names.setdefault(sid, []).append(case)
+    return names
+
+
+def required(catalogue: list[CatalogueEntry], target: str) -> list[CatalogueEntry]:
+    """The scenarios a complete run must pass: the mandatory ones (against production: the safe ones)."""
+    return [e for e in catalogue if e.mandatory and (target != "production" or e.production_safe)]
+
+
+def assess(catalogue: list[CatalogueEntry], results: list[dict], *, target: str, interrupted: bool) -> dict:
+    outcome = {f"{r['file']}::{r['scenario']}": r["outcome"] for r in results}
+    need = required(catalogue, target)
+    missing = [e.key for e in need if e.key not in outcome]
+    not_passed = [e.key for e in need if outcome.get(e.key) not in (None, "passed")]
+    reasons = (["the run was interrupted before it finished"] if interrupted else []) + \
+        ([f"{len(missing)} mandatory scenario(s) not run"] if missing else []) + \
+        ([f"{len(not_passed)} mandatory scenario(s) did not pass"] if not_passed else []) + \
+        (["the catalogue has no mandatory scenario"] if not need else [])
+    groups: dict[str, dict] = {}
+    for e in need:
+        g = groups.setdefault(e.portal, {"portal": e.portal, "passed": 0, "total": 0})
+        g["total"] += 1
+        g["passed"] += outcome.get(e.key) == "passed"
+    simulation = target not in DANA_TARGETS
+    return {"complete": not reasons, "interrupted": interrupted, "incompleteReasons": reasons,
+            "missing": missing, "notPassed": not_passed, "simulation": simulation,
+            "submittable": not reasons and not simulation,
+            "mandatory": {"passed": sum(g["passed"] for g in groups.values()), "total": len(need)},
+            "groups": sorted(groups.values(), key=lambda g: g["portal"])}
+
+
+def readable(moment: datetime) -> str:
+    return moment.astimezone(JAKARTA).strftime("%d %b %Y, %H:%M:%S WIB (UTC+07:00)")
+
+
+def key_fingerprint(public_key) -> str:
+    """SHA-256 of the merchant public key (DER SubjectPublicKeyInfo), as DANA can compute from the portal's key."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "SHA256:" + hashlib.sha256(der).hexdigest()
+
+
+def api_host(settings) -> str:
+    if settings.is_embedded:
+        return "embedded sandbox on 127.0.0.1 (simulation)"
+    return settings.api_base or ""
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("dana-uat")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def summarise(*, run_id: str, results: list[dict], broken: list[str], exit_status: int, interrupted: bool,
+              scenario_dir: Path, display: Callable[[Path], str], settings, started: datetime) -> dict:
+    target = "embedded" if settings is None else settings.target
+    target = target if target in ("embedded", *DANA_TARGETS) else "url"
+    catalogue, digest = load_catalogue(scenario_dir, display)
+    names = case_names(scenario_dir)
+    scenarios = [{**r, "caseNames": names.get(r["scenario"], [])} for r in results]
+    counts = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "skipped")}
+    verdict = assess(catalogue, results, target=target, interrupted=interrupted)
+    where = {"embedded": "the embedded sandbox", "url": "a local `dana-uat sandbox`"}.get(target, "")
+    merchant = None if settings is None else settings.merchant
+    return {
+        "runId": run_id, "target": target, **verdict,
+        "evidenceFor": SIMULATION_NOTE.format(where=where) if verdict["simulation"] else f"DANA {target} UAT",
+        "meta": {"toolVersion": tool_version(), "catalogueHash": digest, "catalogueScenarios": len(catalogue),
+                 "apiHost": "" if settings is None else api_host(settings),
+                 "startedAt": readable(started), "finishedAt": readable(datetime.now(JAKARTA)),
+                 "partnerId": merchant.partner_id if merchant else "",
+                 "merchantId": merchant.merchant_id if merchant else "",
+                 "merchantKeyFingerprint": key_fingerprint(merchant.public_key) if merchant else ""},
+        "exitStatus": exit_status,
+        "counts": {**counts, "warnings": sum(len(r["warnings"]) for r in results), "brokenFiles": len(broken)},
+        "brokenFiles": broken, "scenarios": scenarios,
+    }

@@ -1,0 +1,36 @@
+"""The evidence report on a 390 px phone, measured in a real Chromium: nothing overflows the page, the failing
+exchange is open and not clipped, the simulation banner is on the first screen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.engine.test_plugin import pay_file
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_report_fits_a_390px_phone_without_horizontal_overflow(tmp_path, ctx):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "payment.yaml").write_text(pay_file(code="2005401"))   # one fails on purpose
+    run = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--all", "--scenarios", "scenarios"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = next((tmp_path / "reports").rglob("report.html"))
+
+    page = ctx.page
+    page.set_viewport_size(PHONE)
+    page.goto(report.as_uri(), wait_until="load")
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(tmp_path / "report-390.png"), full_page=True)   # kept with the test's tmp files
+    assert widths[2] == 390 and max(widths[:2]) <= 390, widths
+    overflowing = page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter(e => !e.closest('.wide') && e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(e => e.tagName + '.' + e.className)""")
+    assert overflowing == []
+    banner = page.locator("#simulation")
+    assert banner.is_visible() and banner.bounding_box()["y"] < PHONE["height"]        # on the first screen
+    failing = page.locator("details[open] > details[open] > pre.full").first
+    assert failing.is_visible()
+    assert failing.evaluate("e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1")
