@@ -14,7 +14,7 @@ import pytest
 
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
-from conformance.scenarios import schema
+from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.snap.apis import APIS
 
@@ -229,9 +229,8 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kw)
         self.loaded = loaded
         sc = loaded.scenario
-        kinds = {schema.step_kind(s) for s in sc.steps}
         apis = {loaded.file.api} | {s.call for s in sc.steps if isinstance(s, schema.CallStep)}
-        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if kinds & {"bind", "checkout"} else [])
+        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if kinds.needs_browser(sc.steps) else [])
         marks += [f"api_{a}" for a in sorted(apis)] + list(sc.marks)
         for mark in marks:
             self.add_marker(mark)

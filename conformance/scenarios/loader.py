@@ -14,16 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from conformance.scenarios import expressions, schema
+from conformance.scenarios import expressions, kinds, schema
 from conformance.scenarios.yamlsource import LocatedDict, Source, YamlSyntaxError, format_path, load_yaml
 
-SAVE_SOURCE = re.compile(r"^(status|body(\.[^.\s]+)*|headers\.[^.\s]+|request(\.[^.\s]+)*)$")
-RESULT_SOURCES = {"bind": ("auth_code", "state", "final_url"), "checkout": ("outcome", "final_url"),
-                  "notify": None}   # None: body.<path>
-AUTO_SAVED = {"bind": ("authCode", "bindState"), "checkout": ("checkoutOutcome",)}
-STEP_MODELS = {"call": schema.CallStep, "bind": schema.BindStep, "checkout": schema.CheckoutStep,
-               "notify": schema.NotifyStep, "clock": schema.ClockStep, "pay": schema.PayStep,
-               "save": schema.SaveStep}
 
 
 @dataclass
@@ -75,7 +68,7 @@ def _strip_tags(loc: tuple) -> tuple:
     """Drop pydantic's union tag that follows ``steps, <index>``."""
     out: list = []
     for i, part in enumerate(loc):
-        if part in schema.STEP_KINDS and i >= 2 and loc[i - 2] == "steps" and isinstance(loc[i - 1], int):
+        if part in kinds.KINDS and i >= 2 and loc[i - 2] == "steps" and isinstance(loc[i - 1], int):
             if i + 1 < len(loc):   # the tag; the last part is the field itself (e.g. 'call')
                 continue
         out.append(part)
@@ -101,8 +94,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     tp: Any = schema.ScenarioFile
     for part in loc[:-1]:
         tp = _unwrap(tp)
-        if isinstance(part, str) and part in STEP_MODELS and typing.get_origin(tp) is typing.Union:
-            tp = STEP_MODELS[part]
+        if isinstance(part, str) and part in kinds.KINDS and typing.get_origin(tp) is typing.Union:
+            tp = kinds.KINDS[part].model
         elif isinstance(tp, type) and issubclass(tp, BaseModel):
             if part not in tp.model_fields:
                 return None
@@ -127,7 +120,7 @@ def _message(err: dict) -> str:
                     "e.g. expect: {status: 200, responseCode: \"2005400\"}")
         return "is required"
     if kind == "extra_forbidden":
-        if last in schema.STEP_KINDS:
+        if last in kinds.KINDS:
             return f"a step has exactly one action, but this one also has {last!r}"
         model = _model_at(loc)
         known = f" (known: {', '.join(model.model_fields)})" if model else ""
@@ -205,47 +198,34 @@ def _file_rules(raw: LocatedDict, model: schema.ScenarioFile) -> list[tuple[tupl
         saved: set[str] = set()
         for j, (st_raw, st) in enumerate(zip(sc_raw["steps"], sc.steps)):
             sp = base + ("steps", j)
-            kind = schema.step_kind(st)
-            walk = {k: v for k, v in st_raw.items() if not (k == "save" and kind != "save")}
+            kind = kinds.of(st)
+            walk = {k: v for k, v in st_raw.items() if not (k == "save" and kind.saves is not kinds.EXPRESSIONS)}
             for path, text in _walk_strings(walk, sp):
                 for inner in expressions.find(text):
                     try:
                         expressions.check(inner, frozenset(saved))
                     except expressions.ExpressionError as exc:
                         problems.append((path, str(exc)))
-            if kind == "call":
-                problems += _walk_matchers(st_raw.get("request", {}), sp + ("request",), request=True)
-            for key in ("expect",):
+            for key in kind.templates:
+                problems += _walk_matchers(st_raw.get(key, {}), sp + (key,), request=True)
+            for key in kind.matchers:
                 if key in st_raw:
                     problems += _walk_matchers(st_raw[key], sp + (key,))
-            if kind == "notify":
-                problems += _walk_matchers(st_raw["notify"], sp + ("notify",))
             for name, src in (getattr(st, "save", None) or {}).items():
                 spath = sp + ("save", name)
                 if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in expressions.RESERVED:
                     problems.append((spath, f"cannot save under {name!r}: use an identifier that is not one of "
                                      f"{', '.join(sorted(expressions.RESERVED))}"))
-                elif kind == "call" and not SAVE_SOURCE.match(str(src)):
-                    problems.append((spath, f"{src!r} is not a source; use status, body.<path>, headers.<name> "
-                                     "or request.<path>"))
-                elif kind in ("bind", "checkout") and src not in RESULT_SOURCES[kind]:
-                    problems.append((spath, f"{src!r} is not a {kind} result; use one of "
-                                     f"{', '.join(RESULT_SOURCES[kind])}"))
-                elif kind == "notify" and not re.fullmatch(r"body(\.[^.\s]+)*|headers\.[^.\s]+", str(src)):
-                    problems.append((spath, f"{src!r} is not a source; use body.<path> or headers.<name>"))
+                elif kind.saves is not kinds.EXPRESSIONS and not kind.accepts_source(src):
+                    problems.append((spath, f"{src!r} is not a source of {kind.name} steps; use one of "
+                                     f"{', '.join(kind.saves)}"))
                 saved.add(name)
-            saved.update(AUTO_SAVED.get(kind, ()))
-        if not any(_asserts_status_and_code(st) for st in sc.steps):
+            saved.update(kind.auto_saved)
+        if not any(kinds.of(st).asserts(st) for st in sc.steps):
             problems.append((base + ("steps",), "no step asserts an HTTP status and responseCode: add a call "
                              "step with expect (or a notify send); a scenario that cannot fail "
                              "is a defect"))
     return problems
-
-
-def _asserts_status_and_code(step) -> bool:
-    """Call steps always do (schema); a notify send grades the merchant's answer (default 200 2005600)."""
-    kind = schema.step_kind(step)
-    return kind == "call" or (kind == "notify" and step.notify.mode == "send")
 
 
 FILE_KEYS = ("api", "defaults", "scenarios")

@@ -12,8 +12,8 @@ from typing import Any
 from conformance.client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail
-from conformance.scenarios import expressions, schema
-from conformance.scenarios.steps import RUNNERS, Run, StepSkipped, label
+from conformance.scenarios import expressions, kinds
+from conformance.scenarios.steps import Run, StepSkipped
 
 
 @dataclass
@@ -47,13 +47,12 @@ def expression_context(target) -> expressions.Context:
     return expressions.Context(now=target.now, values=values)
 
 
-def _prepare_answers(run: Run) -> None:
-    """Notify steps that set the receiver's answer take effect before any step (the notify may come early)."""
+def _prepare(run: Run) -> None:
+    """Kinds that act before the scenario's first step (e.g. the receiver's answer to a notify)."""
     for step in run.scenario.scenario.steps:
-        if isinstance(step, schema.NotifyStep) and step.notify.answer is not None:
-            answer = run.expr.render(step.notify.answer)
-            run.target.receiver.set_notify_answer(run.expr.render(step.notify.partnerReferenceNo),
-                                                  int(answer.get("status", 200)), dict(answer.get("body") or {}))
+        kind = kinds.of(step)
+        if kind.prepare is not None:
+            kind.prepare(run, step)
 
 
 def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], Any] | None = None) -> Outcome:
@@ -63,12 +62,12 @@ def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], An
               expr=expression_context(target), browser=browser)
     outcome = Outcome("passed")
     try:
-        _prepare_answers(run)
+        _prepare(run)
         for index, step in enumerate(loaded.scenario.steps):
-            where = label(index, step)
-            recorder.begin_step(index, schema.step_kind(step), where)
+            kind, where = kinds.of(step), kinds.label(index, step)
+            recorder.begin_step(index, kind.name, where)
             try:
-                found = RUNNERS[schema.step_kind(step)](run, step, where)
+                found = kind.runner(run, step, where)
             except StepSkipped as exc:
                 recorder.end_step("skipped", [])
                 outcome.status, outcome.skip_reason = "skipped", f"{where}: {exc}"

@@ -1,20 +1,21 @@
 """The schema of scenario files (pydantic; every field has a description).
 
 docs/scenarios.md is the reference for authors; ``python -m conformance.scenarios.schema`` prints the
-JSON Schema. Structural rules live here; rules that need the whole file (expressions, matchers,
+JSON Schema. The step models are here; which models a step may be comes from the step-kind registry
+(kinds.py), which calls ``use_step_models``. Structural rules live here; rules that need the whole file (expressions, matchers,
 unique ids) live in loader.py.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from conformance.snap.apis import APIS
 
-STEP_KINDS = ("call", "bind", "checkout", "notify", "clock", "pay", "save")
 MATCHERS = ("$exact", "$regex", "$any", "$absent", "$type", "$ci")
 TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "url")
 ID = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
@@ -186,23 +187,6 @@ class SaveStep(Strict):
     name: str | None = Field(None, description="What the step does, for the report.")
 
 
-def step_kind(value: Any) -> str | None:
-    if isinstance(value, BaseModel):
-        return next(k for k in STEP_KINDS if k in type(value).model_fields)
-    if not isinstance(value, dict):
-        return None
-    return next((k for k in STEP_KINDS if k in value), None)
-
-
-Step = Annotated[
-    Union[Annotated[CallStep, Tag("call")], Annotated[BindStep, Tag("bind")],
-          Annotated[CheckoutStep, Tag("checkout")], Annotated[NotifyStep, Tag("notify")],
-          Annotated[ClockStep, Tag("clock")], Annotated[PayStep, Tag("pay")], Annotated[SaveStep, Tag("save")]],
-    Discriminator(step_kind, custom_error_type="step_kind",
-                  custom_error_message="a step needs one action: " + ", ".join(STEP_KINDS)),
-]
-
-
 class Scenario(Strict):
     id: str = Field(..., description="Stable id: lower case, digits, _; the pytest node id and evidence name.")
     title: str = Field(..., min_length=1, description="What the scenario shows, in one line.")
@@ -211,7 +195,7 @@ class Scenario(Strict):
                                "'Direct Debit Payment - Cashier Pay'.")
     mandatory: bool = Field(False, description="Counted by DANA's Merchant Portal; run by default.")
     marks: list[str] = Field(default_factory=list, description="Extra pytest markers.")
-    steps: list[Step] = Field(..., min_length=1, description="Actions in order, sharing saved values.")
+    steps: list[Any] = Field(..., min_length=1, description="Actions in order, sharing saved values.")
 
     @field_validator("id")
     @classmethod
@@ -227,6 +211,16 @@ class Scenario(Strict):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", mark):
                 raise ValueError(f"mark {mark!r} must be a Python identifier")
         return v
+
+
+def use_step_models(models: dict[str, type[BaseModel]], kind_of: Callable[[Any], str | None]) -> None:
+    """Make ``Scenario.steps`` the union of the registered step models (called by kinds.register)."""
+    step = Annotated[Union[tuple(Annotated[m, Tag(k)] for k, m in models.items())],
+                     Discriminator(kind_of, custom_error_type="step_kind",
+                                   custom_error_message="a step needs one action: " + ", ".join(models))]
+    Scenario.__pydantic_fields__["steps"].annotation = list[step]
+    Scenario.model_rebuild(force=True)
+    ScenarioFile.model_rebuild(force=True)
 
 
 class CallDefaults(Strict):
@@ -260,5 +254,7 @@ class ScenarioFile(Strict):
 
 if __name__ == "__main__":  # pragma: no cover - documentation helper
     import json
+
+    from conformance.scenarios import kinds  # noqa: F401 - registers the step kinds
 
     print(json.dumps(ScenarioFile.model_json_schema(), indent=2))

@@ -1,4 +1,6 @@
-"""What each step kind does. One function per kind, each returning the step's findings.
+"""What the core step kinds do (call, bind, checkout, clock, pay, save), and what every kind shares.
+
+One function per kind, each returning the step's findings; kinds.py registers them (notify.py runs notify).
 
 Steps share a ``Run`` (target, client, recorder, expression context, browser). Admin-only steps
 (clock, pay) are skipped on DANA's real sandbox with the reason; never on the embedded target.
@@ -8,11 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from conformance.findings import Finding, fail
 from conformance.scenarios import checks, schema
@@ -137,11 +137,11 @@ def run_call(run: Run, step: schema.CallStep, where: str) -> list[Finding]:
     findings += checks.status_matches_code(ex.status, body, where)
     sources = {"status": ex.status, "body": body, "request": request,
                "headers": {k.lower(): v for k, v in ex.response_headers.items()}}
-    findings += _save(run, step.save, sources, where)
+    findings += save(run, step.save, sources, where)
     return findings
 
 
-def _save(run: Run, save: Mapping[str, str], sources: Mapping[str, Any], where: str) -> list[Finding]:
+def save(run: Run, save: Mapping[str, str], sources: Mapping[str, Any], where: str) -> list[Finding]:
     findings = []
     for name, source in save.items():
         root, *path = str(source).split(".")
@@ -201,7 +201,7 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     findings = []
     if opts.lint:   # grades what the merchant configured: redirect URL, key pair (seamlessSign), partnerId
         merchant = run.target.merchant
-        findings = [_at(f, where) for f in binding.lint_bind_url(
+        findings = [at(f, where) for f in binding.lint_bind_url(
             url.url, merchant.public_key, expected_state=url.state, partner_id=merchant.partner_id)]
         if any(f.severity == "FAIL" for f in findings):
             return findings
@@ -213,9 +213,7 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
         findings.append(fail("authCode", "the code the browser saw", callback.get("authCode"), where=where))
     run.expr.saved.update(authCode=result.auth_code, bindState=result.state)
     sources = {"auth_code": result.auth_code, "state": result.state, "final_url": result.final_url}
-    for name, source in step.save.items():
-        run.expr.saved[name] = sources[source]
-    return findings
+    return findings + save(run, step.save, sources, where)
 
 
 def run_checkout(run: Run, step: schema.CheckoutStep, where: str) -> list[Finding]:
@@ -229,123 +227,19 @@ def run_checkout(run: Run, step: schema.CheckoutStep, where: str) -> list[Findin
     result = browser_checkout(run.context(), url, phone=phone, pin=pin)
     run.recorder.event("browser", action="checkout-result", outcome=result.outcome, finalUrl=result.final_url)
     run.expr.saved["checkoutOutcome"] = result.outcome
-    sources = {"outcome": result.outcome, "final_url": result.final_url}
-    for name, source in step.save.items():
-        run.expr.saved[name] = sources[source]
+    findings = save(run, step.save, {"outcome": result.outcome, "final_url": result.final_url}, where)
     if result.outcome != opts.outcome:
-        return [fail("checkout", opts.outcome, result.outcome, where=where, hint=f"final page: {result.final_url}")]
-    return []
-
-
-def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
-    from conformance import webhook
-
-    opts = step.notify
-    ref = run.expr.render(opts.partnerReferenceNo)
-    if opts.mode == "send":
-        return _send_notify(run, step, ref, where)
-    if run.target.kind == "sandbox":
-        raise StepSkipped("DANA's real sandbox cannot deliver to the suite's loopback receiver")
-    if run.settings.notify_url:   # DANA posts to the merchant's own URL: read what the sandbox sent
-        received = _admin_notifications(run, ref, opts.count, opts.timeout)
-    else:
-        received = run.target.receiver.wait_for_notifications(ref, count=opts.count, timeout=opts.timeout)
-    findings: list[Finding] = []
-    expected = dict(run.expr.render(opts.fields or {}))
-    if opts.status is not None:
-        expected["latestTransactionStatus"] = opts.status
-    for n in received[: opts.count]:
-        run.recorder.event("notification", path=n.path, headers=n.headers,
-                           body=run.recorder.redactor.body(n.body), answeredStatus=n.answered_status,
-                           answeredBody=n.answered_body)
-        plain = {k: v for k, v in expected.items() if not checks.is_matcher(v)}
-        findings += [_at(f, where) for f in webhook.grade_notification(run.target.dana_public_key, n.path,
-                                                                      n.headers, n.body, plain or None)]
-        findings += checks.body(expected, _json(n.body), f"{where}: notification")
-    if received:
-        last = received[min(opts.count, len(received)) - 1]
-        sources = {"body": _json(last.body), "headers": {k.lower(): v for k, v in last.headers.items()}}
-        findings += _save(run, step.save, sources, where)
+        findings.append(fail("checkout", opts.outcome, result.outcome, where=where,
+                             hint=f"final page: {result.final_url}"))
     return findings
 
 
-@dataclass
-class _Delivered:
-    path: str
-    headers: dict
-    body: bytes
-    answered_status: int | None
-    answered_body: Any
-
-
-def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list[_Delivered]:
-    status, data = run.target.admin.wait_notifications(ref, count, timeout)
-    if status != 200 or not isinstance(data, list) or len(data) < count:
-        raise AssertionError(f"{count} Finish Notify for {ref} within {timeout}s; the sandbox reported {data}")
-    out = []
-    for n in data:
-        last = (n.get("attempts") or [{}])[-1]
-        out.append(_Delivered(urlsplit(n["url"]).path or "/", n["request"]["headers"],
-                              n["request"]["body"].encode("utf-8"), last.get("status"), last.get("body")))
-    return out
-
-
-def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> list[Finding]:
-    """Sign a Finish Notify as DANA and post it to the merchant's notify URL; grade the answer."""
-    import httpx
-
-    from conformance import webhook
-
-    server = run.target.server
-    if server is None:
-        raise StepSkipped("sending a Finish Notify as DANA needs the embedded sandbox's gateway key")
-    order = server.sandbox.store.get_order_by_partner_ref(ref) if hasattr(server.sandbox.store,
-                                                                        "get_order_by_partner_ref") else None
-    opts = step.notify
-    url = run.expr.render(opts.url) if opts.url else run.target.receiver_url("notify_url")
-    if order is not None:
-        body = webhook.finish_notify_body(order, opts.status or "00", finished_at=run.target.now())
-    else:
-        body = {"originalPartnerReferenceNo": ref, "originalReferenceNo": ref,
-                "merchantId": run.target.merchant.merchant_id, "amount": {"value": "1.00", "currency": "IDR"},
-                "latestTransactionStatus": opts.status or "00"}
-    raw = webhook.encode_body(body)
-    path = urlsplit(url).path or "/"
-    headers = webhook.sign_notification(server.sandbox.dana_private_key, path, raw,
-                                        partner_id=run.target.merchant.partner_id)
-    response = httpx.post(url, content=raw, headers=headers, timeout=15)
-    run.recorder.event("notification-sent", url=url, headers=headers, body=run.recorder.redactor.body(raw),
-                       answeredStatus=response.status_code, answeredBody=run.recorder.redactor.body(response.content))
-    expect = opts.expect or schema.Expect(status=200, responseCode="2005600", responseMessage="Successful")
-    answer = _json(response.content)
-    findings = checks.status(expect.status, response.status_code, answer, where)
-    findings += checks.response_code(expect.responseCode, answer, where)
-    findings += checks.response_message(expect.responseMessage, answer, where)
-    if expect.body:
-        findings += checks.body(run.expr.render(expect.body), answer, where)
-    return findings
-
-
-def _json(raw: bytes) -> Any:
+def as_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
         return None
 
 
-def _at(f: Finding, where: str) -> Finding:
+def at(f: Finding, where: str) -> Finding:
     return Finding(f.severity, f.check, f.expected, f.received, f.hint, f"{where}: {f.where}" if f.where else where)
-
-
-RUNNERS: dict[str, Callable[[Run, Any, str], list[Finding]]] = {
-    "call": run_call, "bind": run_bind, "checkout": run_checkout, "notify": run_notify,
-    "clock": run_clock, "pay": run_pay, "save": run_save,
-}
-
-
-def label(index: int, step: Any) -> str:
-    kind = schema.step_kind(step)
-    detail = {"call": lambda s: s.call, "clock": lambda s: f"+{s.clock}",
-              "notify": lambda s: s.notify.mode}.get(kind, lambda s: "")(step)
-    name = f" ({step.name})" if getattr(step, "name", None) else ""
-    return re.sub(r"\s+", " ", f"step {index + 1} {kind} {detail}{name}").strip()

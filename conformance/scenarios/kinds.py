@@ -1,0 +1,131 @@
+"""The step-kind registry: one ``StepKind`` record per kind of step; everything else derives from it.
+
+A record says everything the engine needs to know about a kind:
+
+    name        the YAML key that names the step's action (``- call: ...``); also its label in reports
+    model       the step's pydantic model (in schema.py); it has a field named ``name``-the-kind
+    runner      ``runner(run, step, where) -> list[Finding]``; raise ``steps.StepSkipped(reason)`` when the
+                step cannot run on this target
+    saves       the sources ``save:`` may name (``body.<path>``: body and a dotted path; ``headers.<name>``:
+                one header), or ``EXPRESSIONS`` when ``save:`` holds values; ``()`` when it saves nothing
+    auto_saved  names the runner saves without being asked (later steps may use ``${authCode}``)
+    browser     the step drives a browser (the scenario gets the ``browser`` mark)
+    label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
+    asserts     ``asserts(step) -> bool``: the step asserts an HTTP status and responseCode; every scenario
+                needs one such step
+    matchers    the step's keys whose values may hold matchers (``$regex`` ...), checked at load
+    templates   the step's keys holding request templates (only ``{$absent: true}`` allowed), checked at load
+    prepare     optional ``prepare(run, step)``, called for every step of the kind before the first step
+
+Derived from the registry: the schema's ``Step`` union (validation and JSON Schema), the loader's rules
+(known kinds, save sources, saved names, matchers), the runner's dispatch and labels, the plugin's marks.
+
+Adding a kind (docs/scenarios.md, "Adding a step kind"): write its model (schema.py or your module) and its
+runner (its own module), then append one record to ``BUILTIN`` below, or, from your own module::
+
+    from conformance.scenarios.kinds import StepKind, register
+    register(StepKind("wait", WaitStep, run_wait, label=lambda s: s.wait))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from conformance.scenarios import notify, schema, steps
+
+EXPRESSIONS = None    # ``saves`` of a kind whose ``save:`` holds values (expressions), not sources
+
+
+@dataclass(frozen=True)
+class StepKind:
+    name: str
+    model: type[BaseModel]
+    runner: Callable[..., list]
+    saves: tuple[str, ...] | None = ()
+    auto_saved: tuple[str, ...] = ()
+    browser: bool = False
+    label: Callable[[Any], str] = lambda step: ""
+    asserts: Callable[[Any], bool] = lambda step: False
+    matchers: tuple[str, ...] = ("expect",)
+    templates: tuple[str, ...] = ()
+    prepare: Callable[[Any, Any], None] | None = None
+
+    def accepts_source(self, source: str) -> bool:
+        """Whether ``save: {x: source}`` names one of this kind's sources."""
+        return any(_pattern(p).fullmatch(str(source)) for p in self.saves or ())
+
+
+def _pattern(source: str) -> re.Pattern:
+    return re.compile(re.escape(source).replace(re.escape("<path>"), r"[^.\s]+(\.[^.\s]+)*")
+                      .replace(re.escape("<name>"), r"[^.\s]+"))
+
+
+KINDS: dict[str, StepKind] = {}
+
+
+def register(kind: StepKind) -> StepKind:
+    """Add (or replace) a kind; the scenario schema is rebuilt so files may use it at once."""
+    if kind.name not in kind.model.model_fields:
+        raise ValueError(f"{kind.model.__name__} has no field {kind.name!r}: a step names its kind by that key")
+    KINDS[kind.name] = kind
+    schema.use_step_models({k.name: k.model for k in ordered()}, kind_of)
+    return kind
+
+
+def unregister(name: str) -> None:
+    KINDS.pop(name)
+    schema.use_step_models({k.name: k.model for k in ordered()}, kind_of)
+
+
+def ordered() -> list[StepKind]:
+    """Kinds in the order a step's keys are tried: a kind whose name is also an ordinary field of another
+    kind (``save``) comes last, so ``{call: ..., save: ...}`` is a call step."""
+    shared = {f for k in KINDS.values() for f in k.model.model_fields if f != k.name}
+    return sorted(KINDS.values(), key=lambda k: k.name in shared)
+
+
+def kind_of(step: Any) -> str | None:
+    """The kind of a validated step or of a raw step mapping (None when it names no known kind)."""
+    if isinstance(step, BaseModel):
+        return next((k.name for k in KINDS.values() if type(step) is k.model), None)
+    if not isinstance(step, dict):
+        return None
+    return next((k.name for k in ordered() if k.name in step), None)
+
+
+def of(step: Any) -> StepKind:
+    return KINDS[kind_of(step)]
+
+
+def label(index: int, step: Any) -> str:
+    kind = of(step)
+    name = f" ({step.name})" if getattr(step, "name", None) else ""
+    return re.sub(r"\s+", " ", f"step {index + 1} {kind.name} {kind.label(step)}{name}").strip()
+
+
+def needs_browser(step_list: list) -> bool:
+    return any(of(s).browser for s in step_list)
+
+
+BUILTIN = (
+    StepKind("call", schema.CallStep, steps.run_call,
+             saves=("status", "body", "body.<path>", "headers.<name>", "request", "request.<path>"),
+             label=lambda s: s.call, asserts=lambda s: True, templates=("request",)),
+    StepKind("bind", schema.BindStep, steps.run_bind, saves=("auth_code", "state", "final_url"),
+             auto_saved=("authCode", "bindState"), browser=True),
+    StepKind("checkout", schema.CheckoutStep, steps.run_checkout, saves=("outcome", "final_url"),
+             auto_saved=("checkoutOutcome",), browser=True),
+    StepKind("notify", schema.NotifyStep, notify.run_notify, saves=("body", "body.<path>", "headers.<name>"),
+             label=lambda s: s.notify.mode, asserts=lambda s: s.notify.mode == "send",
+             matchers=("expect", "notify"), prepare=notify.prepare_answer),
+    StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}"),
+    StepKind("pay", schema.PayStep, steps.run_pay),
+    StepKind("save", schema.SaveStep, steps.run_save, saves=EXPRESSIONS),
+)
+for _kind in BUILTIN:
+    register(_kind)

@@ -1,0 +1,108 @@
+"""The notify step: await DANA's Finish Notify and verify it, or send one as DANA to the merchant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.findings import Finding, fail
+from conformance.scenarios import checks, schema, steps
+from conformance.scenarios.steps import Run, StepSkipped, as_json, at
+
+
+def prepare_answer(run: Run, step: schema.NotifyStep) -> None:
+    """``answer:`` takes effect before any step: DANA may notify before the step that awaits it."""
+    if step.notify.answer is not None:
+        answer = run.expr.render(step.notify.answer)
+        run.target.receiver.set_notify_answer(run.expr.render(step.notify.partnerReferenceNo),
+                                              int(answer.get("status", 200)), dict(answer.get("body") or {}))
+
+
+def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
+    from conformance import webhook
+
+    opts = step.notify
+    ref = run.expr.render(opts.partnerReferenceNo)
+    if opts.mode == "send":
+        return _send_notify(run, step, ref, where)
+    if run.target.kind == "sandbox":
+        raise StepSkipped("DANA's real sandbox cannot deliver to the suite's loopback receiver")
+    if run.settings.notify_url:   # DANA posts to the merchant's own URL: read what the sandbox sent
+        received = _admin_notifications(run, ref, opts.count, opts.timeout)
+    else:
+        received = run.target.receiver.wait_for_notifications(ref, count=opts.count, timeout=opts.timeout)
+    findings: list[Finding] = []
+    expected = dict(run.expr.render(opts.fields or {}))
+    if opts.status is not None:
+        expected["latestTransactionStatus"] = opts.status
+    for n in received[: opts.count]:
+        run.recorder.event("notification", path=n.path, headers=n.headers,
+                           body=run.recorder.redactor.body(n.body), answeredStatus=n.answered_status,
+                           answeredBody=n.answered_body)
+        plain = {k: v for k, v in expected.items() if not checks.is_matcher(v)}
+        findings += [at(f, where) for f in webhook.grade_notification(run.target.dana_public_key, n.path,
+                                                                      n.headers, n.body, plain or None)]
+        findings += checks.body(expected, as_json(n.body), f"{where}: notification")
+    if received:
+        last = received[min(opts.count, len(received)) - 1]
+        sources = {"body": as_json(last.body), "headers": {k.lower(): v for k, v in last.headers.items()}}
+        findings += steps.save(run, step.save, sources, where)
+    return findings
+
+
+@dataclass
+class _Delivered:
+    path: str
+    headers: dict
+    body: bytes
+    answered_status: int | None
+    answered_body: Any
+
+
+def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list[_Delivered]:
+    status, data = run.target.admin.wait_notifications(ref, count, timeout)
+    if status != 200 or not isinstance(data, list) or len(data) < count:
+        raise AssertionError(f"{count} Finish Notify for {ref} within {timeout}s; the sandbox reported {data}")
+    out = []
+    for n in data:
+        last = (n.get("attempts") or [{}])[-1]
+        out.append(_Delivered(urlsplit(n["url"]).path or "/", n["request"]["headers"],
+                              n["request"]["body"].encode("utf-8"), last.get("status"), last.get("body")))
+    return out
+
+
+def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> list[Finding]:
+    """Sign a Finish Notify as DANA and post it to the merchant's notify URL; grade the answer."""
+    import httpx
+
+    from conformance import webhook
+
+    server = run.target.server
+    if server is None:
+        raise StepSkipped("sending a Finish Notify as DANA needs the embedded sandbox's gateway key")
+    order = server.sandbox.store.get_order_by_partner_ref(ref) if hasattr(server.sandbox.store,
+                                                                        "get_order_by_partner_ref") else None
+    opts = step.notify
+    url = run.expr.render(opts.url) if opts.url else run.target.receiver_url("notify_url")
+    if order is not None:
+        body = webhook.finish_notify_body(order, opts.status or "00", finished_at=run.target.now())
+    else:
+        body = {"originalPartnerReferenceNo": ref, "originalReferenceNo": ref,
+                "merchantId": run.target.merchant.merchant_id, "amount": {"value": "1.00", "currency": "IDR"},
+                "latestTransactionStatus": opts.status or "00"}
+    raw = webhook.encode_body(body)
+    path = urlsplit(url).path or "/"
+    headers = webhook.sign_notification(server.sandbox.dana_private_key, path, raw,
+                                        partner_id=run.target.merchant.partner_id)
+    response = httpx.post(url, content=raw, headers=headers, timeout=15)
+    run.recorder.event("notification-sent", url=url, headers=headers, body=run.recorder.redactor.body(raw),
+                       answeredStatus=response.status_code, answeredBody=run.recorder.redactor.body(response.content))
+    expect = opts.expect or schema.Expect(status=200, responseCode="2005600", responseMessage="Successful")
+    answer = as_json(response.content)
+    findings = checks.status(expect.status, response.status_code, answer, where)
+    findings += checks.response_code(expect.responseCode, answer, where)
+    findings += checks.response_message(expect.responseMessage, answer, where)
+    if expect.body:
+        findings += checks.body(run.expr.render(expect.body), answer, where)
+    return findings
