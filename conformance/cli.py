@@ -78,6 +78,8 @@ def _add_run(sub) -> None:
     p.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")
     p.add_argument("--report-dir", help="where evidence goes (default reports)")
     p.add_argument("--scenarios", help="the catalogue folder or a file (default scenarios)")
+    p.add_argument("--merchant-profile", help="merchant mode: drive your backend as this profile says "
+                   "(docs/merchant-mode.md)")
     p.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
     p.add_argument("-m", dest="markexpr", help="only scenarios matching this pytest -m expression")
     p.add_argument("-n", dest="workers", help="parallel workers (pytest-xdist), e.g. 2 or auto")
@@ -88,7 +90,7 @@ def _add_run(sub) -> None:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir),
-                             ("scenario_dir", args.scenarios)) if v}
+                             ("scenario_dir", args.scenarios), ("merchant_profile", args.merchant_profile)) if v}
     try:
         settings = load_settings(cli, env_file=args.env_file or ".env")
     except ConfigError as exc:
@@ -103,6 +105,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                    "-rN", "-q", "-o", "console_output_style=classic"]
     if args.env_file:
         pytest_args += ["--dana-env-file", args.env_file]
+    if settings.merchant_profile:
+        pytest_args += ["--merchant-profile", settings.merchant_profile]
     if not args.all:
         pytest_args.append("--dana-mandatory-only")
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
@@ -128,6 +132,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
+    print("dana-uat: " + (f"merchant mode: profile {settings.merchant_profile}" if settings.merchant_profile
+                          else "merchant mode: not configured (give --merchant-profile FILE to test your backend)"))
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():

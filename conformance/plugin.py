@@ -20,7 +20,8 @@ from conformance.snap.apis import APIS
 
 STATE = pytest.StashKey["DanaState"]()
 OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
-              "dana_chromium": "chromium"}
+              "dana_chromium": "chromium", "merchant_profile": "merchant_profile"}
+NOT_CONFIGURED = "merchant mode: not configured"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dana-screenshot", choices=("on", "off", "only-on-failure"), default="on",
                     help="screenshots of browser steps")
     group.addoption("--dana-chromium", help="path of the Chromium to drive")
+    group.addoption("--merchant-profile", help="merchant mode: the profile saying how to drive the merchant's "
+                    "backend (docs/merchant-mode.md); without it merchant scenarios are not collected")
     for name, kw in (("--headed", {"action": "store_true", "help": "show the browser"}),
                      ("--slowmo", {"type": int, "default": 0, "help": "slow browser actions by MS milliseconds"})):
         try:   # pytest-playwright defines the same flags; share them when it is installed
@@ -80,6 +83,8 @@ class DanaState:
         self._browser = None
         self.broken: list[str] = []
         self.results: list[dict] = []
+        self.merchant_unconfigured = 0      # merchant scenarios left out for want of a profile
+        self._profile = None
 
     def cli(self) -> dict:
         return {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
@@ -120,6 +125,21 @@ class DanaState:
         except settings_mod.ConfigError as exc:
             pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
 
+    def profile(self):
+        """The merchant profile, loaded once; a wrong one ends the run with exit 2 and file:line."""
+        if self._profile is None and self.raw.get("merchant_profile"):
+            from conformance.merchant.profile import ProfileError, load_profile
+
+            path = Path(self.config.invocation_params.dir, self.raw["merchant_profile"])
+            try:
+                self._profile = load_profile(path, _display(path, self.config))
+            except ProfileError as exc:
+                pytest.exit(f"dana-uat merchant profile error:\n{exc}", returncode=2)
+            if self.raw.get("target") == "sandbox":
+                pytest.exit("dana-uat: merchant mode runs against the embedded sandbox (`dana-uat sandbox`), "
+                            "where the suite can sign as DANA and see the merchant's requests", returncode=2)
+        return self._profile
+
     def target(self):
         if self._target is None:
             from conformance.target import Target, TargetError
@@ -130,6 +150,7 @@ class DanaState:
             except TargetError as exc:
                 target.stop()
                 pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+            target.merchant_profile = self.profile()
             self._target = target
         return self._target
 
@@ -200,7 +221,13 @@ class ScenarioFile(pytest.File):
     def collect(self):
         display = _display(self.path, self.config)
         loaded = load_file(self.path, display)
-        for sc in [] if loaded is None else loaded.scenarios:
+        state = self.config.stash[STATE]
+        scenarios = [] if loaded is None else loaded.scenarios
+        if any(kinds.kind_of(s).startswith("merchant_") for sc in scenarios for s in sc.scenario.steps):
+            if state.profile() is None:   # neither passed nor hidden: counted and said in the summary
+                state.merchant_unconfigured += len(scenarios)
+                return
+        for sc in scenarios:
             for mark in sc.scenario.marks:
                 self.config.addinivalue_line("markers", f"{mark}: scenario mark")
             yield ScenarioItem.from_parent(self, name=sc.id, loaded=sc)
@@ -280,7 +307,9 @@ class ScenarioItem(pytest.Item):
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     if not config.getoption("dana_mandatory_only"):
         return
-    keep = [i for i in items if not isinstance(i, ScenarioItem) or i.loaded.scenario.mandatory]
+    merchant_mode = config.stash[STATE].profile() is not None    # asked for explicitly: never filtered out
+    keep = [i for i in items if not isinstance(i, ScenarioItem) or i.loaded.scenario.mandatory
+            or (merchant_mode and i.loaded.file.path.parent.name == "merchant")]
     dropped = [i for i in items if i not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -292,21 +321,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state.close()
     if state.broken:   # a scenario file that does not load is a scenario error: exit code 2 (design.md)
         session.exitstatus = 2
-    if state.is_worker or not (state.results or state.broken):
+    if state.is_worker or not (state.results or state.broken or state.merchant_unconfigured):
         return
     counts = {k: sum(1 for r in state.results if r["outcome"] == k) for k in ("passed", "failed", "skipped")}
     state.writer.write_summary({
         "runId": state.run_id, "target": state.raw.get("target"), "exitStatus": int(session.exitstatus),
         "counts": {**counts, "warnings": sum(len(r["warnings"]) for r in state.results),
                    "brokenFiles": len(state.broken)},
-        "brokenFiles": state.broken, "scenarios": state.results})
+        "brokenFiles": state.broken, "merchantMode": _merchant_mode(state), "scenarios": state.results})
     state.publish()
+
+
+def _merchant_mode(state: DanaState) -> str:
+    if state.raw.get("merchant_profile"):
+        return f"merchant mode: profile {state.raw['merchant_profile']}"
+    return NOT_CONFIGURED + (f" ({state.merchant_unconfigured} merchant scenarios need a profile: "
+                             "--merchant-profile FILE)" if state.merchant_unconfigured else "")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if state.is_worker or not (state.results or state.broken):
+    if state.is_worker or not (state.results or state.broken or state.merchant_unconfigured):
         return
+    terminalreporter.write_line(f"dana-uat {_merchant_mode(state)}")
     warned = [r for r in state.results if r["warnings"]]
     if warned:
         terminalreporter.section("dana-uat warnings (shown, not failing)", sep="-")

@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from conformance.scenarios.loader import LoadError, _message
 from conformance.scenarios.yamlsource import Source, YamlSyntaxError, format_path, load_yaml
 
 ENV_VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -24,7 +23,7 @@ PLACEHOLDER = re.compile(r"\{(amount|phone|partnerReferenceNo)\}")
 class ProfileError(Exception):
     """The profile cannot be used; every problem with file:line (exit code 2)."""
 
-    def __init__(self, errors: list[LoadError]):
+    def __init__(self, errors: list):     # loader.LoadError
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
 
@@ -132,6 +131,8 @@ def fill(value, values: dict):
 
 
 def load_profile(path: str | Path, display: str | None = None) -> Profile:
+    from conformance.scenarios.loader import LoadError, _message   # the scenario loader's error shapes
+
     display = display or str(path)
     try:
         source = load_yaml(Path(path))
@@ -149,6 +150,8 @@ def load_profile(path: str | Path, display: str | None = None) -> Profile:
         raise ProfileError(sorted(errors, key=lambda e: (e.line, e.column))) from None
 
 
-def _err(source: Source, display: str, loc: tuple, message: str) -> LoadError:
+def _err(source: Source, display: str, loc: tuple, message: str):
+    from conformance.scenarios.loader import LoadError
+
     line, col = source.locate(loc)
     return LoadError(display, line, col, format_path(loc) if loc else "", message, source.snippet(line, col))

@@ -1,0 +1,116 @@
+"""Webhook grading: Finish Notify deliveries signed (or forged) as DANA, posted to the merchant's notify URL.
+
+A valid delivery must be acknowledged (HTTP 200 + 2005600) and change the order once; a duplicate must be
+acknowledged and change nothing; a forged one must not get 2005600 and must change nothing. Effects are
+read through the profile's status endpoint; without one they are a WARN saying what could not be seen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from conformance.findings import Finding, fail, warn
+from conformance.merchant import dana
+from conformance.merchant.steps import _ack_finding, _driver, _guard
+from conformance.scenarios.steps import Run
+
+
+def _tampered(run, path, body):
+    raw = dana_encode(body)
+    headers = dana.sign(run.target, path, raw)
+    body = json.loads(raw)
+    body["amount"]["value"] = "1.00" if body["amount"]["value"] != "1.00" else "2.00"
+    return headers, dana_encode(body)
+
+
+def _malformed(run, path, body):
+    raw = dana_encode(body)[:-1]          # valid signature over bytes that are not JSON
+    return dana.sign(run.target, path, raw), raw
+
+
+def _drop(name: str):
+    def forge(run, path, body):
+        raw = dana_encode(body)
+        headers = dana.sign(run.target, path, raw)
+        return {k: v for k, v in headers.items() if k.lower() != name}, raw
+    return forge
+
+
+# forge -> (how the delivery is made, why it must be refused: the hint of its finding)
+FORGES: dict[str | None, tuple[Callable, str]] = {
+    None: (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body)), dana_encode(body)), ""),
+    "tampered_body": (_tampered, "the body was changed after DANA signed it: verify X-SIGNATURE over the "
+                      "received bytes before trusting any field"),
+    "other_key": (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body), other_key=True),
+                                           dana_encode(body)),
+                  "signed by a key that is not DANA's: verify with DANA's public key, not any key"),
+    "missing_signature": (_drop("x-signature"), "no X-SIGNATURE: refuse unsigned notifications"),
+    "missing_timestamp": (_drop("x-timestamp"), "no X-TIMESTAMP: the signature cannot be checked without it"),
+    "stale_timestamp": (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body),
+                                                           dana.stale_timestamp(run.target)), dana_encode(body)),
+                        "X-TIMESTAMP is a day old: refuse replays outside a short window"),
+    "malformed_json": (_malformed, "the body is not JSON: answer 400, never 2005600"),
+}
+
+
+def dana_encode(body: dict) -> bytes:
+    from conformance import webhook
+
+    return webhook.encode_body(body)
+
+
+@_guard
+def run_merchant_notify(run: Run, step, where: str) -> list[Finding]:
+    opts, driver = step.merchant_notify, _driver(run)
+    ref = run.expr.render(opts.partnerReferenceNo)
+    url = run.expr.saved.get("merchantNotifyUrl")
+    if not url:
+        return [fail("step order", "a merchant_pay step first", "no merchantNotifyUrl saved", where=where)]
+    path = urlsplit(url).path or "/"
+    if opts.forge == "duplicate":
+        previous = getattr(run, "_last_notify", None)
+        if previous is None:
+            return [fail("step order", "a valid merchant_notify first", "nothing to duplicate", where=where)]
+        headers, raw = previous
+    else:
+        make, _ = FORGES[opts.forge]
+        headers, raw = make(run, path, dana.notification_body(run.target, ref, opts.status))
+    before = driver.order_state(ref)
+    answer = driver.send("POST", url, what=f"Finish Notify ({opts.forge or 'valid ' + opts.status})",
+                         content=raw, headers=headers)
+    code = answer.code()
+    after = driver.order_state(ref)
+    unseen = warn("order effect", "the order read through the merchant's status endpoint",
+                  "not seen: the profile has no status endpoint", where=where)
+    if opts.forge in (None, "duplicate"):
+        if answer.status != 200 or code != "2005600":
+            return [_ack_finding(answer.status, code, where)]
+        if opts.forge is None:
+            run._last_notify = (headers, raw)
+            if after is None:
+                return [unseen]
+            run._after_valid = after[0].json
+            want = driver.profile.status.paid if opts.status == "00" else None
+            if (want and after[1] != want) or (not want and after[0].json == (before[0].json if before else None)):
+                return [fail("order updated", f"the order changed by status {opts.status}",
+                              after[0].text[:200], where=where)]
+            return []
+        if after is None:
+            return [unseen]
+        if after[0].json != getattr(run, "_after_valid", None):
+            return [fail("duplicate applied once", "the order as after the first delivery",
+                         after[0].text[:200], where=where,
+                         hint="DANA may deliver a notification more than once: apply it once, keyed by "
+                         "originalReferenceNo and status, and acknowledge the repeat")]
+        return []
+    if code == "2005600":
+        return [fail("webhook verification", f"a {opts.forge.replace('_', ' ')} notification refused",
+                     f"HTTP {answer.status} {code}", where=where, hint=FORGES[opts.forge][1])]
+    if after is None:
+        return [unseen]
+    if after[0].json != before[0].json:
+        return [fail("order unchanged", before[0].text[:200], after[0].text[:200], where=where,
+                     hint="a refused notification must not change the order")]
+    return []
