@@ -1,7 +1,8 @@
 """The admin HTTP API under ``/sandbox-admin`` (JSON in and out, never SNAP-signed; contracts.md).
 
 It registers merchants, moves the clock, reads and pays orders without a browser, issues auth codes
-without a browser (sandbox-only helper), and exposes every Finish Notify delivery with its answers.
+without a browser (sandbox-only helper), and exposes every Finish Notify delivery with its answers
+and the graded traffic journal (conformance/sandbox/journal.py documents its JSON).
 Any failure is a JSON ``{"error": ...}`` with a 4xx status; an unexpected one a 500, never a traceback.
 """
 
@@ -161,6 +162,35 @@ def admin_routes(sandbox) -> list[Route]:
         found = await anyio.to_thread.run_sync(sandbox.notifier.wait, ref, count, float(timeout))
         return JSONResponse(found)
 
+    def traffic_filter(data) -> tuple[int, str | None, str | None]:
+        since = data.get("since", 0)
+        if isinstance(since, str) and since.isdigit():
+            since = int(since)
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise AdminError(400, "since: a sequence number (integer >= 0) is required")
+        return since, data.get("partnerId") or None, data.get("api") or None
+
+    @_guard
+    async def traffic(request: Request):
+        since, partner_id, api = traffic_filter(request.query_params)
+        limit = request.query_params.get("limit", "")
+        if limit and not limit.isdigit():
+            raise AdminError(400, "limit: a positive integer is required")
+        return JSONResponse(sandbox.journal.entries(since, partner_id, api, int(limit) if limit else None))
+
+    @_guard
+    async def wait_traffic(request: Request):
+        data = await _json(request)
+        since, partner_id, api = traffic_filter(data)
+        count, timeout = data.get("count", 1), data.get("timeoutSeconds", 10)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1000:
+            raise AdminError(400, "count: an integer between 0 and 1000 is required")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 120:
+            raise AdminError(400, "timeoutSeconds: a number between 0 and 120 is required")
+        found = await anyio.to_thread.run_sync(sandbox.journal.wait, since, partner_id, api, count,
+                                               float(timeout))
+        return JSONResponse(found)
+
     @_guard
     async def users(request: Request):
         return JSONResponse([{"phone": u.phone, "pin": u.pin, "name": u.name, "role": u.role,
@@ -179,6 +209,8 @@ def admin_routes(sandbox) -> list[Route]:
         Route(f"{PREFIX}/auth-codes", auth_codes, methods=["POST"]),
         Route(f"{PREFIX}/notifications", notifications, methods=["GET"]),
         Route(f"{PREFIX}/notifications/wait", wait_notifications, methods=["POST"]),
+        Route(f"{PREFIX}/traffic", traffic, methods=["GET"]),
+        Route(f"{PREFIX}/traffic/wait", wait_traffic, methods=["POST"]),
         Route(f"{PREFIX}/users", users, methods=["GET"]),
         Route(f"{PREFIX}/magic", magic, methods=["GET"]),
     ]

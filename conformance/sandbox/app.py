@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from conformance.sandbox import pipeline, web
+from conformance.sandbox.admin import PREFIX as ADMIN_PREFIX
 from conformance.sandbox.admin import admin_routes
 from conformance.sandbox.handlers import HANDLERS
 from conformance.snap.apis import APIS
@@ -19,7 +20,11 @@ from conformance.snap.apis import APIS
 def create_app(sandbox, *, on_startup=None) -> Starlette:
     """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness)."""
     async def api(request: Request):
-        return await pipeline.handle(sandbox, request, HANDLERS)
+        response = await pipeline.handle(sandbox, request, HANDLERS)
+        # Graded and journalled before the answer leaves, so the journal never lags the merchant.
+        sandbox.journal.record(request.method, request.url.path, request.headers,
+                               getattr(request.state, "raw_body", None), response.status_code, response.body)
+        return response
 
     api_paths = sorted({p for a in APIS.values() if a.family != "notify" for p in a.paths})
     # Every method reaches the pipeline, which answers non-POST with a SNAP-shaped 405.
@@ -39,7 +44,12 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
         status = getattr(exc, "status_code", 500)
         message = {404: "Not Found", 405: "Method Not Allowed"}.get(status, "Internal Server Error")
         code = pipeline.not_routed(status if status in (404, 405) else 500, message)
-        return pipeline.respond(sandbox, code, {}, time.perf_counter())
+        response = pipeline.respond(sandbox, code, {}, time.perf_counter())
+        if request.method == "POST" and not request.url.path.startswith(ADMIN_PREFIX):
+            # A merchant posting to a path no API owns (a wrong base URL) is journalled too.
+            sandbox.journal.record(request.method, request.url.path, request.headers, None,
+                                   response.status_code, response.body)
+        return response
 
     # Unknown paths and unexpected errors outside the pipeline are SNAP-shaped too (no traceback).
     handlers = {404: not_routed, 405: not_routed, Exception: not_routed}

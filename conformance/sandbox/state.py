@@ -14,6 +14,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conformance.sandbox.clock import Clock
+from conformance.sandbox.journal import Journal
 from conformance.sandbox.notifier import Notifier
 from conformance.sandbox.rules import Rules
 from conformance.sandbox.store import (  # re-exported: the pages import them from here
@@ -36,6 +37,7 @@ class Sandbox:
         self.dana_private_key = dana_private_key or generate_private_key()
         self.dana_public_key_pem = public_key_pem(self.dana_private_key)
         self.notifier = Notifier(self)
+        self.journal = Journal(self)              # graded traffic of merchants' backends
         self.base_url = ""
         self.default_phone = "083811223355"
         self._loop: asyncio.AbstractEventLoop | None = None

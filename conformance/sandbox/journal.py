@@ -1,0 +1,181 @@
+"""The traffic journal: every Widget API request the sandbox receives, graded (model: Prism's
+validation proxy, where every request gets its list of violations).
+
+In merchant mode the merchant's own backend points its DANA base URL at this sandbox; the journal
+shows what it sent and what it did wrong, check by check (conformance/sandbox/grading.py), even
+where the sandbox answers leniently. Headers and bodies are redacted when recorded, like evidence:
+tokens, OTTs, authCodes, client secrets and private keys never appear in full, and X-SIGNATURE is
+shortened.
+
+``GET /sandbox-admin/traffic?partnerId=&api=&since=&limit=`` answers
+``{"last": <newest seq>, "entries": [entry, ...]}`` with the entries whose ``seq`` is greater than
+``since`` (default 0), oldest first. ``POST /sandbox-admin/traffic/wait`` with
+``{"partnerId"?, "api"?, "since", "count", "timeoutSeconds"}`` answers the same once ``count`` such
+entries exist or the timeout (at most 120 s) passes. An entry::
+
+    {"seq": 3, "at": "2026-01-01T10:00:00+07:00", "partnerId": "2025...", "api": "widget_payment",
+     "method": "POST", "path": "/rest/redirection/v1.0/debit/payment-host-to-host",
+     "request": {"headers": {...}, "body": {"json": {...}} | {"text": "..."} | null},
+     "response": {"status": 401, "responseCode": "4015400", "responseMessage": "...", "body": {...}},
+     "verdict": "FAIL",
+     "checks": [{"check": "signature", "verdict": "FAIL", "message": "expected ..., received ...",
+                 "hint": "..."}, ...]}
+
+``verdict`` is the worst of ``checks`` (PASS < WARN < FAIL); ``api`` is null for a path no Widget API
+owns. The journal keeps the newest ``MAX_ENTRIES``; ``seq`` keeps counting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+
+from conformance.evidence.redaction import Redactor
+from conformance.sandbox import grading
+from conformance.snap.apis import api_by_path
+from conformance.snap.requirements import REFERENCE_FIELDS
+
+log = logging.getLogger("conformance.sandbox")
+
+MAX_ENTRIES = 10_000
+MAX_REMEMBERED = 200_000          # references and external ids kept for the uniqueness checks
+
+
+class _Bounded(OrderedDict):
+    """Insertion-ordered dict that forgets its oldest keys beyond a bound."""
+
+    def remember(self, key, value) -> None:
+        self.setdefault(key, value)
+        while len(self) > MAX_REMEMBERED:
+            self.popitem(last=False)
+
+
+def _response_summary(status: int, body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    summary = {"status": status}
+    if isinstance(data, dict):
+        summary |= {"responseCode": data.get("responseCode"), "responseMessage": data.get("responseMessage")}
+    summary["body"] = Redactor().body(body)
+    return summary
+
+
+class Journal:
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self._entries: deque[dict] = deque(maxlen=MAX_ENTRIES)
+        self._seq = 0
+        self._changed = threading.Condition()
+        self._references = _Bounded()     # (partnerId, api, field, value) -> seq
+        self._external_ids = _Bounded()   # (partnerId, Jakarta day, X-EXTERNAL-ID) -> seq
+        self._listeners: list[Callable[[dict], None]] = []
+
+    def subscribe(self, listener: Callable[[dict], None]) -> None:
+        """Call ``listener(entry)`` after each recorded request (the live lines of `dana-uat sandbox`)."""
+        self._listeners.append(listener)
+
+    # --- recording ------------------------------------------------------------------------------
+    def _observe(self, path: str, headers: Mapping[str, str], raw: bytes | None) -> grading.Observed:
+        sandbox, clock = self.sandbox, self.sandbox.clock
+        observed = grading.Observed(api_by_path(path), path, headers, raw, clock.now(), clock.real_now(),
+                                    base_url=sandbox.base_url, body=grading.parse_body(raw))
+        partner = observed.partner_id
+        merchant = sandbox.store.get_merchant(partner)
+        observed.partner_key = merchant.public_key if merchant else None
+        observed.other_keys = {f"the key registered for partner {pid}": m.public_key
+                               for pid, m in list(sandbox.store.merchants.items()) if pid != partner}
+        observed.other_keys["this sandbox's DANA key (it signs Finish Notify)"] = \
+            sandbox.dana_private_key.public_key()
+        api = observed.api
+        ref_field = REFERENCE_FIELDS.get(api.name) if api else None
+        if ref_field and isinstance(observed.body, dict) and isinstance(observed.body.get(ref_field), str):
+            seq = self._references.get((partner, api.name, ref_field, observed.body[ref_field]))
+            observed.earlier_reference = (seq, ref_field) if seq else None
+        external = observed.header("X-EXTERNAL-ID")
+        if external:
+            observed.earlier_external_id = self._external_ids.get((partner, observed.now.date(), external))
+        return observed
+
+    def _remember(self, observed: grading.Observed, verdicts: list[grading.Verdict], status: int,
+                  seq: int) -> None:
+        """Only what the sandbox authenticated counts as 'used' (a forgery cannot burn an id)."""
+        if not any(v.check == "signature" and v.verdict == grading.PASS for v in verdicts):
+            return
+        partner, api = observed.partner_id, observed.api
+        external = observed.header("X-EXTERNAL-ID")
+        if external and api is not None and api.family != "apply_token":
+            self._external_ids.remember((partner, observed.now.date(), external), seq)
+        ref_field = REFERENCE_FIELDS.get(api.name) if api else None
+        if ref_field and 200 <= status < 300 and isinstance(observed.body, dict) \
+                and isinstance(observed.body.get(ref_field), str):
+            self._references.remember((partner, api.name, ref_field, observed.body[ref_field]), seq)
+
+    def record(self, method: str, path: str, headers: Mapping[str, str], raw: bytes | None,
+               status: int, response_body: bytes) -> dict | None:
+        """Grade and store one request with the sandbox's answer; never raises."""
+        try:
+            observed = self._observe(path, headers, raw)
+            verdicts = grading.grade(observed)
+            redactor = Redactor()
+            entry = {
+                "seq": 0, "at": self.sandbox.clock.stamp(), "partnerId": observed.partner_id or None,
+                "api": observed.api.name if observed.api else None, "method": method, "path": path,
+                "request": {"headers": redactor.headers(dict(headers)),
+                            "body": redactor.body(raw) if raw is not None else None},
+                "response": _response_summary(status, response_body),
+                "verdict": grading.worst(verdicts), "checks": [v.to_dict() for v in verdicts],
+            }
+            with self._changed:
+                self._seq += 1
+                entry["seq"] = self._seq
+                self._remember(observed, verdicts, status, self._seq)
+                self._entries.append(entry)
+                self._changed.notify_all()
+        except Exception:                   # the journal must never cost the merchant an answer
+            log.exception("sandbox: could not journal a request to %s", path)
+            return None
+        for listener in list(self._listeners):
+            try:
+                listener(entry)
+            except Exception:
+                log.exception("sandbox: a traffic listener failed")
+        return entry
+
+    # --- reading --------------------------------------------------------------------------------
+    @property
+    def last(self) -> int:
+        return self._seq
+
+    def _select(self, since: int, partner_id: str | None, api: str | None) -> list[dict]:
+        return [e for e in self._entries if e["seq"] > since
+                and partner_id in (None, e["partnerId"]) and api in (None, e["api"])]
+
+    def entries(self, since: int = 0, partner_id: str | None = None, api: str | None = None,
+                limit: int | None = None) -> dict:
+        with self._changed:
+            found = self._select(since, partner_id, api)
+            last = self._seq
+        return {"last": last, "entries": found[:limit] if limit else found}
+
+    def wait(self, since: int = 0, partner_id: str | None = None, api: str | None = None, count: int = 1,
+             timeout: float = 10.0) -> dict:
+        """Block until ``count`` matching entries after ``since`` exist, or ``timeout`` passes."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._select(since, partner_id, api)) >= count,
+                                   timeout=max(0.0, min(timeout, 120.0)))
+        return self.entries(since, partner_id, api)
+
+
+def live_line(entry: dict) -> str:
+    """One short, colour-free line per request: what was called, the answer, and each violation."""
+    response = entry.get("response") or {}
+    head = (f"#{entry['seq']} {entry.get('api') or entry.get('path')} partner={entry.get('partnerId') or '-'} "
+            f"-> {response.get('status')} {response.get('responseCode') or ''}".rstrip())
+    problems = [f"{c['check']} {c['verdict']}: {c['message'].split(', received ', 1)[-1]}"
+                for c in entry.get("checks", []) if c["verdict"] != grading.PASS]
+    return f"{head} | {entry['verdict']}" + ("".join(f" | {p}" for p in problems) if problems else "")
