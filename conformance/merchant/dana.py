@@ -4,80 +4,86 @@ deliveries signed, or forged, as DANA. Both need the embedded sandbox (in proces
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import timedelta
-from typing import Any
 
+from conformance.evidence.redaction import mask
 from conformance.findings import Finding, fail, warn
 from conformance.snap import keys
 from conformance.snap.timestamps import format_timestamp
-
-POLL = 0.05     # seconds between journal reads while a bounded wait is open
 
 
 class JournalUnavailable(Exception):
     """The target keeps no traffic journal (not an embedded sandbox)."""
 
 
-def traffic(target) -> list[dict]:
-    """Every request the sandbox received, oldest first, each with its graded violations."""
-    reader = getattr(target, "traffic", None)
-    if reader is not None:
-        return list(reader())
+def _admin(target):
     if target.admin is None:
         raise JournalUnavailable("DANA's real sandbox keeps no traffic journal; merchant mode runs against "
                                  "the embedded sandbox (`dana-uat sandbox`)")
-    status, data = target.admin._json("GET", "/traffic")
-    if status != 200:
+    return target.admin
+
+
+def last(target) -> int:
+    """The journal's newest sequence number: entries after it are what a step caused."""
+    return int(traffic(target, 0, limit=1)[0])
+
+
+def traffic(target, since: int, *, limit: int | None = None) -> tuple[int, list[dict]]:
+    """(newest seq, the merchant's requests after ``since``), each graded check by check
+    (conformance/sandbox/journal.py documents an entry)."""
+    params = {"since": since, "partnerId": target.merchant.partner_id, **({"limit": limit} if limit else {})}
+    status, data = _admin(target)._json("GET", "/traffic", params=params)
+    if status != 200 or not isinstance(data, dict):
         raise JournalUnavailable(f"the sandbox has no traffic journal (GET /sandbox-admin/traffic: HTTP {status})")
-    return list(data.get("entries", data) if isinstance(data, dict) else data)
+    return data["last"], data["entries"]
+
+
+def wait_entries(target, since: int, match, *, count: int, timeout: float) -> list[dict]:
+    """Entries after ``since`` matching ``match``, once ``count`` exist or ``timeout`` passed (event-driven:
+    the sandbox answers /traffic/wait when a request arrives)."""
+    deadline = time.monotonic() + timeout
+    seen = since
+    found: list[dict] = []
+    while len(found) < count:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        status, data = _admin(target)._json("POST", "/traffic/wait", json={
+            "since": seen, "partnerId": target.merchant.partner_id, "count": 1, "timeoutSeconds": left},
+            timeout=left + 10)
+        if status != 200 or not data.get("entries"):
+            break
+        seen = data["entries"][-1]["seq"]
+        found += [e for e in data["entries"] if match(e)]
+    return found
 
 
 def body_of(entry: dict) -> dict:
-    body = (entry.get("request") or {}).get("body")
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return {}
+    body = ((entry.get("request") or {}).get("body") or {}).get("json")
     return body if isinstance(body, dict) else {}
 
 
 def answer_of(entry: dict) -> tuple[int | None, str | None]:
     response = entry.get("response") or {}
-    body = response.get("body")
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            body = {}
-    return response.get("status"), (body or {}).get("responseCode") if isinstance(body, dict) else None
+    return response.get("status"), response.get("responseCode")
 
 
-def api_of(entry: dict) -> str | None:
-    return entry.get("api")
-
-
-def wait_entries(target, match, *, count: int, timeout: float, after: int = 0) -> list[dict]:
-    """Journal entries (from index ``after``) matching ``match``, once ``count`` exist or ``timeout`` passed."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while True:
-        found = [e for e in traffic(target)[after:] if match(e)]
-        if len(found) >= count or time.monotonic() >= deadline:
-            return found
-        pause.wait(POLL)   # the journal is read over HTTP; a short bounded re-read, never past the deadline
+def same_secret(recorded, value: str) -> bool:
+    """The journal masks codes and tokens the way evidence does; compare in that form."""
+    return recorded in (value, mask(value))
 
 
 def violations(entry: dict, where: str) -> list[Finding]:
-    """The journal's graded violations of one request, as findings (FAIL unless graded WARN)."""
+    """The journal's graded checks of one request that did not pass, as findings."""
     out = []
-    for v in entry.get("violations") or []:
-        make = warn if str(v.get("severity", "FAIL")).upper() == "WARN" else fail
-        out.append(make(v.get("check", "traffic"), v.get("expected"), v.get("received"), v.get("hint", ""),
-                        where=f"{where}: {entry.get('method', 'POST')} {entry.get('path', '')}"))
+    for c in entry.get("checks") or []:
+        if c.get("verdict") == "PASS":
+            continue
+        make = warn if c.get("verdict") == "WARN" else fail
+        expected, _, received = str(c.get("message", "")).removeprefix("expected ").partition(", received ")
+        out.append(make(c.get("check", "traffic"), expected, received, c.get("hint", ""),
+                        where=f"{where}: {entry.get('api') or entry.get('path')} #{entry.get('seq')}"))
     return out
 
 

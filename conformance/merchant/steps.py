@@ -51,7 +51,7 @@ def _phone(run: Run, given: str | None) -> str:
 
 
 def _apply_tokens(code: str):
-    return lambda e: dana.api_of(e) == "apply_token" and dana.body_of(e).get("authCode") == code
+    return lambda e: e.get("api") == "apply_token" and dana.same_secret(dana.body_of(e).get("authCode"), code)
 
 
 # -- binding ---------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
     run.expr.saved.update(merchantRedirectUrl=redirect, bindState=state)
     if not opts.complete:
         return findings
-    seen = len(dana.traffic(run.target))
+    seen = dana.last(run.target)
     if opts.browser:
         from conformance.browser import bind as browser_bind
 
@@ -99,7 +99,7 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
             return [fail("callback answer", "HTTP 2xx or 3xx for a genuine callback",
                          f"HTTP {answer.status} {answer.text[:200]}", where=where)]
     run.expr.saved["authCode"] = code
-    found = dana.wait_entries(run.target, _apply_tokens(code), count=1, timeout=profile.timeout, after=seen)
+    found = dana.wait_entries(run.target, seen, _apply_tokens(code), count=1, timeout=profile.timeout)
     if not found:
         return findings + [fail("Apply Token", f"one Apply Token for the callback's authCode within "
                                 f"{profile.timeout:g} s", "none", where=where,
@@ -140,13 +140,13 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
     redirect = run.expr.saved.get("merchantRedirectUrl")
     if not redirect:
         return [fail("step order", "a merchant_bind step first", "no merchantRedirectUrl saved", where=where)]
-    seen = len(dana.traffic(run.target))
+    seen = dana.last(run.target)
     if step.merchant_callback.kind == "forged":
         status, data = run.target.admin._json("POST", "/auth-codes", json={
             "partnerId": run.target.merchant.partner_id, "phone": _phone(run, None), "redirectUrl": redirect})
         code, state = data["authCode"], secrets.token_hex(16)
         answer = driver.send("GET", redirect, what="forged OAuth callback", params={"authCode": code, "state": state})
-        exchanged = [e for e in dana.traffic(run.target)[seen:] if _apply_tokens(code)(e)]
+        exchanged = [e for e in dana.traffic(run.target, seen)[1] if _apply_tokens(code)(e)]
         if exchanged or 200 <= answer.status < 300:
             return [fail("forged callback", "no Apply Token and no success answer for a state never issued",
                          f"{len(exchanged)} Apply Token, merchant answered HTTP {answer.status}", where=where,
@@ -154,7 +154,7 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
         return []
     code, state = run.expr.saved.get("authCode"), run.expr.saved.get("bindState")
     driver.send("GET", redirect, what="replayed OAuth callback", params={"authCode": code, "state": state})
-    total = [e for e in dana.traffic(run.target) if _apply_tokens(code)(e)]
+    total = [e for e in dana.traffic(run.target, 0)[1] if _apply_tokens(code)(e)]
     if len(total) != 1:
         return [fail("replayed callback", "the authCode exchanged once", f"{len(total)} Apply Token calls",
                      where=where, hint="an authCode is single-use: keep what it was exchanged for and do "
@@ -168,11 +168,11 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
 def run_merchant_pay(run: Run, step, where: str) -> list[Finding]:
     driver = _driver(run)
     profile = driver.profile
-    seen = len(dana.traffic(run.target))
+    seen = dana.last(run.target)
     checkout, ref, answer = driver.start_pay(run.expr.render(step.merchant_pay.amount))
-    entries = dana.traffic(run.target)[seen:]
-    payments = [e for e in entries if dana.api_of(e) == "widget_payment"]
-    otts = [e for e in entries if dana.api_of(e) == "apply_ott"]
+    entries = dana.traffic(run.target, seen)[1]
+    payments = [e for e in entries if e.get("api") == "widget_payment"]
+    otts = [e for e in entries if e.get("api") == "apply_ott"]
     findings = _graded(payments, "Direct Debit Payment", "2005400", where) if payments else [
         fail("Direct Debit Payment", "the merchant's Direct Debit Payment request", "none reached the sandbox",
              where=where)]
