@@ -79,6 +79,10 @@ class Admin:
                                                                 "count": count, "timeoutSeconds": timeout},
                           timeout=timeout + 10)
 
+    def send_notification(self, **request) -> tuple[int, object]:
+        """POST /notifications/send: the sandbox signs a Finish Notify as DANA and delivers or returns it."""
+        return self._json("POST", "/notifications/send", json={k: v for k, v in request.items() if v is not None})
+
 
 class Target:
     """A running target. ``start()`` is idempotent; ``stop()`` stops what this object started."""
@@ -161,6 +165,27 @@ class Target:
             raise AdminUnavailable("DANA's real sandbox has no movable clock")
         data = self.admin.advance(seconds)
         self.sync_clock()
+        return data
+
+    # -- DANA's side ----------------------------------------------------------------------------
+
+    def send_notify(self, *, partner_reference_no: str | None = None, status: str | None = None,
+                    body: dict | None = None, url: str | None = None, timestamp: str | None = None,
+                    deliver: bool = True) -> dict:
+        """Have DANA's side sign a Finish Notify for an order (or for ``body``) and post it to ``url``.
+
+        Returns ``{"request": {url, headers, body}, "answer": {status, body, error} | None}``. A sandbox
+        (embedded or URL) signs with its DANA key over its admin API; DANA's real sandbox signs only its
+        own deliveries, so there it raises AdminUnavailable with the reason.
+        """
+        if self.admin is None:
+            raise AdminUnavailable("DANA's real sandbox sends Finish Notify only for its own payments; "
+                                   "sending one as DANA needs a sandbox target (embedded or `dana-uat sandbox`)")
+        status_code, data = self.admin.send_notification(
+            partnerReferenceNo=partner_reference_no, status=status, body=body, url=url, timestamp=timestamp,
+            deliver=deliver)
+        if status_code != 200 or not isinstance(data, dict):
+            raise TargetError(f"the sandbox could not sign a Finish Notify: HTTP {status_code} {data}")
         return data
 
     # -- the merchant side ---------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The admin HTTP API under ``/sandbox-admin`` (JSON in and out, never SNAP-signed; contracts.md).
 
 It registers merchants, moves the clock, reads and pays orders without a browser, issues auth codes
-without a browser (sandbox-only helper), and exposes every Finish Notify delivery with its answers
-and the graded traffic journal (conformance/sandbox/journal.py documents its JSON).
+without a browser (sandbox-only helper), exposes every Finish Notify delivery with its answers and
+the graded traffic journal (conformance/sandbox/journal.py documents its JSON), and signs a Finish
+Notify as DANA on request (delivered once, or returned) so the suite needs no DANA key.
 Any failure is a JSON ``{"error": ...}`` with a 4xx status; an unexpected one a 500, never a traceback.
 """
 
@@ -12,12 +13,16 @@ import functools
 import json
 import logging
 
+from urllib.parse import urlsplit
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from conformance.sandbox.store import OrderNotPayable, normalise_phone
+from conformance.snap.notify import encode_body
+from conformance.snap.orders import LATEST_TRANSACTION_STATUS
 from conformance.snap.keys import KeyFormatError
 from conformance.snap.timestamps import format_timestamp
 
@@ -192,6 +197,35 @@ def admin_routes(sandbox) -> list[Route]:
         return JSONResponse(found)
 
     @_guard
+    async def send_notification(request: Request):
+        """Sign a Finish Notify as DANA: for an order (partnerReferenceNo + status) or for a given body.
+        deliver (default true) posts it once and returns the answer; false returns only the signed request.
+        timestamp overrides X-TIMESTAMP (signed consistently), e.g. a stale one for a forged delivery."""
+        data = await _json(request)
+        body, ref = data.get("body"), data.get("partnerReferenceNo")
+        if body is not None and not isinstance(body, dict):
+            raise AdminError(400, "body: a JSON object is required")
+        if body is None and not isinstance(ref, str):
+            raise AdminError(400, "partnerReferenceNo (an order) or body is required")
+        for name in ("status", "url", "timestamp", "partnerId"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                raise AdminError(400, f"{name}: a string is required")
+        deliver = data.get("deliver", True)
+        if not isinstance(deliver, bool):
+            raise AdminError(400, "deliver: true or false")
+        order = order_or_404(ref) if body is None else None
+        url = data.get("url") or (order.notify_url if order else None)
+        if not url or urlsplit(url).scheme not in ("http", "https"):
+            raise AdminError(400, "url: an http(s) URL is required (the order names no NOTIFICATION url)")
+        status = data.get("status") or (LATEST_TRANSACTION_STATUS[order.status] if order else "00")
+        raw = sandbox.notifier.body_for(order, status) if order else encode_body(body)
+        partner_id = data.get("partnerId") or (order.partner_id if order else "")
+        headers = sandbox.notifier.sign(url, raw, partner_id, data.get("timestamp"))
+        answer = await sandbox.notifier.post_once(url, headers, raw) if deliver else None
+        return JSONResponse({"request": {"url": url, "headers": headers, "body": raw.decode("utf-8")},
+                             "answer": answer})
+
+    @_guard
     async def users(request: Request):
         return JSONResponse([{"phone": u.phone, "pin": u.pin, "name": u.name, "role": u.role,
                               "balance": f"{store.balance_of(u.phone):.2f}"} for u in store.users.values()])
@@ -211,6 +245,7 @@ def admin_routes(sandbox) -> list[Route]:
         Route(f"{PREFIX}/notifications/wait", wait_notifications, methods=["POST"]),
         Route(f"{PREFIX}/traffic", traffic, methods=["GET"]),
         Route(f"{PREFIX}/traffic/wait", wait_traffic, methods=["POST"]),
+        Route(f"{PREFIX}/notifications/send", send_notification, methods=["POST"]),
         Route(f"{PREFIX}/users", users, methods=["GET"]),
         Route(f"{PREFIX}/magic", magic, methods=["GET"]),
     ]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.snap.timestamps import format_timestamp
-from conformance.webhook import encode_body, finish_notify_body, sign_notification
+from conformance.snap.notify import encode_body, finish_notify_body, sign_notification
 
 MAX_ATTEMPTS = 3
 RETRY_PAUSES = (0.05, 0.2)          # seconds before attempts 2 and 3 (emulated retry schedule)
@@ -77,21 +77,39 @@ class Notifier:
             self._loop = loop
         return self._loop
 
+    def body_for(self, order, latest_status: str) -> bytes:
+        """The notification of ``order`` with ``latest_status``, as DANA encodes it."""
+        finished_at = order.paid_at if latest_status == "00" and order.paid_at else self.sandbox.clock.now()
+        return encode_body(finish_notify_body(order, latest_status, finished_at=finished_at))
+
+    def sign(self, url: str, raw: bytes, partner_id: str, timestamp: str | None = None) -> dict[str, str]:
+        """Headers DANA sends with ``raw`` posted to ``url``; X-TIMESTAMP from the sandbox clock unless given."""
+        return sign_notification(self.sandbox.dana_private_key, urlsplit(url).path or "/", raw,
+                                 timestamp or format_timestamp(self.sandbox.clock.now()), partner_id)
+
     def enqueue(self, order, latest_status: str) -> Delivery | None:
         """Sign and schedule the notification of ``order``; None when it names no NOTIFICATION url."""
         if not order.notify_url:
             return None
-        finished_at = order.paid_at if latest_status == "00" and order.paid_at else self.sandbox.clock.now()
-        raw = encode_body(finish_notify_body(order, latest_status, finished_at=finished_at))
-        path = urlsplit(order.notify_url).path or "/"
-        headers = sign_notification(self.sandbox.dana_private_key, path, raw,
-                                    format_timestamp(self.sandbox.clock.now()), order.partner_id)
+        raw = self.body_for(order, latest_status)
+        headers = self.sign(order.notify_url, raw, order.partner_id)
         delivery = Delivery(str(next(self._ids)), order.notify_url, order.partner_reference_no,
                             latest_status, headers, raw.decode("utf-8"))
         with self._changed:
             self._deliveries.append(delivery)
         asyncio.run_coroutine_threadsafe(self._deliver(delivery), self._ensure_loop())
         return delivery
+
+    async def post_once(self, url: str, headers: dict[str, str], raw: bytes) -> dict:
+        """One delivery attempt, without retries or recording (an admin send: the caller grades it)."""
+        record = {"at": format_timestamp(self.sandbox.clock.now()), "status": None, "body": None, "error": None}
+        async with httpx.AsyncClient(trust_env=False, timeout=ATTEMPT_TIMEOUT) as client:
+            try:
+                answer = await client.post(url, content=raw, headers=headers)
+                record["status"], record["body"] = answer.status_code, answer.text[:4096]
+            except Exception as exc:          # any transport failure is an answer to report
+                record["error"] = f"{type(exc).__name__}: {exc}"[:500]
+        return record
 
     async def _deliver(self, delivery: Delivery) -> None:
         async with httpx.AsyncClient(trust_env=False, timeout=ATTEMPT_TIMEOUT) as client:

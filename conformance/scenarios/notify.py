@@ -73,36 +73,29 @@ def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list
 
 
 def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> list[Finding]:
-    """Sign a Finish Notify as DANA and post it to the merchant's notify URL; grade the answer."""
-    import httpx
+    """Have DANA's side sign the order's Finish Notify and post it to the merchant's notify URL; grade the answer."""
+    from conformance.target import AdminUnavailable
 
-    from conformance import webhook
-
-    server = run.target.server
-    if server is None:
-        raise StepSkipped("sending a Finish Notify as DANA needs the embedded sandbox's gateway key")
-    order = server.sandbox.store.get_order_by_partner_ref(ref) if hasattr(server.sandbox.store,
-                                                                        "get_order_by_partner_ref") else None
     opts = step.notify
     url = run.expr.render(opts.url) if opts.url else run.target.receiver_url("notify_url")
-    if order is not None:
-        body = webhook.finish_notify_body(order, opts.status or "00", finished_at=run.target.now())
-    else:
-        body = {"originalPartnerReferenceNo": ref, "originalReferenceNo": ref,
-                "merchantId": run.target.merchant.merchant_id, "amount": {"value": "1.00", "currency": "IDR"},
-                "latestTransactionStatus": opts.status or "00"}
-    raw = webhook.encode_body(body)
-    path = urlsplit(url).path or "/"
-    headers = webhook.sign_notification(server.sandbox.dana_private_key, path, raw,
-                                        partner_id=run.target.merchant.partner_id)
-    response = httpx.post(url, content=raw, headers=headers, timeout=15)
-    run.recorder.event("notification-sent", url=url, headers=headers, body=run.recorder.redactor.body(raw),
-                       answeredStatus=response.status_code, answeredBody=run.recorder.redactor.body(response.content))
+    try:
+        sent = run.target.send_notify(partner_reference_no=ref, status=run.expr.render(opts.status) or "00",
+                                      url=url)
+    except AdminUnavailable as exc:
+        raise StepSkipped(str(exc)) from None
+    request, answer = sent["request"], sent["answer"]
+    run.recorder.event("notification-sent", url=url, headers=request["headers"],
+                       body=run.recorder.redactor.body(request["body"].encode("utf-8")),
+                       answeredStatus=answer["status"], answeredBody=run.recorder.redactor.body(answer["body"]),
+                       error=answer["error"])
+    if answer["status"] is None:
+        return [fail("transport", "an HTTP answer from the notify URL", answer["error"], where=where,
+                     hint=f"is the merchant's notify handler reachable at {url}?")]
     expect = opts.expect or schema.Expect(status=200, responseCode="2005600", responseMessage="Successful")
-    answer = as_json(response.content)
-    findings = checks.status(expect.status, response.status_code, answer, where)
-    findings += checks.response_code(expect.responseCode, answer, where)
-    findings += checks.response_message(expect.responseMessage, answer, where)
+    body = as_json((answer["body"] or "").encode("utf-8"))
+    findings = checks.status(expect.status, answer["status"], body, where)
+    findings += checks.response_code(expect.responseCode, body, where)
+    findings += checks.response_message(expect.responseMessage, body, where)
     if expect.body:
-        findings += checks.body(run.expr.render(expect.body), answer, where)
+        findings += checks.body(run.expr.render(expect.body), body, where)
     return findings

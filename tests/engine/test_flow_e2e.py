@@ -76,7 +76,7 @@ scenarios:
   - id: merchant_answers_a_sent_notify
     title: a Finish Notify signed as DANA is answered 2005600 by the receiver
     steps:
-""" + payment() + """\
+""" + payment("17017.00").replace("save: {", "save: {referenceNo: body.referenceNo, ") + """\
       - notify: {mode: send, status: "00"}
 """
 
@@ -90,6 +90,21 @@ def test_admin_clock_and_notify_steps(pytester):
     assert kinds == ["http", "clock", "notification", "http"]
     note = evidence["exchanges"][2]
     assert json.loads(json.dumps(note["body"]))["json"]["latestTransactionStatus"] == "05"
+
+
+def test_a_sent_notify_carries_the_real_orders_fields(pytester):
+    pytester.makefile(".yaml", **{"scenarios/flows": ADMIN_FLOW})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "sent_notify")
+    result.assert_outcomes(passed=1)
+    evidence = json.loads((pytester.path / "reports/latest/evidence/merchant_answers_a_sent_notify.json").read_text())
+    created = [e for e in evidence["exchanges"] if e["type"] == "http"][0]
+    [sent] = [e for e in evidence["exchanges"] if e["type"] == "notification-sent"]
+    body = sent["body"]["json"]
+    assert body["amount"] == {"currency": "IDR", "value": "17017.00"}
+    assert body["originalReferenceNo"] == created["response"]["body"]["json"]["referenceNo"]
+    assert body["originalPartnerReferenceNo"] == created["request"]["body"]["json"]["partnerReferenceNo"]
+    assert body["merchantId"] == created["request"]["body"]["json"]["merchantId"]
+    assert sent["answeredStatus"] == 200 and body["createdTime"]
 
 
 def test_notify_with_a_wrong_status_fails(pytester):
@@ -124,6 +139,10 @@ def test_admin_steps_are_skipped_with_a_reason_on_danas_real_sandbox(pytester, m
                                                      "    title: t\n    steps:\n      - clock: 1m\n"
                                                      "      - call: widget_payment\n"
                                                      "        expect: {status: 200, responseCode: \"2005400\"}\n"})
+    pytester.makefile(".yaml", **{"scenarios/send": "api: widget_payment\nscenarios:\n  - id: sends_notify\n"
+                                                    "    title: t\n    steps:\n"
+                                                    "      - notify: {mode: send, url: \"http://127.0.0.1:9/\"}\n"})
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--dana-target", "sandbox", "-rs")
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*step 1 clock +1m: DANA's real sandbox has no movable clock*"])
+    result.stdout.fnmatch_lines(["*step 1 notify send: DANA's real sandbox sends Finish Notify only for its own*"])

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from conformance.sandbox.pipeline import Call
 from conformance.sandbox.store import InconsistentRequest, Order
+from conformance.snap.orders import LATEST_TRANSACTION_STATUS
 from conformance.snap.signature import sign
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
@@ -21,7 +22,6 @@ from conformance.snap.timestamps import format_timestamp, parse_timestamp
 VALID_UP_TO_MAX = timedelta(minutes=30)
 CLOCK_GRACE = timedelta(minutes=1)
 CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h (reference 4.5)
-STATUS_CODES = {"SUCCESS": "00", "INIT": "01", "PAYING": "02", "CANCELLED": "05", "CLOSED": "05"}
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -143,7 +143,7 @@ def query_payment(sandbox, call: Call):
     additional["amountDetail"] = {k: v for k, v in additional["amountDetail"].items() if v}
     return call.ok(
         originalPartnerReferenceNo=order.partner_reference_no, originalReferenceNo=order.reference_no,
-        serviceCode=call.body["serviceCode"], latestTransactionStatus=STATUS_CODES[order.status],
+        serviceCode=call.body["serviceCode"], latestTransactionStatus=LATEST_TRANSACTION_STATUS[order.status],
         transactionStatusDesc=order.status, amount=amount, transAmount=amount,
         paidTime=_stamp(order.paid_at), title=order.title, additionalInfo=additional)
 
