@@ -89,35 +89,21 @@ def violations(entry: dict, where: str) -> list[Finding]:
 
 # -- Finish Notify as DANA -------------------------------------------------------------------------
 
-def notification_body(target, ref: str, status: str) -> dict:
-    """The Finish Notify DANA would send for order ``ref`` (the sandbox's own order, as DANA holds it)."""
-    builder = getattr(target, "finish_notify", None)
-    if builder is not None and target.server is None:
-        return builder(ref, status, deliver=False)["body"]
-    from conformance import webhook
-
-    server = _server(target)
-    order = server.sandbox.store.find_order_any(ref)
-    if order is None:
-        raise AssertionError(f"the sandbox holds no order {ref!r}; the merchant's payment never reached it")
-    return webhook.finish_notify_body(order, status, finished_at=target.now())
+def signed(target, ref: str, status: str, url: str, timestamp: str | None = None) -> tuple[dict, bytes]:
+    """The Finish Notify DANA would send for order ``ref``, signed by the sandbox's DANA key, not sent."""
+    data = target.send_notify(partner_reference_no=ref, status=status, url=url, timestamp=timestamp,
+                              deliver=False)
+    return dict(data["request"]["headers"]), data["request"]["body"].encode("utf-8")
 
 
-def sign(target, path: str, raw: bytes, timestamp: str | None = None, *, other_key: bool = False) -> dict:
-    from conformance import webhook
+def signed_by_other_key(target, url: str, raw: bytes) -> dict:
+    from urllib.parse import urlsplit
 
-    partner = target.merchant.partner_id
-    if other_key:
-        return webhook.sign_notification(keys.generate_private_key(), path, raw, timestamp, partner_id=partner)
-    return webhook.sign_notification(_server(target).sandbox.dana_private_key, path, raw, timestamp,
-                                     partner_id=partner)
+    from conformance.snap.notify import sign_notification
+
+    return sign_notification(keys.generate_private_key(), urlsplit(url).path or "/", raw,
+                                     partner_id=target.merchant.partner_id)
 
 
 def stale_timestamp(target) -> str:
     return format_timestamp(target.now() - timedelta(days=1))
-
-
-def _server(target):
-    if target.server is None:
-        raise AssertionError("signing as DANA needs the embedded sandbox's gateway key")
-    return target.server

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from conformance.findings import Finding, fail, warn
 from conformance.merchant import dana
@@ -17,48 +16,49 @@ from conformance.merchant.steps import _ack_finding, _driver, _guard
 from conformance.scenarios.steps import Run
 
 
-def _tampered(run, path, body):
-    raw = dana_encode(body)
-    headers = dana.sign(run.target, path, raw)
+def _valid(run, ref, status, url):
+    return dana.signed(run.target, ref, status, url)
+
+
+def _tampered(run, ref, status, url):
+    headers, raw = dana.signed(run.target, ref, status, url)
     body = json.loads(raw)
     body["amount"]["value"] = "1.00" if body["amount"]["value"] != "1.00" else "2.00"
-    return headers, dana_encode(body)
+    return headers, json.dumps(body, separators=(",", ":")).encode()
 
 
-def _malformed(run, path, body):
-    raw = dana_encode(body)[:-1]          # valid signature over bytes that are not JSON
-    return dana.sign(run.target, path, raw), raw
+def _other_key(run, ref, status, url):
+    _, raw = dana.signed(run.target, ref, status, url)
+    return dana.signed_by_other_key(run.target, url, raw), raw
+
+
+def _stale(run, ref, status, url):
+    return dana.signed(run.target, ref, status, url, dana.stale_timestamp(run.target))
+
+
+def _malformed(run, ref, status, url):
+    headers, raw = dana.signed(run.target, ref, status, url)
+    return headers, raw[:-1]            # DANA's headers over a body that is no longer JSON
 
 
 def _drop(name: str):
-    def forge(run, path, body):
-        raw = dana_encode(body)
-        headers = dana.sign(run.target, path, raw)
+    def forge(run, ref, status, url):
+        headers, raw = dana.signed(run.target, ref, status, url)
         return {k: v for k, v in headers.items() if k.lower() != name}, raw
     return forge
 
 
 # forge -> (how the delivery is made, why it must be refused: the hint of its finding)
 FORGES: dict[str | None, tuple[Callable, str]] = {
-    None: (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body)), dana_encode(body)), ""),
+    None: (_valid, ""),
     "tampered_body": (_tampered, "the body was changed after DANA signed it: verify X-SIGNATURE over the "
                       "received bytes before trusting any field"),
-    "other_key": (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body), other_key=True),
-                                           dana_encode(body)),
-                  "signed by a key that is not DANA's: verify with DANA's public key, not any key"),
+    "other_key": (_other_key, "signed by a key that is not DANA's: verify with DANA's public key"),
     "missing_signature": (_drop("x-signature"), "no X-SIGNATURE: refuse unsigned notifications"),
     "missing_timestamp": (_drop("x-timestamp"), "no X-TIMESTAMP: the signature cannot be checked without it"),
-    "stale_timestamp": (lambda run, path, body: (dana.sign(run.target, path, dana_encode(body),
-                                                           dana.stale_timestamp(run.target)), dana_encode(body)),
-                        "X-TIMESTAMP is a day old: refuse replays outside a short window"),
+    "stale_timestamp": (_stale, "X-TIMESTAMP is a day old: refuse replays outside a short window"),
     "malformed_json": (_malformed, "the body is not JSON: answer 400, never 2005600"),
 }
-
-
-def dana_encode(body: dict) -> bytes:
-    from conformance import webhook
-
-    return webhook.encode_body(body)
 
 
 @_guard
@@ -68,7 +68,6 @@ def run_merchant_notify(run: Run, step, where: str) -> list[Finding]:
     url = run.expr.saved.get("merchantNotifyUrl")
     if not url:
         return [fail("step order", "a merchant_pay step first", "no merchantNotifyUrl saved", where=where)]
-    path = urlsplit(url).path or "/"
     if opts.forge == "duplicate":
         previous = getattr(run, "_last_notify", None)
         if previous is None:
@@ -76,7 +75,7 @@ def run_merchant_notify(run: Run, step, where: str) -> list[Finding]:
         headers, raw = previous
     else:
         make, _ = FORGES[opts.forge]
-        headers, raw = make(run, path, dana.notification_body(run.target, ref, opts.status))
+        headers, raw = make(run, ref, opts.status, url)
     before = driver.order_state(ref)
     answer = driver.send("POST", url, what=f"Finish Notify ({opts.forge or 'valid ' + opts.status})",
                          content=raw, headers=headers)

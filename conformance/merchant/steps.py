@@ -7,6 +7,7 @@ in the merchant's traffic first, then the merchant's answer, then its effect (th
 
 from __future__ import annotations
 
+import json
 import secrets
 from urllib.parse import urlsplit
 
@@ -209,11 +210,19 @@ def run_merchant_notified(run: Run, step, where: str) -> list[Finding]:
         return [fail("notify URL", expected_url, delivery.get("url"), where=where)]
     attempts = delivery.get("attempts") or [{}]
     first = attempts[0]
-    code = dana.answer_of({"response": first})[1]
+    code = _code_in(first.get("body"))
     run.recorder.event("merchant", action="Finish Notify answer", url=delivery.get("url"), attempts=attempts)
     if first.get("status") != 200 or code != "2005600":
         return [_ack_finding(first.get("status"), code, where)]
     return []
+
+
+def _code_in(text) -> str | None:
+    try:
+        body = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return None
+    return body.get("responseCode") if isinstance(body, dict) else None
 
 
 def _ack_finding(status, code, where: str) -> Finding:
