@@ -146,6 +146,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 # -- list ------------------------------------------------------------------------------------------
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from conformance.merchant.models import is_merchant_scenario
     from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
 
     root = Path(args.scenarios or "scenarios")
@@ -162,7 +163,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         for sc in [] if loaded is None else loaded.scenarios:
             rows.append({"id": sc.id, "api": loaded.api, "mandatory": sc.scenario.mandatory,
                          "portal": sc.scenario.portal or "", "title": sc.scenario.title,
-                         "nodeid": f"{loaded.display}::{sc.id}"})
+                         "nodeid": f"{loaded.display}::{sc.id}",
+                         "merchantMode": is_merchant_scenario(sc.scenario)})
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

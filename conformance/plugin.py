@@ -14,6 +14,7 @@ import pytest
 
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
+from conformance.merchant.models import is_merchant_scenario
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.snap.apis import APIS
@@ -223,7 +224,7 @@ class ScenarioFile(pytest.File):
         loaded = load_file(self.path, display)
         state = self.config.stash[STATE]
         scenarios = [] if loaded is None else loaded.scenarios
-        if any(kinds.kind_of(s).startswith("merchant_") for sc in scenarios for s in sc.scenario.steps):
+        if any(is_merchant_scenario(sc.scenario) for sc in scenarios):
             if state.profile() is None:   # neither passed nor hidden: counted and said in the summary
                 state.merchant_unconfigured += len(scenarios)
                 return

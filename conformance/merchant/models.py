@@ -103,3 +103,8 @@ AUTO_SAVED = {"merchant_bind": ("authCode", "bindState", "merchantRedirectUrl"),
               "merchant_pay": ("merchantRef", "checkoutUrl", "merchantNotifyUrl")}
 # Steps that grade an answer (the merchant's or DANA's as seen in the journal): a scenario needs one.
 GRADING = frozenset({"merchant_bind", "merchant_callback", "merchant_pay", "merchant_notified", "merchant_notify"})
+
+
+def is_merchant_scenario(scenario) -> bool:
+    """A scenario that drives the merchant's backend: it runs only with a merchant profile."""
+    return any(type(step) in MERCHANT_STEPS.values() for step in scenario.steps)
