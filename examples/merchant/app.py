@@ -97,9 +97,11 @@ class Merchant:
             self.states[state] = {}
         data = Oauth2UrlData(external_id=uuid.uuid4().hex, merchant_id=self.merchant_id,
                              redirect_url=self.redirect_url, state=state,
-                             seamless_data={"mobile": phone} if phone else None)
-        key = "not a key" if self.defect == "hex_seamless_sign" else None   # the SDK then falls back to hex
-        url = Util.generate_oauth_url(data, private_key=key) if key else Util.generate_oauth_url(data)
+                             seamless_data={"mobile_number": phone} if phone else None)
+        if self.defect == "hex_seamless_sign":   # a key path that does not resolve: the SDK silently sends hex
+            url = Util.generate_oauth_url(data, private_key_path="keys/missing-private-key.pem")
+        else:
+            url = Util.generate_oauth_url(data)
         parts = urlsplit(url)                # the SDK hard-codes DANA's web host; point it at ours
         return f"{self.web_base}{parts.path}?{parts.query}"
 
