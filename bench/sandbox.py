@@ -39,7 +39,7 @@ PARTNER, MERCHANT = "BENCHPARTNER0000000001", "216620000000000000099"
 
 def start_sandbox(key_file: Path) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.sandbox", "--port", "0", "--merchant",
+        [sys.executable, "-m", "conformance.sandbox", "--port", "0", "--quiet", "--merchant",
          f"{PARTNER}:{MERCHANT}:{key_file}"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     first = process.stdout.readline()                 # "DANA sandbox running at http://..."

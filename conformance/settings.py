@@ -68,6 +68,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("client_secret", ("CLIENT_SECRET",), None, "client secret (Open API only); always redacted"),
     Option("dana_public_key", ("DANA_PUBLIC_KEY",), None, "DANA gateway public key for Finish Notify"),
     Option("dana_public_key_path", ("DANA_PUBLIC_KEY_PATH",), None, "file with DANA's gateway public key"),
+    Option("dana_private_key_path", ("DANA_UAT_DANA_PRIVATE_KEY_PATH",), None,
+           "embedded target: the sandbox's DANA private key file, created if missing (PKCS#8), so the "
+           "Finish Notify key stays the same across runs; its public key goes to <name>.pub.pem"),
     Option("env", ("DANA_ENV", "ENV"), "sandbox", "sandbox or production (host choice for target=sandbox)"),
     Option("redirect_url_oauth", ("REDIRECT_URL_OAUTH",), None,
            "merchant OAuth redirect URL; default: the suite's own loopback receiver"),
@@ -118,6 +121,7 @@ class Settings:
     phone: str
     pin: str
     sources: dict[str, str] = field(default_factory=dict)   # key -> where its value came from
+    dana_private_key_path: Path | None = None   # embedded: stable sandbox DANA key (created if missing)
     merchant_profile: str | None = None                     # merchant mode (docs/merchant-mode.md)
 
     @property
@@ -254,6 +258,14 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
            "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
+    dana_private_key_path = values.get("dana_private_key_path")
+    if dana_private_key_path and Path(dana_private_key_path).expanduser().exists():
+        try:
+            keys.load_private_key_file(Path(dana_private_key_path).expanduser())
+        except (OSError, keys.KeyFormatError) as exc:
+            raise ConfigError("DANA_UAT_DANA_PRIVATE_KEY_PATH", f"{dana_private_key_path} holds no usable RSA "
+                              f"private key ({exc})", "point it at a PEM private key, or at a file that does "
+                              "not exist yet (the sandbox then creates it)")
     dana_public_key = _load_key(values, "dana_public_key", "dana_public_key_path",
                                 keys.load_public_key, keys.load_public_key_file, "RSA public key")
     if dana_public_key is None and target == "sandbox" and env == "sandbox":
@@ -266,7 +278,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     redirect_url_oauth=values["redirect_url_oauth"], notify_url=values["notify_url"],
                     report_dir=Path(values["report_dir"]), scenario_dir=Path(values["scenario_dir"]),
                     chromium=values["chromium"], phone=values["phone"], pin=values["pin"],
-                    sources=sources, merchant_profile=values.get("merchant_profile"))
+                    sources=sources, merchant_profile=values.get("merchant_profile"),
+                    dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
 
 
 def load_settings(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,

@@ -74,6 +74,21 @@ class Admin:
     def notifications(self, partner_reference_no: str) -> list:
         return self._json("GET", "/notifications", params={"partnerReferenceNo": partner_reference_no})[1]
 
+    def traffic(self, since: int = 0, partner_id: str | None = None, api: str | None = None) -> dict:
+        params = {k: v for k, v in (("since", since), ("partnerId", partner_id), ("api", api)) if v}
+        status, data = self._json("GET", "/traffic", params=params)
+        if status != 200 or not isinstance(data, dict):
+            raise TargetError(f"reading the traffic journal failed: HTTP {status} {data}")
+        return data
+
+    def wait_traffic(self, since: int, count: int, timeout: float, partner_id: str | None = None,
+                     api: str | None = None) -> dict:
+        body = {"since": since, "count": count, "timeoutSeconds": timeout, "partnerId": partner_id, "api": api}
+        status, data = self._json("POST", "/traffic/wait", json=body, timeout=timeout + 10)
+        if status != 200 or not isinstance(data, dict):
+            raise TargetError(f"waiting for traffic failed: HTTP {status} {data}")
+        return data
+
     def wait_notifications(self, partner_reference_no: str, count: int, timeout: float) -> tuple[int, object]:
         return self._json("POST", "/notifications/wait", json={"partnerReferenceNo": partner_reference_no,
                                                                 "count": count, "timeoutSeconds": timeout},
@@ -110,7 +125,14 @@ class Target:
                 from conformance.sandbox.server import SandboxServer
             except ImportError as exc:
                 raise TargetError(f"the embedded sandbox is not available ({exc})") from exc
-            self.server = SandboxServer().start()
+            dana_key = None
+            if self.settings.dana_private_key_path is not None:
+                from conformance.sandbox.danakey import load_or_create
+                try:
+                    dana_key = load_or_create(self.settings.dana_private_key_path).private_key
+                except (OSError, keys.KeyFormatError) as exc:
+                    raise TargetError(f"DANA_UAT_DANA_PRIVATE_KEY_PATH: {exc}") from exc
+            self.server = SandboxServer(dana_private_key=dana_key).start()
             self.api_base = self.web_base = self.server.base_url
         if self.kind in ("embedded", "url"):
             self.admin = Admin(self.api_base)
@@ -187,6 +209,29 @@ class Target:
         if status_code != 200 or not isinstance(data, dict):
             raise TargetError(f"the sandbox could not sign a Finish Notify: HTTP {status_code} {data}")
         return data
+
+    # -- the traffic journal (merchant mode) ---------------------------------------------------
+
+    def traffic(self, since: int = 0, *, partner_id: str | None = None, api: str | None = None) -> dict:
+        """What merchants' backends sent the sandbox after sequence number ``since``, graded.
+
+        ``{"last": n, "entries": [...]}`` (shape: conformance/sandbox/journal.py); ``partner_id`` and
+        ``api`` filter. Pass the ``last`` of one call as ``since`` of the next to read "what the
+        merchant sent since then". Only a sandbox sees the merchant's requests: on DANA's real
+        sandbox this raises AdminUnavailable.
+        """
+        if self.admin is None:
+            raise AdminUnavailable("DANA's real sandbox has no traffic journal; merchant mode needs the "
+                                   "embedded sandbox or a `dana-uat sandbox` URL as target")
+        return self.admin.traffic(since, partner_id, api)
+
+    def wait_traffic(self, since: int = 0, count: int = 1, timeout: float = 10.0, *,
+                     partner_id: str | None = None, api: str | None = None) -> dict:
+        """Like ``traffic``, after waiting (event-driven, bounded) until ``count`` entries match."""
+        if self.admin is None:
+            raise AdminUnavailable("DANA's real sandbox has no traffic journal; merchant mode needs the "
+                                   "embedded sandbox or a `dana-uat sandbox` URL as target")
+        return self.admin.wait_traffic(since, count, timeout, partner_id, api)
 
     # -- the merchant side ---------------------------------------------------------------------
 

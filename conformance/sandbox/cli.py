@@ -1,7 +1,8 @@
 """``dana-uat sandbox``: run the embedded DANA sandbox standalone, for merchants to develop against.
 
 It prints the API base URL, the hosted pages, the admin API and the sandbox's DANA public key (to
-verify its Finish Notify signatures), then serves until Ctrl-C or SIGTERM.
+verify its Finish Notify signatures), then serves until Ctrl-C or SIGTERM, printing one graded line
+per API request it receives (the traffic journal, conformance/sandbox/journal.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import signal
 import sys
 import threading
 
+from conformance.sandbox.danakey import load_or_create
+from conformance.sandbox.journal import live_line
 from conformance.sandbox.server import SandboxServer
-from conformance.snap.keys import KeyFormatError, load_private_key_file, load_public_key_file, public_key_pem
+from conformance.snap.keys import KeyFormatError, load_public_key_file, public_key_pem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +24,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merchant", action="append", default=[], metavar="PARTNER_ID:MERCHANT_ID:PUBLIC_KEY_FILE",
                         help="register a merchant at start-up (repeatable); also POST /sandbox-admin/merchants")
     parser.add_argument("--dana-private-key", metavar="FILE",
-                        help="PEM private key the sandbox signs Finish Notify with (default: a fresh key)")
+                        help="the sandbox's DANA private key (signs Finish Notify): read from FILE, or generated "
+                             "and saved there (PKCS#8) if FILE does not exist; the public key is written to "
+                             "FILE's name + .pub.pem. Default: a fresh key per start")
+    parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
+
+
+def _printer():
+    """The live line of each request; a closed stdout silences it and the sandbox keeps serving."""
+    live = {"on": True}
+
+    def show(entry: dict) -> None:
+        if live["on"]:
+            try:
+                print(live_line(entry), flush=True)
+            except (OSError, ValueError):
+                live["on"] = False
+    return show
 
 
 def _register(server: SandboxServer, spec: str) -> str | None:
@@ -40,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
     dana_key = None
     if getattr(args, "dana_private_key", None):
         try:
-            dana_key = load_private_key_file(args.dana_private_key)
+            dana_key = load_or_create(args.dana_private_key)
         except (OSError, KeyFormatError) as exc:
             print(f"dana-uat sandbox: --dana-private-key: {exc}", file=sys.stderr)
             return 2
-    server = SandboxServer(args.host, args.port, dana_private_key=dana_key)
+    server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key)
     for spec in getattr(args, "merchant", None) or []:
         problem = _register(server, spec)
         if problem:
@@ -68,7 +87,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"  Admin API:             {base}/sandbox-admin/info")
     print("  Test users: 083811223355 / PIN 181818 (see GET /sandbox-admin/users)")
     print("DANA public key (verifies this sandbox's Finish Notify):")
-    print(server.dana_public_key_pem, flush=True)
+    print(server.dana_public_key_pem, end="")
+    if dana_key is not None:
+        state = "generated and saved" if dana_key.created else "reused"
+        print(f"  DANA private key {state}: {dana_key.path} (stays the same across restarts)")
+        print(f"  DANA public key file for your backend (DANA_PUBLIC_KEY_PATH): {dana_key.public_path}")
+    if not getattr(args, "quiet", False):
+        print("Traffic: one graded line per request (details: GET /sandbox-admin/traffic)")
+        server.sandbox.journal.subscribe(_printer())
+    sys.stdout.flush()
     try:
         stop.wait()
     except KeyboardInterrupt:

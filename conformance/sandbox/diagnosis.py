@@ -111,6 +111,11 @@ def _empty(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
 def _paths(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
     candidates = [s.base_url.rstrip("/") + s.path] if s.base_url else []
     candidates += [s.path.lstrip("/"), s.path + "/"]
+    # SNAP's generic paths without DANA's /rest[/redirection] prefix; each with or without ".htm".
+    stripped = [s.path[len(p):] for p in ("/rest/redirection", "/rest") if s.path.startswith(p + "/")][:1]
+    for path in (s.path, *stripped):
+        candidates.append(path.removesuffix(".htm") if path.endswith(".htm") else path + ".htm")
+    candidates += stripped
     candidates += [other for api in APIS.values() for other in api.paths if other != s.path]
     for path in candidates:
         yield _ordinary(s, s.raw, path=path), f"{path!r} instead of {s.path!r}"
@@ -165,7 +170,8 @@ def _parsed(raw: bytes) -> object:
 def diagnose(s: Signed, signature: str, key: rsa.RSAPublicKey, partner: str,
              other_keys: Mapping[str, rsa.RSAPublicKey]) -> Diagnosis:
     """Grade ``signature`` against the registered ``key``; name the mistake when it does not verify."""
-    expected = f"a SHA256withRSA signature of {expected_string(s)!r} by the key registered for {partner}"
+    wanted = expected_string(s)
+    expected = f"a SHA256withRSA signature of {wanted!r} by the key registered for {partner}"
     raw_signature = decode_signature(signature.strip())
     if raw_signature is None:
         urlsafe = any(c in signature for c in "-_")
@@ -187,7 +193,7 @@ def diagnose(s: Signed, signature: str, key: rsa.RSAPublicKey, partner: str,
                          f"registered for {partner}",
                          "Register the public key of the private key your backend signs with "
                          "(PRIVATE_KEY / PRIVATE_KEY_PATH), or sign with the key whose public key you uploaded.")
-    if digest == _digest(expected_string(s)):
+    if digest == _digest(wanted):
         return Diagnosis(True, "")
     if len(s.raw) <= MAX_DIAGNOSED_BODY:
         parsed = _parsed(s.raw) if not s.apply_token else None

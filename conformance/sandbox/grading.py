@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ class Verdict:
     hint: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"check": self.check, "verdict": self.verdict, "message": self.message, "hint": self.hint}
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Observed:
     base_url: str = ""
     partner_key: object | None = None    # registered public key of the claimed partner
     other_keys: Mapping[str, object] = field(default_factory=dict)   # label -> public key
-    earlier_reference: tuple[int, str] | None = None    # (seq, field) of an accepted earlier use
+    earlier_reference: int | None = None                # seq of an accepted earlier use
     earlier_external_id: int | None = None              # seq of a same-day earlier use
     body: object = None
 
@@ -63,7 +63,7 @@ class Observed:
         return self.header("X-PARTNER-ID")
 
 
-def api_by_path_table() -> set[str]:
+def _api_paths() -> set[str]:
     return {p for a in APIS.values() if a.family != "notify" for p in a.paths}
 
 
@@ -83,7 +83,7 @@ def _human(delta: timedelta) -> str:
 def route(o: Observed) -> Verdict | None:
     if o.api is not None:
         return None
-    close = difflib.get_close_matches(o.path, sorted(api_by_path_table()), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(o.path, sorted(_api_paths()), n=1, cutoff=0.5)
     return Verdict("path", FAIL, f"expected a Widget API path, received {o.path!r}"
                    + (f" (did you mean {close[0]}?)" if close else ""),
                    "Set the SDK's base URL to the sandbox root (scheme, host and port only); the SDK "
@@ -139,7 +139,8 @@ def timestamp_skew(o: Observed) -> Verdict | None:
     if moment is None:
         return None
     # Against the sandbox clock, or real time when a scenario has moved the sandbox clock.
-    delta = min((moment - o.now, moment - o.real_now), key=lambda d: abs(d.total_seconds()))
+    base = min((o.now, o.real_now), key=lambda b: abs((moment - b).total_seconds()))
+    delta = moment - base
     if abs(delta) <= req.SKEW_PASS:
         return _ok(name)
     side = "behind" if delta.total_seconds() < 0 else "ahead"
@@ -156,34 +157,28 @@ def timestamp_skew(o: Observed) -> Verdict | None:
         hint = "Synchronise the server clock (NTP); DANA compares X-TIMESTAMP with its own time."
     severity = WARN if abs(delta) <= req.SKEW_WARN else FAIL
     return Verdict(name, severity, f"expected X-TIMESTAMP within {_human(req.SKEW_PASS)} of the sandbox clock "
-                   f"({o.now.strftime('%H:%M:%S')} +07:00), received {value!r}: {message}", hint)
+                   f"({base.strftime('%H:%M:%S')} +07:00), received {value!r}: {message}", hint)
 
 
 def headers(o: Observed) -> Verdict | None:
     if o.api is None:
         return None
-    missing_fail, missing_warn, problems = [], [], []
-    for header, level in req.HEADER_PROFILES.get(o.api.family, ()):
-        if not o.header(header):
-            (missing_fail if level == req.REQUIRED else missing_warn).append(header)
-    for header, limit in req.HEADER_MAX.items():
-        value = o.header(header)
-        if len(value) > limit:
-            problems.append(f"{header} of {len(value)} characters (documented 1-{limit})")
+    profile = req.HEADER_PROFILES.get(o.api.family, ())
+    missing = [(level, header) for header, level in profile if not o.header(header)]
+    problems = [(level, f"{header} of {len(o.header(header))} characters (documented 1-{limit})")
+                for header, (limit, level) in req.HEADER_MAX.items() if len(o.header(header)) > limit]
     content_type = o.header("Content-Type")
     if not content_type.startswith("application/json"):
-        problems.append(f"Content-Type {content_type or 'missing'!r}")
-    parts = []
-    if missing_fail or missing_warn:
-        parts.append("missing " + ", ".join(missing_fail + missing_warn))
-    parts += problems
-    if not parts:
+        problems.append((req.DOCUMENTED, f"Content-Type {content_type or 'missing'!r}"))
+    if missing:
+        problems.insert(0, (max(level for level, _ in missing), "missing " + ", ".join(h for _, h in missing)))
+    if not problems:
         return _ok("headers")
-    # Lengths over the limit are warnings except X-EXTERNAL-ID/X-PARTNER-ID, which DANA rejects.
-    hard = missing_fail or any(p.startswith(("X-EXTERNAL-ID", "X-PARTNER-ID")) for p in problems)
-    expected = ", ".join(h for h, _ in req.HEADER_PROFILES.get(o.api.family, ()))
-    return Verdict("headers", FAIL if hard else WARN,
-                   f"expected the {o.api.title} headers {expected}, received {'; '.join(parts)}",
+    # "required" sorts after "documented": any required problem makes it a FAIL.
+    severity = FAIL if any(level == req.REQUIRED for level, _ in problems) else WARN
+    expected = ", ".join(header for header, _ in profile)
+    return Verdict("headers", severity, f"expected the {o.api.title} headers {expected}, received "
+                   + "; ".join(text for _, text in problems),
                    "Send every header DANA documents for this API (CHANNEL-ID is required, 1-5 characters, "
                    "e.g. 95221); an empty header counts as missing.")
 
@@ -219,9 +214,8 @@ def reference_unique(o: Observed) -> Verdict | None:
         return None
     if o.earlier_reference is None:
         return _ok(name)
-    seq, _ = o.earlier_reference
     return Verdict(name, FAIL, f"expected a {name} not used before by this merchant, received "
-                   f"{o.body[name]!r}, already accepted in request #{seq}",
+                   f"{o.body[name]!r}, already accepted in request #{o.earlier_reference}",
                    "Generate a fresh reference per order or request; to learn the outcome of an earlier "
                    "request, query it (Query Payment) instead of sending it again.")
 

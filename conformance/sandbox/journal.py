@@ -22,7 +22,8 @@ entries exist or the timeout (at most 120 s) passes. An entry::
                  "hint": "..."}, ...]}
 
 ``verdict`` is the worst of ``checks`` (PASS < WARN < FAIL); ``api`` is null for a path no Widget API
-owns. The journal keeps the newest ``MAX_ENTRIES``; ``seq`` keeps counting.
+owns. The journal keeps the newest ``MAX_ENTRIES``; ``seq`` keeps counting. Bodies above
+``MAX_RECORDED_BODY`` are graded but recorded as their size only.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from conformance.snap.requirements import REFERENCE_FIELDS
 
 log = logging.getLogger("conformance.sandbox")
 
-MAX_ENTRIES = 10_000
+MAX_ENTRIES = 5_000
 MAX_REMEMBERED = 200_000          # references and external ids kept for the uniqueness checks
+MAX_RECORDED_BODY = 16 * 1024     # larger bodies are graded but recorded as a size only
 
 
 class _Bounded(OrderedDict):
@@ -53,6 +55,17 @@ class _Bounded(OrderedDict):
             self.popitem(last=False)
 
 
+def _recorded_body(redactor: Redactor, raw: bytes | None) -> dict | None:
+    if raw is None:
+        return None
+    if len(raw) > MAX_RECORDED_BODY:
+        return {"text": f"[{len(raw)} bytes, not recorded]"}
+    try:
+        return redactor.body(raw)
+    except RecursionError:
+        return {"text": f"[{len(raw)} bytes, nested too deep to record]"}
+
+
 def _response_summary(status: int, body: bytes) -> dict:
     try:
         data = json.loads(body)
@@ -61,7 +74,7 @@ def _response_summary(status: int, body: bytes) -> dict:
     summary = {"status": status}
     if isinstance(data, dict):
         summary |= {"responseCode": data.get("responseCode"), "responseMessage": data.get("responseMessage")}
-    summary["body"] = Redactor().body(body)
+    summary["body"] = _recorded_body(Redactor(), body)
     return summary
 
 
@@ -94,8 +107,8 @@ class Journal:
         api = observed.api
         ref_field = REFERENCE_FIELDS.get(api.name) if api else None
         if ref_field and isinstance(observed.body, dict) and isinstance(observed.body.get(ref_field), str):
-            seq = self._references.get((partner, api.name, ref_field, observed.body[ref_field]))
-            observed.earlier_reference = (seq, ref_field) if seq else None
+            observed.earlier_reference = self._references.get((partner, api.name, ref_field,
+                                                               observed.body[ref_field]))
         external = observed.header("X-EXTERNAL-ID")
         if external:
             observed.earlier_external_id = self._external_ids.get((partner, observed.now.date(), external))
@@ -126,7 +139,7 @@ class Journal:
                 "seq": 0, "at": self.sandbox.clock.stamp(), "partnerId": observed.partner_id or None,
                 "api": observed.api.name if observed.api else None, "method": method, "path": path,
                 "request": {"headers": redactor.headers(dict(headers)),
-                            "body": redactor.body(raw) if raw is not None else None},
+                            "body": _recorded_body(redactor, raw)},
                 "response": _response_summary(status, response_body),
                 "verdict": grading.worst(verdicts), "checks": [v.to_dict() for v in verdicts],
             }

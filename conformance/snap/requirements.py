@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from conformance.snap.schemas import AMOUNT_PATTERN
 
 # --- headers ------------------------------------------------------------------------------------
-REQUIRED, DOCUMENTED = "required", "documented"     # missing: FAIL / WARN
+REQUIRED, DOCUMENTED = "required", "documented"     # missing: FAIL / WARN ("required" > "documented")
 
 # Header family (conformance.snap.apis) -> (header, level). "required": DANA's reference lists it as
 # mandatory for that API; "documented": listed by one revision or sent by the SDKs, not mandatory.
@@ -29,9 +29,11 @@ HEADER_PROFILES: dict[str, tuple[tuple[str, str], ...]] = {
               ("X-EXTERNAL-ID", REQUIRED), ("CHANNEL-ID", REQUIRED), ("Authorization-Customer", REQUIRED),
               ("X-DEVICE-ID", REQUIRED)),
 }
-# Documented maximum lengths (DANA API reference pages). CHANNEL-ID's 5 is exceeded by the Node and
-# Java SDKs' "<partnerId>-SERVER", so a longer one is only a warning.
-HEADER_MAX = {"X-EXTERNAL-ID": 36, "X-PARTNER-ID": 36, "CHANNEL-ID": 5, "X-DEVICE-ID": 400}
+# Documented maximum lengths (DANA API reference pages) -> (limit, level of a longer value). Only
+# X-EXTERNAL-ID is refused by the sandbox too; CHANNEL-ID's 5 is exceeded by the Node and Java SDKs'
+# "<partnerId>-SERVER", so a longer one is only a warning.
+HEADER_MAX = {"X-EXTERNAL-ID": (36, REQUIRED), "X-PARTNER-ID": (36, DOCUMENTED), "CHANNEL-ID": (5, DOCUMENTED),
+              "X-DEVICE-ID": (400, DOCUMENTED)}
 
 # --- X-TIMESTAMP --------------------------------------------------------------------------------
 # Documented: YYYY-MM-DDTHH:mm:ss+07:00 (25 characters). Accepted as well (graded WARN): any ISO-8601
