@@ -179,12 +179,11 @@ class DanaState:
         make_bundle(self.writer.root, merchant)
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.stop()
-            self._browser = None
-        if self._target is not None:
-            self._target.stop()
-            self._target = None
+        for name in ("_browser", "_target"):          # the browser first: it may still use the target
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                part.stop()
 
     # -- hooks (this object is registered as a plugin) --------------------------------------------
 

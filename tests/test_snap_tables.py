@@ -58,3 +58,61 @@ def test_lookup_explains_received_codes_with_hints():
 def test_unknown_case_is_an_error_not_a_guess():
     with pytest.raises(KeyError):
         response_code("54", 418, "77")
+
+
+# -- the tables agree: every API has each of its parts --------------------------------------------
+
+def _catalogue_apis() -> set[str]:
+    """APIs the catalogue exercises: call steps by API name, notify steps as finish_notify."""
+    from pathlib import Path
+
+    from conformance.scenarios import kinds
+    from conformance.scenarios.loader import find_files, load_file
+
+    used = set()
+    for path in find_files(Path(__file__).parent.parent / "scenarios"):
+        loaded = load_file(path)
+        for sc in loaded.scenarios if loaded else []:
+            for step in sc.scenario.steps:
+                kind = kinds.kind_of(step)
+                used |= {step.call} if kind == "call" else ({"finish_notify"} if kind == "notify" else set())
+    return used
+
+
+def missing_parts(apis: dict) -> dict[str, list[str]]:
+    """For each API of ``apis``, the parts it lacks elsewhere in the house (empty when all agree).
+
+    finish_notify goes DANA -> merchant: its request model is snap.notify's body, the sandbox sends it
+    (notifier) instead of handling it."""
+    from conformance.sandbox.handlers import HANDLERS
+    from conformance.snap.notify import REQUIRED_BODY_FIELDS
+    from conformance.snap.schemas import RESPONSE_FIELDS, SCHEMAS
+
+    used, services = _catalogue_apis(), [a.service for a in apis.values()]
+    out = {}
+    for name, api in apis.items():
+        dana_sends = api.family == "notify"
+        parts = {
+            "request schema": bool(REQUIRED_BODY_FIELDS) if dana_sends else name in SCHEMAS,
+            "response model": name in RESPONSE_FIELDS,
+            "sandbox handler": dana_sends or name in HANDLERS,
+            "code family": services.count(api.service) == 1 and lookup_code(api.success_code) is not None,
+            "scenario": name in used,
+        }
+        if not all(parts.values()):
+            out[name] = [part for part, ok in parts.items() if not ok]
+    return out
+
+
+def test_every_api_has_schema_response_model_handler_code_family_and_a_scenario():
+    assert missing_parts(APIS) == {}
+
+
+def test_an_api_added_to_the_api_table_alone_is_reported():
+    from conformance.snap.apis import API
+
+    added = API("payment_status_v3", "Hypothetical", "POST", "/v3/status", "99", "b2b")
+    assert missing_parts({**APIS, added.name: added}) == {
+        "payment_status_v3": ["request schema", "response model", "sandbox handler", "scenario"]}
+    reused = API("payment_status_v4", "Hypothetical", "POST", "/v4/status", "54", "b2b")
+    assert "code family" in missing_parts({**APIS, reused.name: reused})["payment_status_v4"]

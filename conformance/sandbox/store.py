@@ -3,7 +3,7 @@
 One re-entrant lock guards everything. Single operations lock themselves; handlers that read and
 then write (idempotency, state transitions) hold ``store.lock`` around the whole step, so concurrent
 requests never create a duplicate order or consume an auth code twice.
-Lifetimes (protocol reference 5.9): auth code and OTT 10 minutes, single use; tokens 3 years.
+Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conformance.sandbox.clock import Clock
+from conformance.snap.orders import OPEN, OrderStatus
 
 AUTH_CODE_TTL = timedelta(minutes=10)
 OTT_TTL = timedelta(minutes=10)
 TOKEN_TTL = timedelta(days=3 * 365)
-OPEN_STATUSES = ("INIT", "PAYING")
+OPEN_STATUSES = OPEN
 
 
 class OrderNotPayable(Exception):
@@ -98,7 +99,7 @@ class Order:
     partner_id: str
     amount_value: str
     currency: str
-    status: str                       # INIT | PAYING | SUCCESS | CANCELLED | CLOSED
+    status: OrderStatus
     valid_up_to: datetime             # as the merchant sent it
     title: str
     pay_return_url: str | None
@@ -132,7 +133,7 @@ class Refund:
 
 
 def _public_user_id(partner_id: str, phone: str) -> str:
-    """Static per user and merchant (reference 4.1, scope PUBLIC_ID)."""
+    """Static per user and merchant ([sdk-models], scope PUBLIC_ID)."""
     digest = hashlib.sha256(f"{partner_id}|{normalise_phone(phone)}".encode()).hexdigest()
     return str(int(digest[:15], 16)).zfill(16)[:16]
 
@@ -270,7 +271,7 @@ class Store:
     def put_order(self, order: Order) -> tuple[Order, bool]:
         """Create the order, or return the existing one for the same (merchantId, partnerRef).
 
-        Raises InconsistentRequest when the key exists with another fingerprint (reference 4.3).
+        Raises InconsistentRequest when the key exists with another fingerprint ([sdk-models]).
         """
         key = (order.merchant_id, order.partner_reference_no)
         with self.lock:
@@ -308,7 +309,7 @@ class Store:
                 _, _, reference_no = heapq.heappop(self._expiries)
                 order = self.orders.get(reference_no)
                 if order is not None and order.status in OPEN_STATUSES:
-                    order.status, order.closed_at = "CLOSED", now
+                    order.status, order.closed_at = OrderStatus.CLOSED, now
                     closed.append(order)
         return closed
 

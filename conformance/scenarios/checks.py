@@ -13,27 +13,9 @@ from urllib.parse import urlsplit
 
 from conformance.findings import Finding, fail, warn
 from conformance.snap.codes import http_status_of, lookup_code
+from conformance.snap.schemas import RESPONSE_FIELDS
 from conformance.snap.timestamps import is_timestamp
 
-# Top-level response fields per API, from the official SDK models (protocol reference 4.x).
-RESPONSE_FIELDS: dict[str, tuple[str, ...]] = {
-    "widget_payment": ("referenceNo", "partnerReferenceNo", "webRedirectUrl", "additionalInfo"),
-    "apply_token": ("tokenType", "accessToken", "accessTokenExpiryTime", "refreshToken",
-                    "refreshTokenExpiryTime", "additionalInfo"),
-    "apply_ott": ("userResources", "additionalInfo"),
-    "query_payment": ("originalPartnerReferenceNo", "originalReferenceNo", "originalExternalId", "serviceCode",
-                      "latestTransactionStatus", "transactionStatusDesc", "originalResponseCode",
-                      "originalResponseMessage", "sessionId", "requestID", "transAmount", "amount", "feeAmount",
-                      "paidTime", "title", "additionalInfo"),
-    "cancel_order": ("originalReferenceNo", "originalPartnerReferenceNo", "originalExternalId", "cancelTime",
-                     "transactionDate", "additionalInfo"),
-    "refund_order": ("originalReferenceNo", "originalPartnerReferenceNo", "originalExternalId",
-                     "originalCaptureNo", "refundNo", "partnerRefundNo", "refundAmount", "refundTime",
-                     "additionalInfo"),
-    "balance_inquiry": ("referenceNo", "partnerReferenceNo", "name", "accountInfos", "additionalInfo"),
-    "account_unbinding": ("referenceNo", "partnerReferenceNo", "merchantId", "subMerchantId", "linkId",
-                          "unlinkResult", "additionalInfo"),
-}
 COMMON_FIELDS = ("responseCode", "responseMessage")
 ABSENT = object()   # marks a field that is not in the received data
 
@@ -184,7 +166,7 @@ def extra_fields(api: str, received: Any, where: str = "") -> list[Finding]:
 
 
 def status_matches_code(status_code: int, body: Any, where: str = "") -> list[Finding]:
-    """SNAP: the HTTP status equals the first three digits of responseCode (protocol reference 2)."""
+    """SNAP: the HTTP status equals the first three digits of responseCode ([sdk-header])."""
     code = body.get("responseCode") if isinstance(body, Mapping) else None
     implied = http_status_of(code) if isinstance(code, str) else None
     if implied is None or implied == status_code:

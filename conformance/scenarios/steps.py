@@ -37,7 +37,6 @@ class Run:
     expr: Context
     browser: Callable[[], Any] | None = None   # returns the session's BrowserSession (lazy)
     browser_ctx: Any = None                    # this scenario's browser context, made on first use
-    excerpt: str = ""                          # what the failing step exchanged, for the failure report
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -83,32 +82,6 @@ def call_defaults(run: Run, api: str) -> schema.CallDefaults:
 
 
 
-
-def excerpt(record: dict, limit: int = 1200) -> str:
-    """A short, already redacted view of one recorded HTTP exchange."""
-    req, resp = record["request"], record.get("response")
-    lines = [f"{req['method']} {req['url']}"]
-    if record.get("tamper"):
-        lines.append(f"  tamper: {json.dumps(record['tamper'], ensure_ascii=False)}")
-    for name in ("X-TIMESTAMP", "X-SIGNATURE"):
-        value = next((v for k, v in req["headers"].items() if k.lower() == name.lower()), "(not sent)")
-        lines.append(f"  {name}: {value}")
-    body = req.get("body") or {}
-    lines.append("  body: " + _short(body.get("json", body.get("text")), limit // 2))
-    if resp is None:
-        lines.append(f"-> no response: {record.get('error')}")
-    else:
-        rbody = resp.get("body") or {}
-        lines.append(f"-> HTTP {resp['status']} ({record.get('elapsedMs')} ms)")
-        lines.append("  body: " + _short(rbody.get("json", rbody.get("text")), limit // 2))
-    return "\n".join(lines)
-
-
-def _short(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit] + " ..."
-
-
 # -- the step kinds ------------------------------------------------------------------------------
 
 def run_call(run: Run, step: schema.CallStep, where: str) -> list[Finding]:
@@ -119,8 +92,6 @@ def run_call(run: Run, step: schema.CallStep, where: str) -> list[Finding]:
     tamper = run.expr.render(step.tamper.model_dump(exclude_none=True)) if step.tamper else None
     ex = run.client.call(step.call, request, tamper=tamper, customer_token=token, device_id=device,
                          path=step.path)
-    record = run.recorder.events[-1] if run.recorder.events else None
-    run.excerpt = excerpt(record) if record and record.get("type") == "http" else ""
     if ex.status is None:
         return [fail("transport", "an HTTP response", ex.error, where=where,
                      hint=f"is the target reachable at {run.client.base_url}?")]

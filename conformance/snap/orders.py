@@ -2,7 +2,7 @@
 
 ``OrderStatus`` is a ``str`` enum, so a status compares equal to its plain text (``"SUCCESS"``) in stored
 data and JSON. The codes are the SNAP ``latestTransactionStatus`` values DANA reports in Query Payment
-and Finish Notify (refs: docs/references.md, [sdk-query-payment] and [docs-finish-notify]).
+and Finish Notify (refs: docs/references.md, [sdk-models] (query_payment_response.py) and [doc-finish-notify]).
 """
 
 from __future__ import annotations
@@ -26,3 +26,6 @@ OPEN = (OrderStatus.INIT, OrderStatus.PAYING)           # an order that can stil
 # latestTransactionStatus (Query Payment, Finish Notify) for each order status
 LATEST_TRANSACTION_STATUS = {OrderStatus.SUCCESS: "00", OrderStatus.INIT: "01", OrderStatus.PAYING: "02",
                              OrderStatus.CANCELLED: "05", OrderStatus.CLOSED: "05"}
+
+# Transaction History List's status of a payment, per order status (an open order is INIT)
+HISTORY_STATUS = {OrderStatus.SUCCESS: "SUCCESS", OrderStatus.CANCELLED: "CLOSED", OrderStatus.CLOSED: "CLOSED"}

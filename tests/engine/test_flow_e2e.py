@@ -112,6 +112,16 @@ def test_notify_with_a_wrong_status_fails(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "expires")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*failed at step 3 notify await*", "*latestTransactionStatus*'00'*'05'*"])
+    evidence = json.loads((pytester.path / "reports/latest/evidence/expires_when_the_clock_moves.json").read_text())
+    [failed] = [st for st in evidence["steps"] if st["status"] == "failed"]
+    # one mismatch, one finding (the protocol grader no longer repeats the step's expectations)
+    [finding] = failed["findings"]
+    assert finding["severity"] == "FAIL" and "latestTransactionStatus" in finding["where"], finding
+    # the excerpt is the failing step's own delivery, not step 1's payment call
+    out = result.stdout.str()
+    excerpt = out[out.index("exchange (redacted):"):]
+    assert "Finish Notify received at /" in excerpt and '"latestTransactionStatus": "05"' in excerpt
+    assert "widget_payment" not in excerpt.split("\n\n")[0] and "POST http" not in excerpt.split("\n\n")[0]
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="no Chromium on this machine")
