@@ -17,44 +17,36 @@ class JournalUnavailable(Exception):
     """The target keeps no traffic journal (not an embedded sandbox)."""
 
 
-def _admin(target):
-    if target.admin is None:
-        raise JournalUnavailable("DANA's real sandbox keeps no traffic journal; merchant mode runs against "
-                                 "the embedded sandbox (`dana-uat sandbox`)")
-    return target.admin
+def _journal(call):
+    from conformance.target import AdminUnavailable
+
+    try:
+        return call()
+    except AdminUnavailable as exc:
+        raise JournalUnavailable(str(exc)) from None
 
 
 def last(target) -> int:
     """The journal's newest sequence number: entries after it are what a step caused."""
-    return int(traffic(target, 0, limit=1)[0])
+    return int(_journal(lambda: target.traffic(0, partner_id=target.merchant.partner_id))["last"])
 
 
-def traffic(target, since: int, *, limit: int | None = None) -> tuple[int, list[dict]]:
-    """(newest seq, the merchant's requests after ``since``), each graded check by check
+def traffic(target, since: int) -> list[dict]:
+    """The merchant's requests after ``since``, oldest first, each graded check by check
     (conformance/sandbox/journal.py documents an entry)."""
-    params = {"since": since, "partnerId": target.merchant.partner_id, **({"limit": limit} if limit else {})}
-    status, data = _admin(target)._json("GET", "/traffic", params=params)
-    if status != 200 or not isinstance(data, dict):
-        raise JournalUnavailable(f"the sandbox has no traffic journal (GET /sandbox-admin/traffic: HTTP {status})")
-    return data["last"], data["entries"]
+    return _journal(lambda: target.traffic(since, partner_id=target.merchant.partner_id))["entries"]
 
 
 def wait_entries(target, since: int, match, *, count: int, timeout: float) -> list[dict]:
     """Entries after ``since`` matching ``match``, once ``count`` exist or ``timeout`` passed (event-driven:
-    the sandbox answers /traffic/wait when a request arrives)."""
+    the sandbox answers /traffic/wait as soon as a request arrives)."""
     deadline = time.monotonic() + timeout
-    seen = since
     found: list[dict] = []
-    while len(found) < count:
-        left = deadline - time.monotonic()
-        if left <= 0:
+    while len(found) < count and (left := deadline - time.monotonic()) > 0:
+        data = _journal(lambda: target.wait_traffic(since, 1, left, partner_id=target.merchant.partner_id))
+        if not data["entries"]:
             break
-        status, data = _admin(target)._json("POST", "/traffic/wait", json={
-            "since": seen, "partnerId": target.merchant.partner_id, "count": 1, "timeoutSeconds": left},
-            timeout=left + 10)
-        if status != 200 or not data.get("entries"):
-            break
-        seen = data["entries"][-1]["seq"]
+        since = data["entries"][-1]["seq"]
         found += [e for e in data["entries"] if match(e)]
     return found
 

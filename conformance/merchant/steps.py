@@ -147,7 +147,7 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
             "partnerId": run.target.merchant.partner_id, "phone": _phone(run, None), "redirectUrl": redirect})
         code, state = data["authCode"], secrets.token_hex(16)
         answer = driver.send("GET", redirect, what="forged OAuth callback", params={"authCode": code, "state": state})
-        exchanged = [e for e in dana.traffic(run.target, seen)[1] if _apply_tokens(code)(e)]
+        exchanged = [e for e in dana.traffic(run.target, seen) if _apply_tokens(code)(e)]
         if exchanged or 200 <= answer.status < 300:
             return [fail("forged callback", "no Apply Token and no success answer for a state never issued",
                          f"{len(exchanged)} Apply Token, merchant answered HTTP {answer.status}", where=where,
@@ -155,7 +155,7 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
         return []
     code, state = run.expr.saved.get("authCode"), run.expr.saved.get("bindState")
     driver.send("GET", redirect, what="replayed OAuth callback", params={"authCode": code, "state": state})
-    total = [e for e in dana.traffic(run.target, 0)[1] if _apply_tokens(code)(e)]
+    total = [e for e in dana.traffic(run.target, 0) if _apply_tokens(code)(e)]
     if len(total) != 1:
         return [fail("replayed callback", "the authCode exchanged once", f"{len(total)} Apply Token calls",
                      where=where, hint="an authCode is single-use: keep what it was exchanged for and do "
@@ -171,7 +171,7 @@ def run_merchant_pay(run: Run, step, where: str) -> list[Finding]:
     profile = driver.profile
     seen = dana.last(run.target)
     checkout, ref, answer = driver.start_pay(run.expr.render(step.merchant_pay.amount))
-    entries = dana.traffic(run.target, seen)[1]
+    entries = dana.traffic(run.target, seen)
     payments = [e for e in entries if e.get("api") == "widget_payment"]
     otts = [e for e in entries if e.get("api") == "apply_ott"]
     findings = _graded(payments, "Direct Debit Payment", "2005400", where) if payments else [
