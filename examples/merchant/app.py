@@ -36,7 +36,7 @@ from dana.widget.v1.util import Util
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 try:
@@ -231,10 +231,15 @@ def create_app() -> Starlette:
         found = merchant.orders.get(request.path_params["ref"])
         return JSONResponse(found or {"error": "unknown order"}, status_code=200 if found else 404)
 
+    async def account(request: Request):     # the shopper's page with the button a profile may click
+        return HTMLResponse("<!doctype html><title>Account</title><a id='link-dana' "
+                            "href='/bind?phone=083811223355'>Link your DANA account</a>")
+
     async def pay_return(request: Request):
         return JSONResponse({"returned": dict(request.query_params)})
 
     return Starlette(routes=[
+        Route("/account", account, methods=["GET"]),
         Route("/bind", bind, methods=["GET"]),
         Route("/oauth/callback", callback, methods=["GET"]),
         Route("/pay", pay, methods=["GET", "POST"]),

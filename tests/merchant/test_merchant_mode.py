@@ -108,3 +108,13 @@ def test_a_merchant_that_does_not_answer_fails_naming_url_and_timeout(sandbox, t
     (finding,) = findings(tmp_path)
     assert finding["check"] == "merchant answer"
     assert f"{url}/bind" in finding["received"] and "within 2 s" in finding["received"]
+
+
+def test_binding_started_by_clicking_the_merchants_page(sandbox, tmp_path):
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(harness.PROFILE.read_text().replace(
+        'request: {method: GET, path: "/bind?phone={phone}"}', 'page: {url: /account, click: "#link-dana"}'))
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "merchant_bind_through_merchant", profile=profile)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert summary(tmp_path)["counts"]["passed"] == 1 and findings(tmp_path) == []
