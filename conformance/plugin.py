@@ -309,7 +309,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
         return
     merchant_mode = config.stash[STATE].profile() is not None    # asked for explicitly: never filtered out
     keep = [i for i in items if not isinstance(i, ScenarioItem) or i.loaded.scenario.mandatory
-            or (merchant_mode and i.loaded.file.path.parent.name == "merchant")]
+            or (merchant_mode and is_merchant_scenario(i.loaded.scenario))]
     dropped = [i for i in items if i not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -63,7 +63,7 @@ class MerchantDriver:
         answer = Answer(str(response.request.url), response.status_code,
                         {k.lower(): v for k, v in response.headers.items()}, response.text)
         if self.recorder is not None:
-            self.recorder.event("merchant", action=what, method=method, url=answer.url,
+            self.recorder.event("merchant", action=what, method=method, url=self.recorder.redactor.url(answer.url),
                                 requestHeaders=self.recorder.redactor.headers(headers or {}),
                                 status=answer.status, answer=answer.text[:2000])
         return answer

@@ -68,47 +68,59 @@ def run_merchant_notify(run: Run, step, where: str) -> list[Finding]:
     url = run.expr.saved.get("merchantNotifyUrl")
     if not url:
         return [fail("step order", "a merchant_pay step first", "no merchantNotifyUrl saved", where=where)]
+    state = run.__dict__.setdefault("_merchant_notify", {})    # what this scenario delivered before
     if opts.forge == "duplicate":
-        previous = getattr(run, "_last_notify", None)
-        if previous is None:
+        if "delivery" not in state:
             return [fail("step order", "a valid merchant_notify first", "nothing to duplicate", where=where)]
-        headers, raw = previous
+        headers, raw = state["delivery"]
     else:
-        make, _ = FORGES[opts.forge]
-        headers, raw = make(run, ref, opts.status, url)
+        headers, raw = FORGES[opts.forge][0](run, ref, opts.status, url)
     before = driver.order_state(ref)
     answer = driver.send("POST", url, what=f"Finish Notify ({opts.forge or 'valid ' + opts.status})",
                          content=raw, headers=headers)
-    code = answer.code()
     after = driver.order_state(ref)
-    unseen = warn("order effect", "the order read through the merchant's status endpoint",
-                  "not seen: the profile has no status endpoint", where=where)
-    if opts.forge in (None, "duplicate"):
-        if answer.status != 200 or code != "2005600":
-            return [_ack_finding(answer.status, code, where)]
-        if opts.forge is None:
-            run._last_notify = (headers, raw)
-            if after is None:
-                return [unseen]
-            run._after_valid = after[0].json
-            want = driver.profile.status.paid if opts.status == "00" else None
-            if (want and after[1] != want) or (not want and after[0].json == (before[0].json if before else None)):
-                return [fail("order updated", f"the order changed by status {opts.status}",
-                              after[0].text[:200], where=where)]
-            return []
-        if after is None:
-            return [unseen]
-        if after[0].json != getattr(run, "_after_valid", None):
-            return [fail("duplicate applied once", "the order as after the first delivery",
-                         after[0].text[:200], where=where,
-                         hint="DANA may deliver a notification more than once: apply it once, keyed by "
-                         "originalReferenceNo and status, and acknowledge the repeat")]
-        return []
-    if code == "2005600":
-        return [fail("webhook verification", f"a {opts.forge.replace('_', ' ')} notification refused",
-                     f"HTTP {answer.status} {code}", where=where, hint=FORGES[opts.forge][1])]
+    grade = {None: _valid_applied, "duplicate": _duplicate_once}.get(opts.forge, _forged_refused)
+    return grade(run, opts, state, (headers, raw), answer, before, after, where)
+
+
+def _unseen(where: str) -> list[Finding]:
+    return [warn("order effect", "the order read through the merchant's status endpoint",
+                 "not seen: the profile has no status endpoint", where=where)]
+
+
+def _valid_applied(run, opts, state, delivery, answer, before, after, where) -> list[Finding]:
+    if answer.status != 200 or answer.code() != "2005600":
+        return [_ack_finding(answer.status, answer.code(), where)]
+    state["delivery"] = delivery
     if after is None:
-        return [unseen]
+        return _unseen(where)
+    state["after"] = after[0].json
+    paid = run.target.merchant_profile.status.paid
+    changed = after[1] == paid if opts.status == "00" else after[0].json != (before[0].json if before else None)
+    if not changed:
+        return [fail("order updated", f"the order changed by status {opts.status}", after[0].text[:200],
+                     where=where, hint="apply a verified Finish Notify to the order it names")]
+    return []
+
+
+def _duplicate_once(run, opts, state, delivery, answer, before, after, where) -> list[Finding]:
+    if answer.status != 200 or answer.code() != "2005600":
+        return [_ack_finding(answer.status, answer.code(), where)]
+    if after is None:
+        return _unseen(where)
+    if after[0].json != state.get("after"):
+        return [fail("duplicate applied once", "the order as after the first delivery", after[0].text[:200],
+                     where=where, hint="DANA may deliver a notification more than once: apply it once, keyed "
+                     "by originalReferenceNo and status, and acknowledge the repeat")]
+    return []
+
+
+def _forged_refused(run, opts, state, delivery, answer, before, after, where) -> list[Finding]:
+    if answer.code() == "2005600":
+        return [fail("webhook verification", f"a {opts.forge.replace('_', ' ')} notification refused",
+                     f"HTTP {answer.status} {answer.code()}", where=where, hint=FORGES[opts.forge][1])]
+    if after is None:
+        return _unseen(where)
     if after[0].json != before[0].json:
         return [fail("order unchanged", before[0].text[:200], after[0].text[:200], where=where,
                      hint="a refused notification must not change the order")]

@@ -43,6 +43,10 @@ def _guard(runner):
                          hint="is the backend running at the profile's base_url?")]
         except dana.JournalUnavailable as exc:
             raise StepSkipped(str(exc)) from None
+        finally:   # one HTTP client per step: steps share values (run.expr.saved), not connections
+            if getattr(run, "_merchant", None) is not None:
+                run._merchant.close()
+                run._merchant = None
     wrapped.__name__ = runner.__name__
     return wrapped
 
@@ -69,7 +73,7 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
         if not url:
             return [fail("bind start", f"a redirect to the bind URL or JSON field {profile.bind.url_field!r}",
                          f"HTTP {answer.status} {answer.text[:200]}", where=where)]
-    run.recorder.event("merchant", action="bind-url", url=url)
+    run.recorder.event("merchant", action="bind-url", url=run.recorder.redactor.url(url))
     merchant = run.target.merchant
     findings = [at(f, where) for f in binding.lint_bind_url(url, merchant.public_key,
                                                             partner_id=merchant.partner_id)]

@@ -118,3 +118,19 @@ def test_binding_started_by_clicking_the_merchants_page(sandbox, tmp_path):
         result = harness.run_uat(sandbox, env, tmp_path, "-k", "merchant_bind_through_merchant", profile=profile)
     assert result.returncode == 0, result.stdout[-4000:]
     assert summary(tmp_path)["counts"]["passed"] == 1 and findings(tmp_path) == []
+
+
+def test_without_a_status_endpoint_the_effect_checks_warn_saying_what_they_could_not_see(sandbox, tmp_path):
+    text = harness.PROFILE.read_text()
+    start, end = text.index("status:"), text.index("timeout:")
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(text[:start] + text[end:])
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "webhook_tampered_body or webhook_duplicate",
+                                 profile=profile)
+    assert result.returncode == 0, result.stdout[-4000:]
+    found = findings(tmp_path)
+    assert {(f["scenario"], f["severity"], f["check"]) for f in found} == {
+        ("merchant_webhook_tampered_body", "WARN", "order effect"),
+        ("merchant_webhook_duplicate", "WARN", "order effect")}
+    assert all("no status endpoint" in f["received"] for f in found)
