@@ -23,9 +23,11 @@ ALLOWED = {
     "target": {"settings", "snap", "receiver", "sandbox"},     # the only door to the sandbox: starts it
     "browser": {"browser", "binding", "snap"},
     "evidence": {"evidence", "findings", "snap"},
-    "scenarios": {"scenarios", "snap", "findings", "target", "evidence"} | MERCHANT_SIDE | {"browser"},
-    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings"},
-    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding"},
+    "scenarios": {"scenarios", "snap", "findings", "target", "evidence", "merchant"} | MERCHANT_SIDE | {"browser"},
+    # merchant mode: the engine's step kinds that drive the merchant's backend (docs/merchant-mode.md)
+    "merchant": {"merchant", "scenarios", "snap", "findings", "target", "evidence", "binding", "browser"},
+    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "merchant"},
+    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "merchant"},
     "__init__": set(),
 }
 # Known exceptions, each with the change that removes it; the test fails once one is no longer needed.
