@@ -17,17 +17,22 @@ entries exist or the timeout (at most 120 s) passes. An entry::
      "method": "POST", "path": "/rest/redirection/v1.0/debit/payment-host-to-host",
      "request": {"headers": {...}, "body": {"json": {...}} | {"text": "..."} | null},
      "response": {"status": 401, "responseCode": "4015400", "responseMessage": "...", "body": {...}},
+     "secretDigests": {"authCode": "9f86d081884c7d65"},
      "verdict": "FAIL",
      "checks": [{"check": "signature", "verdict": "FAIL", "message": "expected ..., received ...",
                  "hint": "..."}, ...]}
 
-``verdict`` is the worst of ``checks`` (PASS < WARN < FAIL); ``api`` is null for a path no Widget API
+``secretDigests`` maps each secret the request body carries (``authCode``, ``refreshToken``,
+``additionalInfo.accessToken``) to ``secret_digest(value)``, the first 16 hex digits of its SHA-256, so
+a scenario that knows an authCode can count the Apply Tokens made with it without the journal holding
+it. ``verdict`` is the worst of ``checks`` (PASS < WARN < FAIL); ``api`` is null for a path no Widget API
 owns. The journal keeps the newest ``MAX_ENTRIES``; ``seq`` keeps counting. Bodies above
 ``MAX_RECORDED_BODY`` are graded but recorded as their size only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -53,6 +58,25 @@ class _Bounded(OrderedDict):
         self.setdefault(key, value)
         while len(self) > MAX_REMEMBERED:
             self.popitem(last=False)
+
+
+SECRET_PATHS = ("authCode", "refreshToken", "additionalInfo.accessToken")
+
+
+def secret_digest(value: str) -> str:
+    """A non-reversible handle on a secret: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def _secret_digests(body: object) -> dict[str, str]:
+    found = {}
+    for path in SECRET_PATHS:
+        node = body
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            found[path.rsplit(".", 1)[-1]] = secret_digest(node)
+    return found
 
 
 def _recorded_body(redactor: Redactor, raw: bytes | None) -> dict | None:
@@ -141,6 +165,7 @@ class Journal:
                 "request": {"headers": redactor.headers(dict(headers)),
                             "body": _recorded_body(redactor, raw)},
                 "response": _response_summary(status, response_body),
+                "secretDigests": _secret_digests(observed.body),
                 "verdict": grading.worst(verdicts), "checks": [v.to_dict() for v in verdicts],
             }
             with self._changed:

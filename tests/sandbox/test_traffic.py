@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from conformance.sandbox.journal import secret_digest
 from conformance.snap import format_timestamp, generate_private_key, public_key_pem, sign
 from conformance.snap.timestamps import now as jakarta_now
 from tests.sandbox import sdk
@@ -73,13 +74,16 @@ def sdk_entries(sandbox_server, raw) -> list[dict]:
 
     def calls():
         code = raw.admin("POST", "/auth-codes", {"partnerId": PARTNER_ID}).json()["authCode"]
+        codes.append(code)
         token = api.apply_token(sdk.auth_code_request(code)).access_token
         api.apply_ott(sdk.ott_request(token))
         api.balance_inquiry(sdk.balance_request(token))
         body = good_payment()
         api.widget_payment(sdk.payment_request(body))
         api.query_payment(sdk.query_request(raw.merchant_id, body["partnerReferenceNo"]))
+    codes: list[str] = []
     entries = journalled(raw, calls)
+    assert entries[0]["secretDigests"] == {"authCode": secret_digest(codes[0])}
     assert [e["api"] for e in entries] == ["apply_token", "apply_ott", "balance_inquiry", "widget_payment",
                                            "query_payment"]
     return entries
@@ -94,7 +98,12 @@ def test_correct_sdk_requests_pass_every_check(sdk_entries):
 
 
 def test_the_journal_redacts_tokens_and_shortens_signatures(sdk_entries):
+    token = next(e for e in sdk_entries if e["api"] == "apply_token")
+    assert "redacted" in token["request"]["body"]["json"]["authCode"]
+    assert "redacted" in token["response"]["body"]["json"]["accessToken"]
+    assert set(token["secretDigests"]) == {"authCode"} and len(token["secretDigests"]["authCode"]) == 16
     ott = next(e for e in sdk_entries if e["api"] == "apply_ott")
+    assert set(ott["secretDigests"]) == {"accessToken"}
     text = json.dumps(ott)
     assert "redacted" in ott["request"]["headers"]["authorization-customer"]
     assert "redacted" in ott["request"]["body"]["json"]["additionalInfo"]["accessToken"]
