@@ -4,10 +4,10 @@ deliveries signed, or forged, as DANA. Both need the embedded sandbox (in proces
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import timedelta
 
-from conformance.evidence.redaction import mask
 from conformance.findings import Finding, fail, warn
 from conformance.snap import keys
 from conformance.snap.timestamps import format_timestamp
@@ -61,9 +61,11 @@ def answer_of(entry: dict) -> tuple[int | None, str | None]:
     return response.get("status"), response.get("responseCode")
 
 
-def same_secret(recorded, value: str) -> bool:
-    """The journal masks codes and tokens the way evidence does; compare in that form."""
-    return recorded in (value, mask(value))
+def carries_secret(entry: dict, field: str, value: str) -> bool:
+    """The journal keeps no authCode in full: it gives a digest per secret field (sha256, 16 hex characters,
+    conformance/sandbox/journal.py), so a request is matched to a code without the code being stored."""
+    digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+    return (entry.get("secretDigests") or {}).get(field) == digest
 
 
 def violations(entry: dict, where: str) -> list[Finding]:

@@ -56,7 +56,7 @@ def _phone(run: Run, given: str | None) -> str:
 
 
 def _apply_tokens(code: str):
-    return lambda e: e.get("api") == "apply_token" and dana.same_secret(dana.body_of(e).get("authCode"), code)
+    return lambda e: e.get("api") == "apply_token" and dana.carries_secret(e, "authCode", code)
 
 
 # -- binding ---------------------------------------------------------------------------------------
