@@ -68,6 +68,10 @@ class MerchantDriver:
                                 status=answer.status, answer=answer.text[:2000])
         return answer
 
+    def call(self, request, values: dict, what: str) -> Answer:
+        """One of the profile's requests, placeholders filled in."""
+        return self._profile_request(request, values, what)
+
     def _profile_request(self, request, values: dict, what: str) -> Answer:
         path = fill(request.path, values)
         body = fill(request.json_body, values) if request.json_body is not None else None

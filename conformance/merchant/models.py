@@ -96,13 +96,28 @@ class MerchantStatusStep(_Strict):
     name: str | None = Field(None, description="What the step does, for the report.")
 
 
+class MerchantTriggerOptions(_Strict):
+    action: Literal["refund", "cancel"] = Field(..., description="Which of the profile's triggers to use.")
+    partnerReferenceNo: str = Field("${merchantRef}", description="The order.")
+    amount: str = Field("10000.00", description="refund: the amount to refund.")
+
+
+class MerchantTriggerStep(_Strict):
+    merchant_trigger: MerchantTriggerOptions = Field(..., description=(
+        "Ask the merchant to refund or cancel an order (profile refund/cancel): the sandbox must see a graded "
+        "Refund Order (2005800) or Cancel Order (2005700) for it; skipped when the profile has no such trigger."))
+    name: str | None = Field(None, description="What the step does, for the report.")
+
+
 MERCHANT_STEPS = {"merchant_bind": MerchantBindStep, "merchant_callback": MerchantCallbackStep,
                   "merchant_pay": MerchantPayStep, "merchant_notified": MerchantNotifiedStep,
-                  "merchant_notify": MerchantNotifyStep, "merchant_status": MerchantStatusStep}
+                  "merchant_notify": MerchantNotifyStep, "merchant_status": MerchantStatusStep,
+                  "merchant_trigger": MerchantTriggerStep}
 AUTO_SAVED = {"merchant_bind": ("authCode", "bindState", "merchantRedirectUrl"),
               "merchant_pay": ("merchantRef", "checkoutUrl", "merchantNotifyUrl")}
 # Steps that grade an answer (the merchant's or DANA's as seen in the journal): a scenario needs one.
-GRADING = frozenset({"merchant_bind", "merchant_callback", "merchant_pay", "merchant_notified", "merchant_notify"})
+GRADING = frozenset({"merchant_bind", "merchant_callback", "merchant_pay", "merchant_notified", "merchant_notify",
+                     "merchant_trigger"})
 
 
 def is_merchant_scenario(scenario) -> bool:

@@ -250,16 +250,38 @@ def run_merchant_status(run: Run, step, where: str) -> list[Finding]:
     return []
 
 
+TRIGGERS = {"refund": ("refund_order", "Refund Order", "2005800"), "cancel": ("cancel_order", "Cancel Order", "2005700")}
+
+
+@_guard
+def run_merchant_trigger(run: Run, step, where: str) -> list[Finding]:
+    opts, driver = step.merchant_trigger, _driver(run)
+    trigger = getattr(driver.profile, opts.action)
+    if trigger is None:
+        raise StepSkipped(f"the merchant profile has no {opts.action} trigger")
+    api, what, code = TRIGGERS[opts.action]
+    ref = run.expr.render(opts.partnerReferenceNo)
+    seen = dana.last(run.target)
+    answer = driver.call(trigger.request, {"partnerReferenceNo": ref, "amount": run.expr.render(opts.amount)},
+                         opts.action)
+    entries = [e for e in dana.traffic(run.target, seen) if e.get("api") == api]
+    if not entries:
+        return [fail(what, f"the merchant's {what} request for {ref}", "none reached the sandbox", where=where,
+                     hint=f"merchant answered HTTP {answer.status} {answer.text[:200]}")]
+    return _graded(entries, what, code, where)
+
+
 def register() -> None:
     from conformance.merchant.notify import run_merchant_notify
     from conformance.scenarios.kinds import StepKind, register as add
 
     runners = {"merchant_bind": run_merchant_bind, "merchant_callback": run_merchant_callback,
                "merchant_pay": run_merchant_pay, "merchant_notified": run_merchant_notified,
-               "merchant_notify": run_merchant_notify, "merchant_status": run_merchant_status}
+               "merchant_notify": run_merchant_notify, "merchant_status": run_merchant_status,
+               "merchant_trigger": run_merchant_trigger}
     labels = {"merchant_callback": lambda s: s.merchant_callback.kind,
               "merchant_notify": lambda s: s.merchant_notify.forge or s.merchant_notify.status,
-              "merchant_pay": lambda s: s.merchant_pay.amount}
+              "merchant_pay": lambda s: s.merchant_pay.amount, "merchant_trigger": lambda s: s.merchant_trigger.action}
     for name, model in MERCHANT_STEPS.items():
         add(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
                      browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),

@@ -31,7 +31,9 @@ from dana.utils.snap_configuration import AuthSettings, Env, SnapConfiguration
 from dana.webhook import WebhookParser
 from dana.widget.v1 import WidgetApi
 from dana.widget.v1.models import (ApplyOTTRequest, ApplyOTTRequestAdditionalInfo,
-                                   ApplyTokenAuthorizationCodeRequest, Oauth2UrlData, WidgetPaymentRequest)
+                                   ApplyTokenAuthorizationCodeRequest, CancelOrderRequest, Money,
+                                   Oauth2UrlData, RefundOrderRequest, RefundOrderRequestAdditionalInfo,
+                                   WidgetPaymentRequest)
 from dana.widget.v1.util import Util
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -151,6 +153,28 @@ class Merchant:
         return 200, {"partnerReferenceNo": ref,
                      "checkoutUrl": Util.generate_complete_payment_url(payment, ott)}
 
+    def refund(self, ref: str, amount: str) -> tuple[int, dict]:
+        request = RefundOrderRequest(
+            merchant_id=self.merchant_id, original_partner_reference_no=ref, partner_refund_no=uuid.uuid4().hex,
+            refund_amount=Money(value=amount, currency="IDR"), reason="Customer request",
+            additional_info=RefundOrderRequestAdditionalInfo(env_info={}))
+        return self._after(lambda: self.api.refund_order(request), ref, "REFUNDED")
+
+    def cancel(self, ref: str) -> tuple[int, dict]:
+        request = CancelOrderRequest(original_partner_reference_no=ref, merchant_id=self.merchant_id,
+                                     reason="Customer request")
+        return self._after(lambda: self.api.cancel_order(request), ref, "CANCELLED")
+
+    def _after(self, call, ref: str, status: str) -> tuple[int, dict]:
+        try:
+            answer = call()
+        except ApiException as exc:
+            return 502, {"error": f"DANA answered HTTP {exc.status}", "partnerReferenceNo": ref}
+        with self.lock:
+            if ref in self.orders:
+                self.orders[ref]["status"] = status
+        return 200, {"partnerReferenceNo": ref, "responseCode": answer.response_code}
+
     # -- Finish Notify ----------------------------------------------------------------------------
     def notify(self, path: str, headers: dict, raw: bytes) -> tuple[int, dict]:
         text = raw.decode("utf-8", "replace")
@@ -222,6 +246,17 @@ def create_app() -> Starlette:
         status, answer = await run_in_threadpool(merchant.pay, amount)
         return JSONResponse(answer, status_code=status)
 
+    async def refund(request: Request):
+        data = await request.json()
+        status, answer = await run_in_threadpool(merchant.refund, str(data.get("partnerReferenceNo", "")),
+                                                 str(data.get("amount", "")))
+        return JSONResponse(answer, status_code=status)
+
+    async def cancel(request: Request):
+        data = await request.json()
+        status, answer = await run_in_threadpool(merchant.cancel, str(data.get("partnerReferenceNo", "")))
+        return JSONResponse(answer, status_code=status)
+
     async def notify(request: Request):
         raw = await request.body()
         status, answer = merchant.notify(request.url.path, dict(request.headers.items()), raw)
@@ -243,6 +278,8 @@ def create_app() -> Starlette:
         Route("/bind", bind, methods=["GET"]),
         Route("/oauth/callback", callback, methods=["GET"]),
         Route("/pay", pay, methods=["GET", "POST"]),
+        Route("/refund", refund, methods=["POST"]),
+        Route("/cancel", cancel, methods=["POST"]),
         Route(NOTIFY_PATH, notify, methods=["POST"]),
         Route("/orders/{ref}", order, methods=["GET"]),
         Route("/pay/return", pay_return, methods=["GET"]),
