@@ -4,7 +4,9 @@ uvicorn, one process per variant, so a DEFECT's SDK patch never leaks) and `dana
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +43,12 @@ def merchant_env(server: SandboxServer, key_path: Path, port: int, defect: str =
     return env
 
 
+def _die_with_parent() -> None:
+    """Linux: the merchant process ends with the test process, even when that one is killed."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
     """The example merchant in its own process on a free port; yields its environment."""
@@ -52,7 +60,7 @@ def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
     env = merchant_env(server, key_path, port, defect)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT, env=env,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
     ready, lines = threading.Event(), []
 
     def watch():     # uvicorn says when it listens: wait for that line, not for a fixed time
