@@ -65,7 +65,7 @@ class MerchantDriver:
         if self.recorder is not None:
             self.recorder.event("merchant", action=what, method=method, url=self.recorder.redactor.url(answer.url),
                                 requestHeaders=self.recorder.redactor.headers(headers or {}),
-                                status=answer.status, answer=answer.text[:2000])
+                                status=answer.status, answer=self.recorder.redactor.body(answer.text[:4000]))
         return answer
 
     def call(self, request, values: dict, what: str) -> Answer:
