@@ -62,18 +62,13 @@ def _digest(text: str) -> bytes:
 
 
 def _ordinary(s: Signed, body: str | bytes, path: str | None = None, method: str = "POST") -> str:
+    # string_to_sign upper-cases the method; a lower-case one is a mistake worth recognising.
     return string_to_sign("POST", path or s.path, body, s.timestamp).replace("POST", method, 1)
 
 
 def _hashed_as_is(s: Signed, body: bytes) -> str:
     """The string to sign with the body hashed byte for byte, without minifying."""
     return f"POST:{s.path}:{hashlib.sha256(body).hexdigest()}:{s.timestamp}"
-
-
-def _reserialised(parsed: object) -> Iterator[str]:
-    for sort in (False, True):
-        for ascii_only in (True, False):
-            yield json.dumps(parsed, separators=(",", ":"), sort_keys=sort, ensure_ascii=ascii_only)
 
 
 # (diagnosis, hint, producer of (candidate string, detail)). Apply Token has its own rows.
@@ -99,8 +94,10 @@ def _pretty(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
 
 def _rewritten(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:
     if parsed is not None:
-        for text in _reserialised(parsed):
-            yield _ordinary(s, text), ""
+        for sort in (False, True):
+            for ascii_only in (True, False):
+                text = json.dumps(parsed, separators=(",", ":"), sort_keys=sort, ensure_ascii=ascii_only)
+                yield _ordinary(s, text), "keys sorted" if sort else ""
 
 
 def _empty(s: Signed, parsed: object) -> Iterator[tuple[str, str]]:

@@ -216,4 +216,7 @@ def live_line(entry: dict) -> str:
             f"-> {response.get('status')} {response.get('responseCode') or ''}".rstrip())
     problems = [f"{c['check']} {c['verdict']}: {c['message'].split(', received ', 1)[-1]}"
                 for c in entry.get("checks", []) if c["verdict"] != grading.PASS]
-    return f"{head} | {entry['verdict']}" + ("".join(f" | {p}" for p in problems) if problems else "")
+    line = f"{head} | {entry['verdict']}" + "".join(f" | {p}" for p in problems)
+    # Printable ASCII only: what a client sent must not colour, move or break the developer's terminal.
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line) \
+        .encode("ascii", "backslashreplace").decode("ascii")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from conformance.sandbox.journal import secret_digest
+from conformance.sandbox.journal import live_line, secret_digest
 from conformance.snap import format_timestamp, generate_private_key, public_key_pem, sign
 from conformance.snap.timestamps import now as jakarta_now
 from tests.sandbox import sdk
@@ -278,3 +278,12 @@ def test_traffic_filters_and_waits(raw):
     assert traffic(raw, since=since, api="apply_ott")["entries"] == []
     assert raw.admin("GET", "/traffic?since=-1").status_code == 400
     assert raw.admin("POST", "/traffic/wait", {"timeoutSeconds": 500}).status_code == 400
+
+
+def test_anything_a_client_sends_can_be_read_back_and_printed(raw):
+    # Fields the sandbox does not echo: its own answer to an echoed lone surrogate is another matter.
+    data = json.dumps(good_payment() | {"note": "\ud800", "colour": "\x1b[31mred"}).encode()
+    [entry] = journalled(raw, lambda: post(raw, data, raw.headers("widget_payment", data)))  # HTTP 200
+    assert entry["request"]["body"]["json"]["note"] == "\ud800"
+    line = live_line(entry)
+    assert line.isascii() and line.isprintable(), line
