@@ -134,3 +134,14 @@ def test_without_a_status_endpoint_the_effect_checks_warn_saying_what_they_could
         ("merchant_webhook_tampered_body", "WARN", "order effect"),
         ("merchant_webhook_duplicate", "WARN", "order effect")}
     assert all("no status endpoint" in f["received"] for f in found)
+
+
+def test_the_profiles_redirect_url_is_cross_checked_with_the_bind_url(sandbox, tmp_path):
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(harness.PROFILE.read_text() + "redirect_url: https://shop.example/oauth/callback\n")
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "forged_callback", profile=profile)
+    assert result.returncode == 1, result.stdout[-3000:]
+    (finding,) = findings(tmp_path)
+    assert (finding["check"], finding["expected"]) == ("redirect URL", "https://shop.example/oauth/callback")
+    assert finding["received"] == env["MERCHANT_BASE_URL"] + "/oauth/callback"
