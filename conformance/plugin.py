@@ -136,6 +136,9 @@ class DanaState:
                 self._profile = load_profile(path, _display(path, self.config))
             except ProfileError as exc:
                 pytest.exit(f"dana-uat merchant profile error:\n{exc}", returncode=2)
+            if self.settings().merchant.throwaway:
+                pytest.exit("dana-uat: merchant mode tests your backend with its own credentials: set X_PARTNER_ID, "
+                            "MERCHANT_ID and PRIVATE_KEY_PATH (or PRIVATE_KEY) as your backend has them", returncode=2)
             if self.raw.get("target") == "sandbox":
                 pytest.exit("dana-uat: merchant mode runs against the embedded sandbox (`dana-uat sandbox`), "
                             "where the suite can sign as DANA and see the merchant's requests", returncode=2)

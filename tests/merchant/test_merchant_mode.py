@@ -145,3 +145,11 @@ def test_the_profiles_redirect_url_is_cross_checked_with_the_bind_url(sandbox, t
     (finding,) = findings(tmp_path)
     assert (finding["check"], finding["expected"]) == ("redirect URL", "https://shop.example/oauth/callback")
     assert finding["received"] == env["MERCHANT_BASE_URL"] + "/oauth/callback"
+
+
+def test_merchant_mode_without_the_merchants_credentials_exits_2(sandbox, tmp_path):
+    with harness.merchant(sandbox, tmp_path) as env:
+        anonymous = {k: v for k, v in env.items() if k not in ("X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY_PATH")}
+        result = harness.run_uat(sandbox, anonymous, tmp_path, "-k", "forged_callback")
+    assert result.returncode == 2
+    assert "merchant mode tests your backend with its own credentials" in result.stdout + result.stderr
