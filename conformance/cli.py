@@ -49,6 +49,8 @@ def _add_run(sub) -> None:
                    help="run this folder or file instead of the shipped catalogue (repeatable)")
     p.add_argument("--add-scenarios", action="append", metavar="PATH", default=[],
                    help="run this folder or file as well as the catalogue (repeatable)")
+    p.add_argument("--merchant-profile", help="merchant mode: drive your backend as this profile says "
+                   "(docs/merchant-mode.md)")
     p.add_argument("-k", dest="keyword", help="only scenarios matching this pytest -k expression")
     p.add_argument("-m", dest="markexpr", help="only scenarios matching this pytest -m expression")
     p.add_argument("-n", dest="workers", help="parallel workers (pytest-xdist), e.g. 2 or auto")
@@ -81,7 +83,8 @@ def _config_error(problems) -> int:
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     here = Path.cwd()
     cli = {k: v for k, v in (("target", args.target), ("report_dir", args.report_dir),
-                             ("confirm_production", args.confirm_production)) if v}
+                             ("confirm_production", args.confirm_production),
+                             ("merchant_profile", args.merchant_profile)) if v}
     env_file = (here / (args.env_file or ".env")).resolve()
     check = doctor.preflight(cli, env_file=env_file if args.env_file else ".env", root=here)
     if check.problems:
@@ -89,12 +92,12 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     settings = check.settings
     shipped = catalogue.shipped()
     if args.scenarios:
-        roots = [here / s for s in args.scenarios]
+        roots = [here / _locate(s, shipped) for s in args.scenarios]
     elif settings.sources.get("scenario_dir") != "default":
         roots = [here / settings.scenario_dir]
     else:
         roots = [shipped]
-    roots += [here / s for s in args.add_scenarios]
+    roots += [here / _locate(s, shipped) for s in args.add_scenarios]
     missing = [r for r in roots if not r.exists()]
     if missing:
         return _err(f"no scenarios at {missing[0]}; give --scenarios PATH or set DANA_UAT_SCENARIOS")
@@ -112,6 +115,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--dana-env-file", str(env_file)]
     if args.confirm_production:
         pytest_args.append("--dana-confirm-production")
+    if settings.merchant_profile:
+        pytest_args += ["--merchant-profile", str(here / settings.merchant_profile)]
     if mandatory:
         pytest_args.append("--dana-mandatory-only")
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
@@ -142,6 +147,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
     print(_verdict(evidence))
+    print("dana-uat: " + (f"merchant mode: profile {settings.merchant_profile}" if settings.merchant_profile
+                          else "merchant mode: not configured (give --merchant-profile FILE to test your backend)"))
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():
@@ -191,6 +198,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 # -- list ------------------------------------------------------------------------------------------
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from conformance.merchant.models import is_merchant_scenario
     from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
 
     root = Path(args.scenarios) if args.scenarios else catalogue.shipped()
@@ -207,7 +215,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         for sc in [] if loaded is None else loaded.scenarios:
             rows.append({"id": sc.id, "api": loaded.api, "mandatory": sc.scenario.mandatory,
                          "portal": sc.scenario.portal or "", "title": sc.scenario.title,
-                         "nodeid": f"{loaded.display}::{sc.id}"})
+                         "nodeid": f"{loaded.display}::{sc.id}",
+                         "merchantMode": is_merchant_scenario(sc.scenario)})
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -19,13 +19,15 @@ from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, Recorder, new_run_id
 from conformance.evidence.runinfo import PRODUCTION_SAFE, summarise
 from conformance.evidence.scrub import scrub_artifacts
+from conformance.merchant.models import is_merchant_scenario
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.snap.apis import APIS
 
 STATE = pytest.StashKey["DanaState"]()
 OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
-              "dana_chromium": "chromium"}
+              "dana_chromium": "chromium", "merchant_profile": "merchant_profile"}
+NOT_CONFIGURED = "merchant mode: not configured"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dana-confirm-production", action="store_true",
                     help="with --dana-target production: yes, run the production-safe scenarios against DANA's "
                          "production with real credentials")
+    group.addoption("--merchant-profile", help="merchant mode: the profile saying how to drive the merchant's "
+                    "backend (docs/merchant-mode.md); without it merchant scenarios are not collected")
     for name, kw in (("--headed", {"action": "store_true", "help": "show the browser"}),
                      ("--slowmo", {"type": int, "default": 0, "help": "slow browser actions by MS milliseconds"})):
         try:   # pytest-playwright defines the same flags; share them when it is installed
@@ -92,6 +96,8 @@ class DanaState:
         self.interrupted = False
         self.started = datetime.now().astimezone()
         self.bundle_refusal: str | None = None
+        self.merchant_unconfigured = 0      # merchant scenarios left out for want of a profile
+        self._profile = None
 
     def cli(self) -> dict:
         values = {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
@@ -138,6 +144,24 @@ class DanaState:
         except settings_mod.ConfigError as exc:
             pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
 
+    def profile(self):
+        """The merchant profile, loaded once; a wrong one ends the run with exit 2 and file:line."""
+        if self._profile is None and self.raw.get("merchant_profile"):
+            from conformance.merchant.profile import ProfileError, load_profile
+
+            path = Path(self.config.invocation_params.dir, self.raw["merchant_profile"])
+            try:
+                self._profile = load_profile(path, _display(path, self.config))
+            except ProfileError as exc:
+                pytest.exit(f"dana-uat merchant profile error:\n{exc}", returncode=2)
+            if self.settings().merchant.throwaway:
+                pytest.exit("dana-uat: merchant mode tests your backend with its own credentials: set X_PARTNER_ID, "
+                            "MERCHANT_ID and PRIVATE_KEY_PATH (or PRIVATE_KEY) as your backend has them", returncode=2)
+            if self.raw.get("target") == "sandbox":
+                pytest.exit("dana-uat: merchant mode runs against the embedded sandbox (`dana-uat sandbox`), "
+                            "where the suite can sign as DANA and see the merchant's requests", returncode=2)
+        return self._profile
+
     def target(self):
         if self._target is None:
             from conformance.target import Target, TargetError
@@ -148,6 +172,7 @@ class DanaState:
             except TargetError as exc:
                 target.stop()
                 pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+            target.merchant_profile = self.profile()
             self._target = target
         return self._target
 
@@ -221,7 +246,13 @@ class ScenarioFile(pytest.File):
     def collect(self):
         display = _in_evidence(self.path, self.config)
         loaded = load_file(self.path, display)
-        for sc in [] if loaded is None else loaded.scenarios:
+        state = self.config.stash[STATE]
+        scenarios = [] if loaded is None else loaded.scenarios
+        if any(is_merchant_scenario(sc.scenario) for sc in scenarios):
+            if state.profile() is None:   # neither passed nor hidden: counted and said in the summary
+                state.merchant_unconfigured += len(scenarios)
+                return
+        for sc in scenarios:
             for mark in sc.scenario.marks:
                 self.config.addinivalue_line("markers", f"{mark}: scenario mark")
             yield ScenarioItem.from_parent(self, name=sc.id, loaded=sc)
@@ -355,9 +386,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     production = config.stash[STATE].raw.get("target") == "production"
     if not (config.getoption("dana_mandatory_only") or production):
         return
-    keep = [i for i in items if not isinstance(i, ScenarioItem) or (
-        (i.loaded.scenario.mandatory or not config.getoption("dana_mandatory_only"))
-        and (not production or PRODUCTION_SAFE in i.loaded.scenario.marks))]
+    merchant_mode = config.stash[STATE].profile() is not None    # asked for explicitly: never filtered out
+    keep = [i for i in items if not isinstance(i, ScenarioItem)
+            or (merchant_mode and is_merchant_scenario(i.loaded.scenario) and not production)
+            or ((i.loaded.scenario.mandatory or not config.getoption("dana_mandatory_only"))
+                and (not production or PRODUCTION_SAFE in i.loaded.scenario.marks))]
     dropped = [i for i in items if i not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -369,23 +402,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state.close()
     if state.broken:   # a scenario file that does not load is a scenario error: exit code 2 (design.md)
         session.exitstatus = 2
-    if state.is_worker or not (state.results or state.broken or state.interrupted):
+    if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
         return
     try:
         settings = state.load_settings()
     except settings_mod.ConfigError:
         settings = None
-    state.writer.write_summary(summarise(
+    summary = summarise(
         run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
         interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
-        display=lambda p: _in_evidence(p, session.config)))
+        display=lambda p: _in_evidence(p, session.config))
+    state.writer.write_summary({**summary, "merchantMode": _merchant_mode(state)})
     state.publish()
+
+
+def _merchant_mode(state: DanaState) -> str:
+    if state.raw.get("merchant_profile"):
+        return f"merchant mode: profile {state.raw['merchant_profile']}"
+    return NOT_CONFIGURED + (f" ({state.merchant_unconfigured} merchant scenarios need a profile: "
+                             "--merchant-profile FILE)" if state.merchant_unconfigured else "")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     state = config.stash[STATE]
-    if state.is_worker or not (state.results or state.broken or state.interrupted):
+    if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
         return
+    terminalreporter.write_line(f"dana-uat {_merchant_mode(state)}")
     if state.bundle_refusal and not config.getoption("dana_run_id"):   # `dana-uat run` says it itself
         terminalreporter.write_line("dana-uat bundle refused: " + state.bundle_refusal)
     warned = [r for r in state.results if r["warnings"]]

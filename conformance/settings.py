@@ -98,6 +98,8 @@ OPTIONS: tuple[Option, ...] = (
            "extra attempts of a scenario after a transport error or HTTP 5xx; default 2 on DANA's sandbox, else 0"),
     Option("phone", ("DANA_UAT_PHONE",), "083811223355", "DANA test user's phone for bind and checkout"),
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
+    Option("merchant_profile", ("DANA_UAT_MERCHANT_PROFILE",), None,
+           "merchant mode: the profile (dana-uat.merchant.yaml) saying how to drive the merchant's backend"),
 )
 OPTION_BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -136,6 +138,7 @@ class Settings:
     pin: str
     sources: dict[str, str] = field(default_factory=dict)   # key -> where its value came from
     dana_private_key_path: Path | None = None   # embedded: stable sandbox DANA key (created if missing)
+    merchant_profile: str | None = None                     # merchant mode (docs/merchant-mode.md)
 
     @property
     def is_embedded(self) -> bool:
@@ -310,7 +313,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     redirect_url_oauth=values["redirect_url_oauth"], notify_url=values["notify_url"],
                     report_dir=Path(values["report_dir"]), scenario_dir=Path(values["scenario_dir"]),
                     chromium=values["chromium"], phone=values["phone"], pin=values["pin"],
-                    sources=sources,
+                    sources=sources, merchant_profile=values.get("merchant_profile"),
                     dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
 
 

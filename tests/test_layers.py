@@ -24,9 +24,14 @@ ALLOWED = {
     "target": {"settings", "snap", "receiver", "sandbox"},     # the only door to the sandbox: starts it
     "browser": {"browser", "binding", "snap"},
     "evidence": {"evidence", "findings", "snap", "scenarios"},   # scenarios: runinfo counts against the catalogue
-    "scenarios": {"scenarios", "snap", "findings", "target", "evidence"} | MERCHANT_SIDE | {"browser"},
-    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry", "progress"},
-    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue", "progress", "scaffold", "doctor"},
+    "scenarios": {"scenarios", "snap", "findings", "target", "evidence", "merchant"} | MERCHANT_SIDE | {"browser"},
+    # merchant mode: the engine's step kinds that drive the merchant's backend (docs/merchant-mode.md)
+    "merchant": {"merchant", "scenarios", "snap", "findings", "target", "evidence", "binding", "bindlint",
+                 "browser"},
+    "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry",
+               "progress", "merchant"},
+    "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
+            "progress", "scaffold", "doctor", "merchant"},
     "catalogue": set(),                                          # where the shipped catalogue is
     "progress": {"plugin"},                                      # the run's console lines (plugin.dana_info)
     "retry": set(),                                              # which failures are DANA's flakiness

@@ -18,6 +18,9 @@ TIMEOUT = 1500
 SKIP = {
     "make test": "it is the test suite that runs this test",
     "dana-uat run --target sandbox": "needs DANA's real sandbox: its network and a registered merchant",
+    "dana-uat run --target http://127.0.0.1:8600 --scenarios scenarios/merchant --merchant-profile "
+    "dana-uat.merchant.yaml": "needs your backend and a `dana-uat sandbox` running; tests/merchant runs the same "
+                              "command against examples/merchant",
 }
 NEEDS_DANA = re.compile(r"--target sandbox|api\.sandbox\.dana\.id")
 

@@ -129,3 +129,7 @@ BUILTIN = (
 )
 for _kind in BUILTIN:
     register(_kind)
+
+from conformance.merchant import steps as _merchant_steps  # noqa: E402 - merchant mode's kinds, on the registry
+
+_merchant_steps.register()

@@ -29,6 +29,9 @@ def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
     if run.target.kind == "sandbox":
         raise StepSkipped("DANA's real sandbox cannot deliver to the suite's loopback receiver")
     if run.settings.notify_url:   # DANA posts to the merchant's own URL: read what the sandbox sent
+        if opts.answer is not None:
+            raise StepSkipped(f"this scenario sets how the suite's receiver answers; DANA_UAT_NOTIFY_URL "
+                              f"({run.settings.notify_url}) answers for itself (merchant mode grades that)")
         received = _admin_notifications(run, ref, opts.count, opts.timeout)
     else:
         received = run.target.receiver.wait_for_notifications(ref, count=opts.count, timeout=opts.timeout)
@@ -43,6 +46,8 @@ def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
         findings += [at(f, where) for f in webhook.grade_notification(run.target.dana_public_key, n.path,
                                                                       n.headers, n.body)]
         findings += checks.body(expected, as_json(n.body), f"{where}: notification")
+        if opts.answer is None:    # the merchant's (or the receiver's) acknowledgement is part of the scenario
+            findings += _acknowledged(n, where)
     if received:
         last = received[min(opts.count, len(received)) - 1]
         sources = {"body": as_json(last.body), "headers": {k.lower(): v for k, v in last.headers.items()}}
@@ -59,15 +64,28 @@ class _Delivered:
     answered_body: Any
 
 
+def _acknowledged(n, where: str) -> list[Finding]:
+    body = n.answered_body if isinstance(n.answered_body, dict) else as_json(str(n.answered_body or "").encode())
+    code = body.get("responseCode") if isinstance(body, dict) else None
+    if n.answered_status == 200 and code == "2005600":
+        return []
+    return [fail("acknowledgement", "HTTP 200 with responseCode 2005600", f"HTTP {n.answered_status} {code}",
+                 "the notify handler must answer a Finish Notify it accepted with HTTP 200 and "
+                 "{\"responseCode\":\"2005600\"}; anything else makes DANA retry", where=where)]
+
+
 def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list[_Delivered]:
-    status, data = run.target.admin.wait_notifications(ref, count, timeout)
-    if status != 200 or not isinstance(data, list) or len(data) < count:
-        raise AssertionError(f"{count} Finish Notify for {ref} within {timeout}s; the sandbox reported {data}")
+    """What the sandbox posted to the merchant's own URL, one entry per attempt: a delivery the merchant
+    did not acknowledge holds all of DANA's retries, so ``count`` counts attempts, not deliveries."""
+    status, data = run.target.admin.wait_notifications(ref, 1, timeout)
     out = []
-    for n in data:
-        last = (n.get("attempts") or [{}])[-1]
-        out.append(_Delivered(urlsplit(n["url"]).path or "/", n["request"]["headers"],
-                              n["request"]["body"].encode("utf-8"), last.get("status"), last.get("body")))
+    for n in data if status == 200 and isinstance(data, list) else []:
+        for attempt in n.get("attempts") or [{}]:
+            out.append(_Delivered(urlsplit(n["url"]).path or "/", n["request"]["headers"],
+                                  n["request"]["body"].encode("utf-8"), attempt.get("status"), attempt.get("body")))
+    if len(out) < count:
+        raise AssertionError(f"{count} Finish Notify attempts for {ref} at {run.settings.notify_url} within "
+                             f"{timeout:g} s; the sandbox made {len(out)}")
     return out
 
 

@@ -19,6 +19,7 @@ from conformance.scenarios import checks, schema
 from conformance.scenarios.expressions import Context, dig
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+BIND_TIMEOUT = 30      # seconds for the browser to come back from DANA's bind pages
 
 
 class StepSkipped(Exception):
@@ -177,9 +178,22 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
             url.url, merchant.public_key, expected_state=url.state, partner_id=merchant.partner_id)]
         if any(f.severity == "FAIL" for f in findings):
             return findings
-    run.target.receiver.expect_state(url.state)
-    result = browser_bind(run.context(), url.url, phone=phone, pin=pin)
-    callback = run.target.receiver.wait_for_callback(url.state, timeout=30)
+    own = run.settings.redirect_url_oauth    # the merchant's redirect URL: the browser ends there, not at ours
+    if own:
+        try:
+            result = browser_bind(run.context(), url.url, phone=phone, pin=pin, timeout=BIND_TIMEOUT)
+        except Exception as exc:   # noqa: BLE001 - Playwright's timeout, said with the URL that was awaited
+            return findings + [fail("bind redirect", f"the browser redirected to {redirect} with an authCode "
+                                    f"within {BIND_TIMEOUT} s", f"{type(exc).__name__}: {str(exc)[:300]}",
+                                    where=where, hint="REDIRECT_URL_OAUTH must be the redirect URL registered "
+                                    "for this partnerId")]
+        callback = result.callback
+        if not result.final_url.startswith(redirect):
+            findings.append(fail("redirect URL", redirect, result.final_url, where=where))
+    else:
+        run.target.receiver.expect_state(url.state)
+        result = browser_bind(run.context(), url.url, phone=phone, pin=pin)
+        callback = run.target.receiver.wait_for_callback(url.state, timeout=BIND_TIMEOUT)
     run.recorder.event("browser", action="bind-callback", finalUrl=result.final_url, callback=callback)
     if callback.get("authCode") != result.auth_code:
         findings.append(fail("authCode", "the code the browser saw", callback.get("authCode"), where=where))

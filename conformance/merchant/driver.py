@@ -1,0 +1,105 @@
+"""Drive the merchant's backend through its profile: start a binding, start a payment, read an order,
+deliver a callback or a Finish Notify. Every exchange is recorded; a merchant that does not answer
+raises MerchantUnreachable naming the URL and the bound waited.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from conformance.merchant.profile import Profile, fill
+
+
+class MerchantUnreachable(Exception):
+    """The merchant's backend did not answer within the profile's timeout."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    url: str
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+    def code(self) -> str | None:
+        body = self.json
+        return body.get("responseCode") if isinstance(body, dict) else None
+
+
+class MerchantDriver:
+    def __init__(self, profile: Profile, recorder=None):
+        self.profile = profile
+        self.recorder = recorder
+        self._http = httpx.Client(timeout=profile.timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, method: str, url: str, *, what: str, json_body=None, content: bytes | None = None,
+             headers: dict | None = None, params: dict | None = None) -> Answer:
+        try:
+            response = self._http.request(method, url, json=json_body, content=content, headers=headers,
+                                          params=params)
+        except httpx.TimeoutException:
+            raise MerchantUnreachable(f"the merchant did not answer {what} at {url} within "
+                                      f"{self.profile.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise MerchantUnreachable(f"the merchant could not be reached for {what} at {url} ({exc})") from None
+        answer = Answer(str(response.request.url), response.status_code,
+                        {k.lower(): v for k, v in response.headers.items()}, response.text)
+        if self.recorder is not None:
+            self.recorder.event("merchant", action=what, method=method, url=self.recorder.redactor.url(answer.url),
+                                requestHeaders=self.recorder.redactor.headers(headers or {}),
+                                status=answer.status, answer=self.recorder.redactor.body(answer.text[:4000]))
+        return answer
+
+    def call(self, request, values: dict, what: str) -> Answer:
+        """One of the profile's requests, placeholders filled in."""
+        return self._profile_request(request, values, what)
+
+    def _profile_request(self, request, values: dict, what: str) -> Answer:
+        path = fill(request.path, values)
+        body = fill(request.json_body, values) if request.json_body is not None else None
+        return self.send(request.method, self.profile.url(path), what=what, json_body=body,
+                         headers=request.headers or None)
+
+    def _url_from(self, answer: Answer, field: str) -> str | None:
+        if answer.status in (301, 302, 303, 307, 308):
+            return answer.location
+        body = answer.json
+        return body.get(field) if isinstance(body, dict) else None
+
+    def start_bind(self, phone: str) -> tuple[str | None, Answer]:
+        answer = self._profile_request(self.profile.bind.request, {"phone": phone}, "start a binding")
+        return self._url_from(answer, self.profile.bind.url_field), answer
+
+    def start_pay(self, amount: str) -> tuple[str | None, str | None, Answer]:
+        pay = self.profile.pay
+        answer = self._profile_request(pay.request, {"amount": amount}, "start a payment")
+        body = answer.json if isinstance(answer.json, dict) else {}
+        ref = body.get(pay.reference_field) if pay.reference_field else None
+        return self._url_from(answer, pay.url_field), ref, answer
+
+    def order_state(self, ref: str) -> tuple[Answer, Any] | None:
+        """The merchant's own view of ``ref`` (None without a status endpoint)."""
+        if self.profile.status is None:
+            return None
+        answer = self._profile_request(self.profile.status.request, {"partnerReferenceNo": ref},
+                                       "read the order")
+        body = answer.json
+        return answer, body.get(self.profile.status.field) if isinstance(body, dict) else None

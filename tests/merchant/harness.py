@@ -1,0 +1,93 @@
+"""Real parts for merchant-mode tests: the sandbox on loopback, the example merchant (dana-python SDK,
+uvicorn, one process per variant, so a DEFECT's SDK patch never leaks) and `dana-uat run` as a merchant runs it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from conformance.sandbox.server import SandboxServer
+from conformance.snap import keys
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "examples" / "merchant" / "dana-uat.merchant.yaml"
+PARTNER_ID, MERCHANT_ID = "2026112900000000000001", "216620000000000000001"
+START_TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def sandbox():
+    with SandboxServer() as server:
+        yield server
+
+
+def merchant_env(server: SandboxServer, key_path: Path, port: int, defect: str = "") -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DANA_UAT_", "DEFECT"))}
+    env.update(X_PARTNER_ID=PARTNER_ID, MERCHANT_ID=MERCHANT_ID, PRIVATE_KEY_PATH=str(key_path),
+               DANA_BASE_URL=server.base_url, DANA_PUBLIC_KEY=server.dana_public_key_pem,
+               MERCHANT_BASE_URL=f"http://127.0.0.1:{port}", DEFECT=defect, PYTHONPATH=str(ROOT))
+    return env
+
+
+def _die_with_parent() -> None:
+    """Linux: the merchant process ends with the test process, even when that one is killed."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+
+
+@contextmanager
+def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
+    """The example merchant in its own process on a free port; yields its environment."""
+    key = keys.generate_private_key()
+    key_path = tmp / "merchant-key.pem"
+    key_path.write_text(keys.private_key_pem(key))
+    server.register_merchant(PARTNER_ID, MERCHANT_ID, keys.public_key_pem(key))
+    port = free_port()
+    env = merchant_env(server, key_path, port, defect)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT, env=env,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+    ready, lines = threading.Event(), []
+
+    def watch():     # uvicorn says when it listens: wait for that line, not for a fixed time
+        for line in proc.stderr:
+            lines.append(line)
+            if "Uvicorn running" in line:
+                ready.set()
+        ready.set()
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        if not ready.wait(START_TIMEOUT) or proc.poll() is not None:
+            raise RuntimeError("the example merchant did not start:\n" + "".join(lines))
+        yield env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_uat(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: Path | None = PROFILE,
+            scenarios: str = "scenarios/merchant", timeout: float = 600) -> subprocess.CompletedProcess:
+    """`dana-uat run` against the sandbox with the merchant's credentials, as a merchant would type it."""
+    args = [sys.executable, "-m", "conformance.cli", "run", "--target", server.base_url, "--scenarios", scenarios,
+            "--report-dir", str(tmp / "reports"), *extra]
+    if profile is not None:
+        args += ["--merchant-profile", str(profile)]
+    run_env = {k: v for k, v in env.items() if k not in ("DEFECT", "DANA_BASE_URL", "DANA_PUBLIC_KEY")}
+    return subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,155 @@
+"""Merchant mode end to end: the example merchant (dana-python SDK) driven through `dana-uat run` with its
+profile. The correct app passes every merchant scenario; each variant with one defect exits 1 with
+findings of the one check named for that defect and of no other check.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.merchant import harness
+
+# defect -> the one check that must name it (docs/merchant-mode.md lists them)
+DEFECT_CHECKS = {
+    "pretty_signed_body": "signature",
+    "utc_timestamp": "clock skew",
+    "no_webhook_verification": "webhook verification",
+    "any_state": "forged callback",
+    "exchange_every_callback": "replayed callback",
+    "duplicate_applied_twice": "duplicate applied once",
+    "ack_2000000": "acknowledgement",
+    "hex_seamless_sign": "seamlessSign",
+    "reused_reference": "partnerReferenceNo",
+}
+# The two browser scenarios (bind and pay through Chromium) run for the correct app; the variants run the
+# other twelve, which reach every defect too, so nine variants stay within a few minutes.
+VARIANT_SELECTION = ("-k", "not through_merchant")
+
+
+def merchant_scenarios() -> list[str]:
+    listed = json.loads(subprocess.run([sys.executable, "-m", "conformance.cli", "list", "--json", "--scenarios",
+                                        "scenarios/merchant"], cwd=harness.ROOT, capture_output=True, text=True,
+                                       check=True).stdout)
+    return [row["id"] for row in listed if row["merchantMode"]]
+
+
+def findings(tmp_path) -> list[dict]:
+    """Every FAIL and WARN finding of the run, from the evidence of each scenario."""
+    out = []
+    run_dir = _run_dir(tmp_path)
+    for path in sorted((run_dir / "evidence").glob("*.json")):
+        data = json.loads(path.read_text())
+        out += [{"scenario": data["scenario"], **f} for f in data["findings"]]
+    return out
+
+
+def summary(tmp_path) -> dict:
+    return json.loads((_run_dir(tmp_path) / "summary.json").read_text())
+
+
+def _run_dir(tmp_path):
+    (run_dir,) = [p for p in (tmp_path / "reports").iterdir() if p.is_dir() and not p.is_symlink()]
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with harness.sandbox() as server:
+        yield server
+
+
+def test_the_correct_example_merchant_passes_every_merchant_scenario(sandbox, tmp_path):
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    done = summary(tmp_path)
+    assert sorted(s["scenario"] for s in done["scenarios"]) == sorted(merchant_scenarios())
+    assert done["counts"]["passed"] == len(merchant_scenarios()) >= 14
+    assert findings(tmp_path) == []                       # not even a WARN
+    assert "merchant mode: profile" in result.stdout
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECT_CHECKS))
+def test_each_defective_variant_fails_on_its_own_check_only(sandbox, tmp_path, defect):
+    with harness.merchant(sandbox, tmp_path, defect) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, *VARIANT_SELECTION)
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-2000:]
+    found = findings(tmp_path)
+    assert found, result.stdout[-3000:]
+    assert {f["check"] for f in found} == {DEFECT_CHECKS[defect]}, json.dumps(found, indent=1)[:4000]
+    assert all(f["severity"] == "FAIL" for f in found)
+
+
+def test_a_wrong_profile_exits_2_naming_file_and_line(sandbox, tmp_path):
+    bad = tmp_path / "dana-uat.merchant.yaml"
+    bad.write_text("base_url: http://127.0.0.1:9\nbind:\n  request: {path: /bind}\npay:\n  request: {path: /pay}\n")
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, profile=bad)
+    assert result.returncode == 2
+    assert "dana-uat.merchant.yaml:5: field 'pay.request': must carry {amount}" in result.stdout + result.stderr
+
+
+def test_a_merchant_that_does_not_answer_fails_naming_url_and_timeout(sandbox, tmp_path):
+    with socket.socket() as mute:           # accepts connections (the kernel does) and never answers
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        url = f"http://127.0.0.1:{mute.getsockname()[1]}"
+        profile = tmp_path / "dana-uat.merchant.yaml"
+        profile.write_text(harness.PROFILE.read_text().replace("${MERCHANT_BASE_URL}", url)
+                           .replace("timeout: 15", "timeout: 2"))
+        with harness.merchant(sandbox, tmp_path) as env:
+            result = harness.run_uat(sandbox, env, tmp_path, "-k", "forged_callback", profile=profile)
+    assert result.returncode == 1, result.stdout[-3000:]
+    (finding,) = findings(tmp_path)
+    assert finding["check"] == "merchant answer"
+    assert f"{url}/bind" in finding["received"] and "within 2 s" in finding["received"]
+
+
+def test_binding_started_by_clicking_the_merchants_page(sandbox, tmp_path):
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(harness.PROFILE.read_text().replace(
+        'request: {method: GET, path: "/bind?phone={phone}"}', 'page: {url: /account, click: "#link-dana"}'))
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "merchant_bind_through_merchant", profile=profile)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert summary(tmp_path)["counts"]["passed"] == 1 and findings(tmp_path) == []
+
+
+def test_without_a_status_endpoint_the_effect_checks_warn_saying_what_they_could_not_see(sandbox, tmp_path):
+    text = harness.PROFILE.read_text()
+    start, end = text.index("status:"), text.index("timeout:")
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(text[:start] + text[end:])
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "webhook_tampered_body or webhook_duplicate",
+                                 profile=profile)
+    assert result.returncode == 0, result.stdout[-4000:]
+    found = findings(tmp_path)
+    assert {(f["scenario"], f["severity"], f["check"]) for f in found} == {
+        ("merchant_webhook_tampered_body", "WARN", "order effect"),
+        ("merchant_webhook_duplicate", "WARN", "order effect")}
+    assert all("no status endpoint" in f["received"] for f in found)
+
+
+def test_the_profiles_redirect_url_is_cross_checked_with_the_bind_url(sandbox, tmp_path):
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(harness.PROFILE.read_text() + "redirect_url: https://shop.example/oauth/callback\n")
+    with harness.merchant(sandbox, tmp_path) as env:
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "forged_callback", profile=profile)
+    assert result.returncode == 1, result.stdout[-3000:]
+    (finding,) = findings(tmp_path)
+    assert (finding["check"], finding["expected"]) == ("redirect URL", "https://shop.example/oauth/callback")
+    assert finding["received"] == env["MERCHANT_BASE_URL"] + "/oauth/callback"
+
+
+def test_merchant_mode_without_the_merchants_credentials_exits_2(sandbox, tmp_path):
+    with harness.merchant(sandbox, tmp_path) as env:
+        anonymous = {k: v for k, v in env.items() if k not in ("X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY_PATH")}
+        result = harness.run_uat(sandbox, anonymous, tmp_path, "-k", "forged_callback")
+    assert result.returncode == 2
+    assert "merchant mode tests your backend with its own credentials" in result.stdout + result.stderr

@@ -1,0 +1,59 @@
+"""The merchant profile: the example's loads; every mistake is named with file, line and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.merchant.profile import ProfileError, fill, load_profile
+from tests.merchant.harness import PROFILE
+
+GOOD = """base_url: http://127.0.0.1:8000
+bind:
+  request: {path: /bind}
+pay:
+  request: {method: POST, path: /pay, json: {amount: "{amount}"}}
+"""
+
+
+def _load(tmp_path, text: str):
+    path = tmp_path / "dana-uat.merchant.yaml"
+    path.write_text(text)
+    return load_profile(path, "dana-uat.merchant.yaml")
+
+
+def test_the_examples_profile_loads_with_the_environment(monkeypatch):
+    monkeypatch.setenv("MERCHANT_BASE_URL", "http://127.0.0.1:8123/")
+    profile = load_profile(PROFILE)
+    assert profile.base_url == "http://127.0.0.1:8123"
+    assert profile.url("/orders/1") == "http://127.0.0.1:8123/orders/1"
+    assert profile.status.paid == "PAID" and profile.pay.url_field == "checkoutUrl"
+
+
+def test_placeholders_are_filled_in_paths_and_bodies():
+    assert fill({"amount": "{amount}", "x": ["{phone}", 1]}, {"amount": "10.00", "phone": "0838"}) == {
+        "amount": "10.00", "x": ["0838", 1]}
+    assert fill("/orders/{partnerReferenceNo}", {"partnerReferenceNo": "A1"}) == "/orders/A1"
+
+
+@pytest.mark.parametrize("text, where, message", [
+    (GOOD.replace("{amount}", "100"), "dana-uat.merchant.yaml:5: field 'pay.request'", "must carry {amount}"),
+    (GOOD.replace("request: {path: /bind}", "reqest: {path: /bind}"), "dana-uat.merchant.yaml:3: field "
+     "'bind.reqest'", "is not a known field"),
+    (GOOD.replace("{path: /bind}", "{path: bind}"), "dana-uat.merchant.yaml:3: field 'bind.request.path'",
+     "must start with '/'"),
+    (GOOD.replace("http://127.0.0.1:8000", "${NO_SUCH_VARIABLE_SET}"), "dana-uat.merchant.yaml:1: field 'base_url'",
+     "environment variable NO_SUCH_VARIABLE_SET is not set"),
+    (GOOD + "timeout: 0\n", "dana-uat.merchant.yaml:6: field 'timeout'", "greater than 0"),
+    (GOOD.replace("  request: {path: /bind}", "  request: {path: /bind}\n  page: {url: /, click: a}"),
+     "dana-uat.merchant.yaml:2: field 'bind'", "exactly one of request or page"),
+    ("bind: [\n", "dana-uat.merchant.yaml:2", "not valid YAML"),
+])
+def test_a_wrong_profile_names_file_line_and_field(tmp_path, text, where, message):
+    with pytest.raises(ProfileError) as err:
+        _load(tmp_path, text)
+    assert where in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_a_missing_profile_says_so(tmp_path):
+    with pytest.raises(ProfileError, match="cannot be read"):
+        load_profile(tmp_path / "absent.yaml", "absent.yaml")
