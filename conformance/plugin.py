@@ -418,7 +418,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
 
 def _merchant_mode(state: DanaState) -> str:
     if state.raw.get("merchant_profile"):
-        return f"merchant mode: profile {state.raw['merchant_profile']}"
+        return f"merchant mode: profile {Path(state.raw['merchant_profile']).name}"   # no machine path in evidence
     return NOT_CONFIGURED + (f" ({state.merchant_unconfigured} merchant scenarios need a profile: "
                              "--merchant-profile FILE)" if state.merchant_unconfigured else "")
 

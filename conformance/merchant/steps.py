@@ -11,7 +11,7 @@ import json
 import secrets
 from urllib.parse import urlsplit
 
-from conformance import binding
+from conformance import binding, bindlint
 from conformance.findings import Finding, fail, warn
 from conformance.merchant import dana
 from conformance.merchant.driver import MerchantDriver, MerchantUnreachable
@@ -75,7 +75,7 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
                          f"HTTP {answer.status} {answer.text[:200]}", where=where)]
     run.recorder.event("merchant", action="bind-url", url=run.recorder.redactor.url(url))
     merchant = run.target.merchant
-    findings = [at(f, where) for f in binding.lint_bind_url(url, merchant.public_key,
+    findings = [at(f, where) for f in bindlint.lint_bind_url(url, merchant.public_key,
                                                             partner_id=merchant.partner_id)]
     if any(f.failed for f in findings):
         return findings
