@@ -71,6 +71,13 @@ class Progress:
             self._line(f"ERROR {detail}")
 
 
+# A catalogue run executes YAML, no Python test module: pytest's assertion rewriting (which also rewrites
+# every module of the plugins' distributions at each start when bytecode is not cached), Hypothesis's plugin
+# (it imports all of Hypothesis at the end of every session) and the closing forced garbage collection of
+# the unraisable-exception plugin only cost start-up time, in every xdist worker too (issue 13).
+LEAN = ["--assert=plain", "-p", "no:hypothesispytest", "-p", "no:unraisableexception"]
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="run the UAT scenarios (mandatory ones unless --all)")
     p.add_argument("--all", action="store_true", help="run every scenario, not only the mandatory ones")
@@ -100,7 +107,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args = [str(where), "--continue-on-collection-errors", "-p", "no:cacheprovider", "--no-header",
                    "--dana-run-id", run_id, "--dana-report-dir", str(settings.report_dir),
                    "--dana-scenarios", str(settings.scenario_dir), "--dana-target", settings.target,
-                   "-rN", "-q", "-o", "console_output_style=classic"]
+                   "-rN", "-q", "-o", "console_output_style=classic"] + LEAN
     if args.env_file:
         pytest_args += ["--dana-env-file", args.env_file]
     if not args.all:

@@ -8,6 +8,7 @@ when no scenario is collected: settings, the embedded sandbox and the browser st
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,8 @@ class DanaState:
         self.raw = self._raw_values()
         self._settings = None
         self._target = None
+        self._starting: threading.Thread | None = None   # the target starting while collection goes on
+        self._started: tuple = (None, None)              # (target, exception) left by that thread
         self._browser = None
         self.broken: list[str] = []
         self.results: list[dict] = []
@@ -120,10 +123,45 @@ class DanaState:
         except settings_mod.ConfigError as exc:
             pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
 
-    def target(self):
-        if self._target is None:
-            from conformance.target import Target, TargetError
+    def prestart(self) -> None:
+        """Start the target in a thread as soon as the first scenario file is collected, so the merchant key,
+        the sandbox's DANA key, uvicorn and the registration overlap the rest of collection. Errors surface on
+        the first ``target()`` call, on the main thread, exactly as without the head start."""
+        if self._target is None and self._starting is None and not self.config.option.collectonly:
+            self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
+            self._starting.start()
 
+    def _start_target(self) -> None:
+        from conformance.target import Target
+
+        target = None
+        try:
+            target = Target(self.load_settings())
+            self._started = (target.start(), None)
+        except Exception as exc:   # noqa: BLE001 - handed to the main thread by target()
+            if target is not None:
+                target.stop()
+            self._started = (None, exc)
+
+    def _join_start(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            self._target, error = self._started
+            self._started = (None, None)
+            if error is not None:
+                raise error
+
+    def target(self):
+        from conformance.target import Target, TargetError
+
+        try:
+            self._join_start()
+        except settings_mod.ConfigError as exc:
+            pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
+        except TargetError as exc:
+            pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+        if self._target is None:
             target = Target(self.settings())
             try:
                 target.start()
@@ -157,6 +195,10 @@ class DanaState:
         make_bundle(self.writer.root, merchant)
 
     def close(self) -> None:
+        try:
+            self._join_start()
+        except Exception:   # noqa: BLE001 - a start nobody used: its error was never needed
+            pass
         if self._browser is not None:
             self._browser.stop()
             self._browser = None
@@ -190,6 +232,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     state = parent.config.stash[STATE]
     resolved = file_path.resolve()
     if state.scenario_dir in resolved.parents or state.explicit(resolved):
+        state.prestart()
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
