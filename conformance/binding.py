@@ -1,12 +1,12 @@
 """Bind URLs: build them (API mode and the bindSnap deeplink), lint any of them, parse the callback.
 
-Protocol reference sections 3.7 (seamlessSign), 5.2 (API mode), 5.3 (deeplink), 5.5 (seamlessData keys),
-5.7 (state), 5.8 (redirect back) and 9.4 (the SDK traps this builder avoids and the linter names).
+Sources (docs/references.md): [doc-get-oauth] (API mode, state, redirect back), [doc-deeplink] (bindSnap),
+[sdk-util] (seamlessData keys, seamlessSign, and the SDK helpers' traps this builder avoids and the linter names).
 
-The builder avoids every trap of 9.4: ``state`` is a UUID4 without dashes (32 characters, the documented
-maximum), ``seamlessData`` is compact JSON with the ``mobile`` key the SDK helpers send (5.5), every value
+The builder avoids every trap of the SDK helpers: ``state`` is a UUID4 without dashes (32 characters, the documented
+maximum), ``seamlessData`` is compact JSON with the ``mobile`` key the SDK helpers send ([sdk-util]), every value
 is percent-encoded exactly once (so ``seamlessSign`` is URL-encoded once, 3.7), and ``channelId`` is the
-partner id, as the Python SDK at the reference's commit and the Java UAT do (5.2, 9.4 item 25; dana-python
+partner id, as the Python SDK at the reference's commit and the Java UAT do ([doc-get-oauth], [sdk-util]; dana-python
 2.2.2 sends ``CHANNEL_ID``/``95221`` instead, which is equally valid at 1-64 characters).
 """
 
@@ -31,7 +31,7 @@ DANA_WEB_HOSTS = ("m.sandbox.dana.id", "m.dana.id")
 DEEPLINK_PATHS = ("/bindSnap", "/n/link/binding", "/n/link/bind")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-# 5.2 table: parameter -> (min, max length, required in API mode). Lengths count decoded characters.
+# [doc-get-oauth]: parameter -> (min, max length, required in API mode). Lengths count decoded characters.
 PARAMS: dict[str, tuple[int, int, bool]] = {
     "partnerId": (1, 64, True),
     "timestamp": (25, 25, True),
@@ -47,9 +47,9 @@ PARAMS: dict[str, tuple[int, int, bool]] = {
     "lang": (2, 2, False),
     "allowRegistration": (1, 5, False),
 }
-# Sent by every SDK / shown in the deeplink example though absent from the table (5.2, 5.3).
+# Sent by every SDK / shown in the deeplink example though absent from the table ([doc-get-oauth], [doc-deeplink]).
 EXTRA_PARAMS = frozenset({"isSnapBI", "terminalType", "requestId"})
-# The bindSnap example carries none of these although the table marks them required (9.6 item 40).
+# The bindSnap example carries none of these although the table marks them required ([doc-deeplink]).
 DEEPLINK_OPTIONAL = frozenset({"timestamp", "externalId", "channelId"})
 SNAKE_CASE_NULLS = ("biz_scenario", "verified_time", "external_uid", "device_id", "skip_register_consult")
 
@@ -69,7 +69,7 @@ def _is_dana_web(web_base: str) -> bool:
 
 
 def _encode(params: dict[str, str]) -> str:
-    # Every value percent-encoded exactly once (RFC 3986, nothing kept safe): 3.7 and 9.4 item 27.
+    # Every value percent-encoded exactly once (RFC 3986, nothing kept safe): [sdk-util].
     return "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
 
 
@@ -83,7 +83,7 @@ def build_bind_url(merchant, web_base: str, redirect_url: str, *, mode: str = "a
     """
     if mode not in ("api", "deeplink"):
         raise ValueError(f"mode must be 'api' or 'deeplink', not {mode!r}")
-    state = state or uuid.uuid4().hex                      # 32 characters: within the documented limit (5.7)
+    state = state or uuid.uuid4().hex                      # 32 characters: within the documented limit ([doc-get-oauth])
     external_id = external_id or uuid.uuid4().hex
     timestamp = timestamp or timestamps.format_timestamp()
     if scopes is None:
@@ -107,7 +107,7 @@ def build_bind_url(merchant, web_base: str, redirect_url: str, *, mode: str = "a
         params["allowRegistration"] = "true" if allow_registration else "false"
     if seamless_phone:
         data: dict[str, str] = {"mobile": seamless_phone}
-        if mode == "deeplink":   # the keys of the bindSnap example (5.3), as the SDK helpers add them
+        if mode == "deeplink":   # the keys of the bindSnap example ([doc-deeplink]), as the SDK helpers add them
             data.update(externalUid=external_id, reqTime=timestamp, verifiedTime="0", reqMsgId=request_id)
         params["seamlessData"] = json.dumps(data, separators=(",", ":"))
         params["seamlessSign"] = signature.sign(merchant.private_key, params["seamlessData"])
@@ -138,7 +138,7 @@ def decode_once(raw: str) -> str:
 
 
 def parse_callback(url: str) -> dict[str, str]:
-    """Query of the redirect back to the merchant (5.8): authCode, state, responseCode, ... decoded once."""
+    """Query of the redirect back to the merchant ([doc-get-oauth]): authCode, state, responseCode, ... decoded once."""
     return {name: decode_once(value) for name, value in raw_query(url)}
 
 
@@ -163,14 +163,14 @@ def _check_required(c: _Lint) -> list[Finding]:
         if c.deeplink and name in DEEPLINK_OPTIONAL:
             out.append(warn("required parameter", f"{name} present", "absent",
                             "the Deeplink Binding table marks it required though its own example omits it "
-                            "(protocol reference 9.6 item 40); send it", where=name))
+                            "([doc-deeplink]); send it", where=name))
         else:
             out.append(fail("required parameter", f"{name} present and non-empty",
                             "empty" if name in c.values else "absent",
-                            "add it to the bind URL (protocol reference 5.2 table)", where=name))
+                            "add it to the bind URL ([doc-get-oauth])", where=name))
     if not c.deeplink and "isSnapBI" not in c.values:
         out.append(warn("isSnapBI", "isSnapBI=true", "absent",
-                        "every SDK sends isSnapBI=true on get-auth-code (protocol reference 5.2)", where="isSnapBI"))
+                        "every SDK sends isSnapBI=true on get-auth-code ([doc-get-oauth])", where="isSnapBI"))
     return out
 
 
@@ -182,11 +182,11 @@ def _check_lengths(c: _Lint) -> list[Finding]:
         low, high, _ = PARAMS[name]
         if low <= len(value) <= high:
             continue
-        hint = "shorten it to the documented length (protocol reference 5.2 table)"
+        hint = "shorten it to the documented length ([doc-get-oauth])"
         if name == "seamlessSign" and len(value) > high:
             out.append(warn("length", f"{low}-{high} characters", len(value),
                             "a 4096-bit key gives a 684-character signature, beyond the documented 512 "
-                            "(protocol reference 9.4 item 28); a 2048-bit key fits", where=name))
+                            "([sdk-util]); a 2048-bit key fits", where=name))
             continue
         out.append(fail("length", f"{low}-{high} characters", len(value), hint, where=name))
     return out
@@ -205,11 +205,11 @@ def _check_timestamp(c: _Lint) -> list[Finding]:
         return []
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00", value):
         hint = ("milliseconds are not part of the format; this 29-character form is what the Node SDK's OAuth "
-                "helper produces (protocol reference 3.5, 9.1 item 5)")
+                "helper produces ([sdk-header])")
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})", value):
-        hint = "write Jakarta time with a literal +07:00, not UTC or another offset (protocol reference 3.5)"
+        hint = "write Jakarta time with a literal +07:00, not UTC or another offset ([sdk-header])"
     else:
-        hint = "use YYYY-MM-DDTHH:mm:ss+07:00, 25 characters (protocol reference 3.5)"
+        hint = "use YYYY-MM-DDTHH:mm:ss+07:00, 25 characters ([sdk-header])"
     return [fail("timestamp format", "YYYY-MM-DDTHH:mm:ss+07:00", value, hint, where="timestamp")]
 
 
@@ -236,11 +236,11 @@ def _check_state(c: _Lint) -> list[Finding]:
     if value and len(value) > 32:
         if _UUID4.fullmatch(value):
             out.append(warn("state length", "1-32 characters", len(value),
-                            "a dashed UUID4 is 36 characters, the SDK helpers' default (9.4 item 26); "
+                            "a dashed UUID4 is 36 characters, the SDK helpers' default ([sdk-util]); "
                             "use uuid.uuid4().hex (32 characters)", where="state"))
         else:
             out.append(fail("state length", "1-32 characters", len(value),
-                            "state is a random CSRF token of at most 32 characters (protocol reference 5.7)",
+                            "state is a random CSRF token of at most 32 characters ([doc-get-oauth])",
                             where="state"))
     if c.expected_state is not None and value != c.expected_state:
         out.append(fail("state", c.expected_state, value,
@@ -257,7 +257,7 @@ def _check_scopes(c: _Lint) -> list[Finding]:
     if not unknown:
         return []
     return [warn("scopes", f"comma-separated from {sorted(KNOWN_SCOPES)}", unknown,
-                 "DANA knows only the scopes of protocol reference 5.4; no spaces around commas", where="scopes")]
+                 "DANA knows only the scopes of [doc-binding-guide]; no spaces around commas", where="scopes")]
 
 
 def _check_seamless_data(c: _Lint) -> list[Finding]:
@@ -277,11 +277,11 @@ def _check_seamless_data(c: _Lint) -> list[Finding]:
     if nulls:
         out.append(warn("seamlessData keys", "camelCase keys without nulls", nulls,
                         "the official Python helper writes model attributes in snake_case with null values "
-                        "(protocol reference 9.4 item 23); DANA knows mobile, bizScenario, verifiedTime, "
+                        "([sdk-util]); DANA knows mobile, bizScenario, verifiedTime, "
                         "externalUid, deviceId", where="seamlessData"))
     if not any(k in data for k in ("mobile", "mobileNumber")):
         out.append(warn("seamlessData phone", "a 'mobile' key", sorted(data),
-                        "the SDK helpers and DANA's pages use 'mobile' (protocol reference 5.5)",
+                        "the SDK helpers and DANA's pages use 'mobile' ([sdk-util])",
                         where="seamlessData"))
     return out
 
@@ -295,7 +295,7 @@ def _check_seamless_sign(c: _Lint) -> list[Finding]:
         return []
     if not sign_text:
         return [fail("seamlessSign", "present when seamlessData is", "absent",
-                     "sign seamlessData with SHA256withRSA, Base64-encode, URL-encode once (protocol reference 3.7)",
+                     "sign seamlessData with SHA256withRSA, Base64-encode, URL-encode once ([sdk-util])",
                      where="seamlessSign")]
     problem = seamless_sign_problem(c.public_key, data, sign_text, c.raw.get("seamlessSign"))
     out = []

@@ -1,6 +1,6 @@
 """DanaClient: signs and sends Widget API calls as a merchant would, and records every exchange.
 
-Headers per API family (protocol reference 2.2, conformance.snap.apis):
+Headers per API family ([sdk-header], conformance.snap.apis):
   apply_token  X-TIMESTAMP, X-SIGNATURE over ``clientId|timestamp``, X-CLIENT-KEY, X-PARTNER-ID, CHANNEL-ID
   b2b          X-TIMESTAMP, X-SIGNATURE over ``POST:path:sha256(minified body):timestamp``, X-PARTNER-ID,
                X-EXTERNAL-ID (fresh, 36 chars), CHANNEL-ID, ORIGIN
@@ -39,7 +39,8 @@ def _other_key():
     """A key pair the merchant never registered (tamper ``signature: other_key``); one per process is enough."""
     return keys.generate_private_key()
 
-# The 64-hex "signature" DANA's Python/PHP UAT sends (widget-uat-scenarios 2.6).
+
+# The 64-hex "signature" DANA's Python/PHP UAT sends ([uat-fixtures]).
 HEX64 = "85be817c55b2c135157c7e89f52499bf0c25ad6eeebe04a986e8c862561b19a5"
 
 
@@ -49,8 +50,16 @@ def compact_json(body: Any) -> bytes:
 
 
 def external_id() -> str:
-    """36 characters like the SDKs' ``sdk`` + UUID4 tail (protocol reference 2.1)."""
+    """36 characters like the SDKs' ``sdk`` + UUID4 tail ([sdk-header])."""
     return "sdk" + str(uuid.uuid4())[3:]
+
+
+def _parsed(raw: bytes | str | None) -> Any:
+    """The JSON value of a body; None when it is empty or not JSON."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -73,17 +82,11 @@ class Exchange:
 
     @property
     def json(self) -> Any:
-        try:
-            return json.loads(self.response_body) if self.response_body else None
-        except ValueError:
-            return None
+        return _parsed(self.response_body)
 
     @property
     def request_json(self) -> Any:
-        try:
-            return json.loads(self.request_body) if self.request_body else None
-        except ValueError:
-            return None
+        return _parsed(self.request_body)
 
     def response_text(self, limit: int = 2000) -> str:
         text = self.response_body.decode("utf-8", "replace")
@@ -148,7 +151,7 @@ class DanaClient:
             api = replace(api, path=path)
         body = dict(body or {})
         info = body.get("additionalInfo") if isinstance(body.get("additionalInfo"), Mapping) else {}
-        if api.family == "b2b2c":   # the SDKs take both from additionalInfo (protocol reference 2.1)
+        if api.family == "b2b2c":   # the SDKs take both from additionalInfo ([sdk-header])
             customer_token = customer_token or info.get("accessToken")
             device_id = device_id or info.get("deviceId")
         tamper = _tamper_dict(tamper)
@@ -179,7 +182,7 @@ class DanaClient:
     def _apply_tamper(self, api: apis.API, raw: bytes, ts: str, tamper: dict, customer_token, device_id) -> dict:
         mode = tamper.get("timestamp")
         signed_ts = ts
-        if mode == "malformed":        # DANA's UAT: a space instead of T (protocol reference 3.5)
+        if mode == "malformed":        # DANA's UAT: a space instead of T ([sdk-header])
             signed_ts = ts.replace("T", " ")
         elif mode == "stale":
             signed_ts = timestamps.format_timestamp(self.clock() - timedelta(days=1))

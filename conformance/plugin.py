@@ -128,6 +128,12 @@ class DanaState:
         the sandbox's DANA key, uvicorn and the registration overlap the rest of collection. Errors surface on
         the first ``target()`` call, on the main thread, exactly as without the head start."""
         if self._target is None and self._starting is None and not self.config.option.collectonly:
+            # Imported here, on the main thread: CPython 3.11 may raise "AST constructor recursion depth
+            # mismatch" when two threads compile at once, and these modules compile (no bytecode cache) when
+            # first imported. The thread then only generates keys and serves; it compiles nothing.
+            from conformance.target import import_sandbox
+
+            import_sandbox()
             self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
             self._starting.start()
 
@@ -199,12 +205,11 @@ class DanaState:
             self._join_start()
         except Exception:   # noqa: BLE001 - a start nobody used: its error was never needed
             pass
-        if self._browser is not None:
-            self._browser.stop()
-            self._browser = None
-        if self._target is not None:
-            self._target.stop()
-            self._target = None
+        for name in ("_browser", "_target"):          # the browser first: it may still use the target
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                part.stop()
 
     # -- hooks (this object is registered as a plugin) --------------------------------------------
 

@@ -1,9 +1,9 @@
 """The merchant's side, played by the suite on loopback: OAuth redirect, payment return and Finish Notify.
 
 ``CallbackReceiver`` is a small Starlette app served by uvicorn on 127.0.0.1 (a free port) in a daemon
-thread. It captures ``authCode``/``state`` on the OAuth redirect (protocol reference 5.8) and checks the
-state like a careful merchant does, records the ``PAY_RETURN`` redirect (5.11) and every Finish Notify
-delivery with the answer it gave (6.4). Waits are event-driven (a Condition with a bound), never polling.
+thread. It captures ``authCode``/``state`` on the OAuth redirect ([doc-get-oauth]) and checks the
+state like a careful merchant does, records the ``PAY_RETURN`` redirect ([doc-payment]) and every Finish Notify
+delivery with the answer it gave ([doc-finish-notify]). Waits are event-driven (a Condition with a bound), never polling.
 """
 
 from __future__ import annotations

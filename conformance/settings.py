@@ -27,7 +27,7 @@ SANDBOX_WEB = "https://m.sandbox.dana.id"
 PRODUCTION_API = "https://api.saas.dana.id"
 PRODUCTION_WEB = "https://m.dana.id"
 
-# DANA's sandbox gateway key, identical in the Python, Node and Go SDKs (protocol reference 3.9).
+# DANA's sandbox gateway key, identical in the Python, Node and Go SDKs ([sdk-webhook]).
 DANA_SANDBOX_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAnaKVGRbin4Wh4KN35OPh
 ytJBjYTz7QZKSZjmHfiHxFmulfT87rta+IvGJ0rCBgg+1EtKk1hX8G5gPGJs1htJ
@@ -56,7 +56,7 @@ class Option:
     help: str
 
 
-# One row per setting; the CLI, the pytest plugin and the docs read this table.
+# One row per setting: the settings loader reads this table, and the pytest plugin its defaults.
 OPTIONS: tuple[Option, ...] = (
     Option("target", ("DANA_UAT_TARGET",), "embedded",
            "embedded (default), sandbox (DANA's real sandbox) or the URL of a running `dana-uat sandbox`"),
@@ -84,7 +84,7 @@ OPTION_BY_KEY = {o.key: o for o in OPTIONS}
 
 
 @dataclass
-class Merchant:
+class MerchantCredentials:
     partner_id: str
     merchant_id: str
     private_key: object = field(repr=False)      # RSAPrivateKey
@@ -105,7 +105,7 @@ class Merchant:
 @dataclass
 class Settings:
     target: str
-    merchant: Merchant
+    merchant: MerchantCredentials
     env: str
     dana_public_key: object | None           # RSAPublicKey; None = use the embedded sandbox's own
     redirect_url_oauth: str | None
@@ -256,7 +256,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     if dana_public_key is None and target == "sandbox" and env == "sandbox":
         dana_public_key = keys.load_public_key(DANA_SANDBOX_PUBLIC_KEY)
 
-    merchant = Merchant(partner_id=partner_id, merchant_id=merchant_id, private_key=private_key,
+    merchant = MerchantCredentials(partner_id=partner_id, merchant_id=merchant_id, private_key=private_key,
                         origin=values["origin"], client_secret=values["client_secret"],
                         channel_id=values["channel_id"], throwaway=throwaway)
     return Settings(target=target, merchant=merchant, env=env, dana_public_key=dana_public_key,

@@ -2,10 +2,12 @@
 
   embedded   start conformance.sandbox.server.SandboxServer on a free loopback port, register the merchant
   <URL>      a sandbox started separately with ``dana-uat sandbox``: register the merchant over its admin API
-  sandbox    DANA's real sandbox: nothing to start; admin-only steps (clock, pay) are skipped there
+  sandbox    DANA's real sandbox: nothing to start; steps that need the admin API (clock, pay, notify send)
+             are skipped there with the reason
 
-The embedded sandbox is driven over HTTP only (its ``/sandbox-admin`` API, contracts.md), never through
-in-process shortcuts, so the same steps run against a URL target.
+Everything the suite asks of DANA's side goes through this module: a sandbox target (embedded or URL) is
+driven over HTTP only, through its ``/sandbox-admin`` API (docs/sandbox.md, "Admin API"), so the same steps
+run against both; ``server`` is kept only to stop what ``start`` started.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ class Admin:
         return self._json("POST", "/notifications/send", json={k: v for k, v in request.items() if v is not None})
 
 
+def import_sandbox() -> None:
+    """Import the embedded sandbox now (``start()`` imports it lazily), e.g. on the main thread before a target
+    starts in another thread; a missing sandbox is left for ``start()`` to report."""
+    try:
+        import conformance.sandbox.server  # noqa: F401
+    except ImportError:
+        pass
+
+
 class Target:
     """A running target. ``start()`` is idempotent; ``stop()`` stops what this object started."""
 
@@ -128,15 +139,11 @@ class Target:
         return self
 
     def stop(self) -> None:
-        if self._receiver is not None:
-            self._receiver.stop()
-            self._receiver = None
-        if self.admin is not None:
-            self.admin.close()
-            self.admin = None
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        for name, method in (("_receiver", "stop"), ("admin", "close"), ("server", "stop")):   # in this order
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                getattr(part, method)()
         self.started = False
 
     def __enter__(self) -> "Target":

@@ -2,10 +2,10 @@
 
 Building and signing one as DANA does is protocol, in ``conformance.snap.notify`` (the sandbox uses it).
 
-Protocol reference 6 (body, headers, the merchant's answer) and 3.9 (signature): DANA signs
+[doc-finish-notify] (body, headers, the merchant's answer) and [sdk-webhook] (signature): DANA signs
 ``POST:<path of the notify URL>:<hex sha256(minified body)>:<X-TIMESTAMP>`` with its gateway key.
 Verification is strict first (the received bytes, whitespace-minified); the repaired body forms the
-official SDK also tries (reference 3.9, 9.2 item 14) are reported separately so a grader can WARN.
+official SDK also tries ([sdk-webhook]) are reported separately so a grader can WARN.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _reserialised(text: str) -> str | None:
         return None
 
 
-# Repairs the SDK applies to bodies re-escaped by frameworks and proxies (reference 3.9 forms 1-11).
+# Repairs the SDK applies to bodies re-escaped by frameworks and proxies ([sdk-webhook]).
 REPAIRS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
     ("collapse-escaped-quotes", lambda t: t.replace('\\\\\\"', '\\"')),
     ("colon-space-quote", lambda t: t.replace(': \\"', ':\\"')),

@@ -1,4 +1,4 @@
-"""Bind URL builder, linter and callback parsing (protocol reference 3.7, 5.2-5.8, 9.4)."""
+"""Bind URL builder, linter and callback parsing ([sdk-util], [doc-get-oauth])."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from conformance.binding import build_bind_url, lint_bind_url, parse_callback, raw_query
-from conformance.settings import Merchant
+from conformance.settings import MerchantCredentials
 from conformance.snap import keys, signature, timestamps
 
 REDIRECT = "https://merchant.example/oauth/callback?shop=1"
@@ -18,7 +18,7 @@ PHONE = "083811223355"
 
 @pytest.fixture(scope="module")
 def merchant():
-    return Merchant(partner_id="2026111122223333444455", merchant_id="216620000000000000001",
+    return MerchantCredentials(partner_id="2026111122223333444455", merchant_id="216620000000000000001",
                     private_key=keys.generate_private_key())
 
 
@@ -197,7 +197,7 @@ def test_redirect_url_must_be_absolute_https_except_on_loopback(merchant, redire
 
 def test_warnings_for_sdk_shaped_seamless_data_scopes_and_split_redirect(merchant):
     bind = build_bind_url(merchant, "https://m.sandbox.dana.id", REDIRECT, scopes="CASHIER,PAY_ALL")
-    # The seamlessData of the Python helper at the reference's commit (9.4 item 23), correctly signed.
+    # The seamlessData of the Python helper at the reference's commit ([sdk-util]), correctly signed.
     data = '{"biz_scenario": null, "verified_time": null, "mobile": "083811223355"}'
     url = replace_raw(bind.url, "seamlessData", quote(data, safe=""))
     url = replace_raw(url, "seamlessSign", quote(signature.sign(merchant.private_key, data), safe=""))

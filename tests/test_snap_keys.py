@@ -1,4 +1,4 @@
-"""Key loading in every spelling the official SDK accepts (protocol reference 3.6)."""
+"""Key loading in every spelling the official SDK accepts ([sdk-header])."""
 
 import re
 

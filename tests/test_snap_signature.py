@@ -13,7 +13,7 @@ CANCEL_BODY = '{"originalPartnerReferenceNo":"2020102900000000000001","merchantI
 
 
 def test_known_answer_body_hash_and_string_to_sign():
-    # protocol reference 3.1 worked example
+    # [sdk-header] worked example
     assert body_sha256_hex(CANCEL_BODY) == "ed3b83ad455b57185111961c3735a76881c372e6efffd7cf3834a85c628ca522"
     assert string_to_sign("post", "/v1.0/debit/cancel.htm", CANCEL_BODY, "2026-01-01T10:00:00+07:00") == (
         "POST:/v1.0/debit/cancel.htm:ed3b83ad455b57185111961c3735a76881c372e6efffd7cf3834a85c628ca522"
@@ -24,7 +24,7 @@ def test_python_default_separators_hash_to_the_compact_form_after_minify():
     spaced = json.dumps(json.loads(CANCEL_BODY))          # ", " and ": " as the SDK sends it
     assert spaced != CANCEL_BODY
     assert body_sha256_hex(spaced) == body_sha256_hex(CANCEL_BODY)
-    # the raw spaced bytes would hash differently (reference 3.1): minify is what makes them agree
+    # the raw spaced bytes would hash differently ([sdk-header]): minify is what makes them agree
     import hashlib
     assert hashlib.sha256(spaced.encode()).hexdigest() == (
         "ae3721e32086839463b1414726f2206840b71b2ce125b12ce27758390e0acc4b")

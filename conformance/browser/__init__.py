@@ -1,6 +1,6 @@
 """Playwright side of the suite: find a Chromium, one browser per session, page objects and flows.
 
-Public API (contracts.md): find_chromium, BrowserSession, ScenarioContext, bind, checkout, BindResult,
+Public API (what the engine and the tests import): find_chromium, BrowserSession, ScenarioContext, bind, checkout, BindResult,
 CheckoutResult, FlowError. Playwright itself is imported only when a session starts.
 """
 

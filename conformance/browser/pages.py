@@ -81,7 +81,7 @@ class PinPage:
     def enter_pin(self, pin: str, timeout: float) -> None:
         field = self.page.locator(PIN).first
         # fill() sends one input event with all six digits; DANA's own Python checkout script fills the PIN
-        # the same way (protocol reference 7.4 step 5), so the real page accepts it.
+        # the same way ([uat-checkout]), so the real page accepts it.
         with self.page.expect_navigation(wait_until="commit", timeout=timeout * 1000):
             field.fill(pin)
 

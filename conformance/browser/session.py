@@ -1,6 +1,6 @@
 """One Chromium per test session, a fresh context per scenario, and the evidence each context leaves.
 
-Evidence (issue 6 item 5): a screenshot at each page step (``ScenarioContext.step``) and a Playwright trace,
+Evidence: a screenshot at each page step (``ScenarioContext.step``) and a Playwright trace,
 kept per the tracing mode. The modes mirror pytest-playwright's habits: tracing ``on|off|retain-on-failure``,
 screenshots ``on|off|only-on-failure``. Secrets the flows meet (the OTT in a checkout URL) are registered on the
 context and replaced by ``[REDACTED]`` in step URLs and inside a kept trace before it stays on disk.
@@ -21,7 +21,7 @@ from conformance.snap.timestamps import JAKARTA
 TRACING_MODES = ("on", "off", "retain-on-failure")
 SCREENSHOT_MODES = ("on", "off", "only-on-failure")
 REDACTED = "[REDACTED]"
-VIEWPORT = {"width": 480, "height": 860}      # phone-sized like DANA's scripts (7.2), small screenshots
+VIEWPORT = {"width": 480, "height": 860}      # phone-sized like DANA's scripts ([uat-oauth]), small screenshots
 
 
 @dataclass(frozen=True)
@@ -198,12 +198,11 @@ class BrowserSession:
         return self
 
     def stop(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
+        for name, method in (("_browser", "close"), ("_playwright", "stop")):   # the browser first
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                getattr(part, method)()
 
     def __enter__(self) -> "BrowserSession":
         return self.start()

@@ -2,7 +2,7 @@
 
 Masked: values of secret fields anywhere in bodies (accessToken, refreshToken, ott, authCode, client
 secret, private keys), the same names as URL query parameters, ``Authorization-Customer``, the
-client-secret header the Python SDK leaks (protocol reference 9.1 item 9), PEM private keys anywhere,
+client-secret header the Python SDK leaks ([sdk-header]), PEM private keys anywhere,
 and any literal secret the Redactor has been told about or has seen in an earlier response.
 A masked value keeps its first 4 characters and its length, so a reviewer can still correlate.
 """

@@ -1,4 +1,4 @@
-"""The admin HTTP API under ``/sandbox-admin`` (JSON in and out, never SNAP-signed; contracts.md).
+"""The admin HTTP API under ``/sandbox-admin`` (JSON in and out, never SNAP-signed; docs/sandbox.md).
 
 It registers merchants, moves the clock, reads and pays orders without a browser, issues auth codes
 without a browser (sandbox-only helper), exposes every Finish Notify delivery with its answers, and

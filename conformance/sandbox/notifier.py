@@ -1,9 +1,9 @@
 """Finish Notify deliveries: signed with the sandbox's DANA key, retried with a bound, all recorded.
 
-A delivery is sent to the NOTIFICATION urlParam of the order only (reference 6.1), as an async
+A delivery is sent to the NOTIFICATION urlParam of the order only ([doc-finish-notify]), as an async
 httpx POST on the server's event loop. The merchant must answer HTTP 200 with responseCode 2005600
-(reference 6.4); any other answer, or no answer, is recorded and retried up to MAX_ATTEMPTS.
-DANA's real retry schedule is not documented (reference 10); the short pause between attempts
+([doc-finish-notify]); any other answer, or no answer, is recorded and retried up to MAX_ATTEMPTS.
+DANA's real retry schedule is not documented publicly; the short pause between attempts
 below is part of the emulated protocol (a retry schedule), not a wait "to be safe".
 """
 
@@ -23,8 +23,8 @@ from conformance.snap.timestamps import format_timestamp
 from conformance.snap.notify import encode_body, finish_notify_body, sign_notification
 
 MAX_ATTEMPTS = 3
-RETRY_PAUSES = (0.05, 0.2)          # seconds before attempts 2 and 3 (emulated retry schedule)
-ATTEMPT_TIMEOUT = 8.0               # DANA's documented expected timeout for Finish Notify (6.1)
+RETRY_PAUSES = (0.05, 0.2)        # seconds before attempts 2 and 3 (emulated retry schedule)
+ATTEMPT_TIMEOUT = 8.0               # DANA's documented expected timeout for Finish Notify ([doc-finish-notify])
 # One TLS context per process: building one (loading the CA file) per delivery costs more than the delivery.
 _tls_context = functools.cache(httpx.create_ssl_context)
 

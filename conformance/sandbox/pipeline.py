@@ -2,7 +2,7 @@
 
     parse -> headers -> signature -> body validation -> magic-value rules -> state (handler) -> respond
 
-The order is protocol reference 3.10 / widget-uat-scenarios 8.1: X-TIMESTAMP problems win over a bad
+The order is the one DANA's UAT fixtures expect [uat-fixtures]: X-TIMESTAMP problems win over a bad
 signature; body problems and magic values are judged only for correctly signed requests. Every
 failure leaves as a SNAP body whose HTTP status is the first three digits of its responseCode;
 an unexpected exception becomes 500xx01 "Internal Server Error" (logged), never a traceback.
@@ -31,7 +31,7 @@ from conformance.snap.signature import apply_token_string_to_sign, string_to_sig
 log = logging.getLogger("conformance.sandbox")
 
 MAX_BODY = 256 * 1024            # far above any Widget body; larger ones are refused unread
-# X-TIMESTAMP: DANA documents +07:00 (reference 3.5); the Node SDK sends the host zone ("...Z") and
+# X-TIMESTAMP: DANA documents +07:00 ([sdk-header]); the Node SDK sends the host zone ("...Z") and
 # milliseconds appear in its OAuth helper. Any ISO-8601 time with an explicit offset is accepted;
 # a space for "T" (DANA's own malformed-timestamp case), a missing offset or garbage is not.
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
@@ -56,7 +56,7 @@ class Call:
     outcome: Outcome | None = None
     base_url: str = ""
 
-    def fail(self, http: int, case: str = "00", **kw) -> Reject:
+    def reject(self, http: int, case: str = "00", **kw) -> Reject:
         return Reject(response_code(self.api.service, http, case, **kw))
 
     def ok(self, **extra: object) -> tuple[ResponseCode, dict]:
@@ -67,7 +67,7 @@ Handler = Callable[[object, Call], tuple[ResponseCode, dict]]
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
-    """Header value, stripped; empty optional headers count as absent (reference 9.1 item 8)."""
+    """Header value, stripped; empty optional headers count as absent ([sdk-header])."""
     return (headers.get(name) or "").strip()
 
 
@@ -91,50 +91,50 @@ def check_headers(call: Call) -> str:
     """X-TIMESTAMP, then the partner headers; returns the client id that must have signed."""
     timestamp = _header(call.headers, "x-timestamp")
     if not timestamp:
-        raise call.fail(400, "02", field="X-TIMESTAMP")
+        raise call.reject(400, "02", field="X-TIMESTAMP")
     if not TIMESTAMP.match(timestamp):
-        raise call.fail(400, "01", field="X-TIMESTAMP")
+        raise call.reject(400, "01", field="X-TIMESTAMP")
     if call.api.family == "apply_token":
-        # Apply Token names the merchant by X-CLIENT-KEY; a newer doc revision adds X-PARTNER-ID (9.6).
+        # Apply Token names the merchant by X-CLIENT-KEY; a newer doc revision adds X-PARTNER-ID ([doc-apply-token]).
         client = _header(call.headers, "x-client-key") or _header(call.headers, "x-partner-id")
         if not client:
-            raise call.fail(400, "02", field="X-CLIENT-KEY")
+            raise call.reject(400, "02", field="X-CLIENT-KEY")
     else:
         client = _header(call.headers, "x-partner-id")
         if not client:
-            raise call.fail(400, "02", field="X-PARTNER-ID")
+            raise call.reject(400, "02", field="X-PARTNER-ID")
         external = _header(call.headers, "x-external-id")
         if not external:
-            raise call.fail(400, "02", field="X-EXTERNAL-ID")
+            raise call.reject(400, "02", field="X-EXTERNAL-ID")
         if len(external) > 36:
-            raise call.fail(400, "01", field="X-EXTERNAL-ID")
+            raise call.reject(400, "01", field="X-EXTERNAL-ID")
     if call.api.family == "b2b2c":
-        # DANA documents both as required on the customer-token APIs (2.2); every SDK sends them,
+        # DANA documents both as required on the customer-token APIs ([sdk-header]); every SDK sends them,
         # derived from additionalInfo, so a merchant backend that forgets them fails here as at DANA.
         for name in ("Authorization-Customer", "X-DEVICE-ID"):
             if not _header(call.headers, name.lower()):
-                raise call.fail(400, "02", field=name)
+                raise call.reject(400, "02", field=name)
     if len(client) > 64:
-        raise call.fail(400, "01", field="X-PARTNER-ID")
+        raise call.reject(400, "01", field="X-PARTNER-ID")
     if not _header(call.headers, "x-signature"):
-        raise call.fail(400, "02", field="X-SIGNATURE")
+        raise call.reject(400, "02", field="X-SIGNATURE")
     return client
 
 
 def authenticate(sandbox, call: Call, client: str) -> None:
-    """Verify X-SIGNATURE with the registered public key of the calling merchant (reference 3)."""
+    """Verify X-SIGNATURE with the registered public key of the calling merchant ([sdk-header])."""
     merchant = sandbox.store.get_merchant(client)
     if merchant is None:
         # Choice (docs/sandbox.md): an unregistered partner is unauthorized, like SNAP's
         # "Unauthorized. Unknown Client"; nothing about it is revealed beyond that.
-        raise call.fail(401, "00", reason="Unknown Client")
+        raise call.reject(401, "00", reason="Unknown Client")
     timestamp = _header(call.headers, "x-timestamp")
     if call.api.family == "apply_token":
         message = apply_token_string_to_sign(client, timestamp)
     else:
         message = string_to_sign("POST", call.path, call.raw, timestamp)
     if not verify(merchant.public_key, message, _header(call.headers, "x-signature")):
-        raise call.fail(401, "00", reason="Invalid Signature")
+        raise call.reject(401, "00", reason="Invalid Signature")
     call.merchant = merchant
 
 
@@ -142,14 +142,14 @@ def parse_and_validate(call: Call) -> None:
     try:
         body = json.loads(call.raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise call.fail(400, "00") from None
+        raise call.reject(400, "00") from None
     if not isinstance(body, dict):
-        raise call.fail(400, "00")
+        raise call.reject(400, "00")
     call.body = body
     schema = SCHEMAS.get(call.api.name)
     problem = validate.check(schema, body) if schema is not None else None
     if problem:
-        raise call.fail(400, problem.case, field=problem.field)
+        raise call.reject(400, problem.case, field=problem.field)
 
 
 def apply_rules(sandbox, call: Call) -> None:

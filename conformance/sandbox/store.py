@@ -3,7 +3,7 @@
 One re-entrant lock guards everything. Single operations lock themselves; handlers that read and
 then write (idempotency, state transitions) hold ``store.lock`` around the whole step, so concurrent
 requests never create a duplicate order or consume an auth code twice.
-Lifetimes (protocol reference 5.9): auth code and OTT 10 minutes, single use; tokens 3 years.
+Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class Refund:
 
 
 def _public_user_id(partner_id: str, phone: str) -> str:
-    """Static per user and merchant (reference 4.1, scope PUBLIC_ID)."""
+    """Static per user and merchant ([sdk-models], scope PUBLIC_ID)."""
     digest = hashlib.sha256(f"{partner_id}|{normalise_phone(phone)}".encode()).hexdigest()
     return str(int(digest[:15], 16)).zfill(16)[:16]
 
@@ -271,7 +271,7 @@ class Store:
     def put_order(self, order: Order) -> tuple[Order, bool]:
         """Create the order, or return the existing one for the same (merchantId, partnerRef).
 
-        Raises InconsistentRequest when the key exists with another fingerprint (reference 4.3).
+        Raises InconsistentRequest when the key exists with another fingerprint ([sdk-models]).
         """
         key = (order.merchant_id, order.partner_reference_no)
         with self.lock:

@@ -166,7 +166,7 @@ def extra_fields(api: str, received: Any, where: str = "") -> list[Finding]:
 
 
 def status_matches_code(status_code: int, body: Any, where: str = "") -> list[Finding]:
-    """SNAP: the HTTP status equals the first three digits of responseCode (protocol reference 2)."""
+    """SNAP: the HTTP status equals the first three digits of responseCode ([sdk-header])."""
     code = body.get("responseCode") if isinstance(body, Mapping) else None
     implied = http_status_of(code) if isinstance(code, str) else None
     if implied is None or implied == status_code:

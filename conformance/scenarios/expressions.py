@@ -48,7 +48,7 @@ class ExpressionError(ValueError):
 
 
 def new_reference() -> str:
-    """A DANA-like partnerReferenceNo: a UUID4, as DANA's UAT scripts use (widget-uat-scenarios 2.6)."""
+    """A DANA-like partnerReferenceNo: a UUID4, as DANA's UAT scripts use ([uat-fixtures])."""
     return str(uuid.uuid4())
 
 

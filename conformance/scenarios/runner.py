@@ -17,7 +17,7 @@ from conformance.scenarios.steps import Run, StepSkipped
 
 
 @dataclass
-class Outcome:
+class ScenarioResult:
     status: str                                  # passed | failed | skipped
     findings: list[Finding] = field(default_factory=list)
     failed_step: str = ""
@@ -55,12 +55,12 @@ def _prepare(run: Run) -> None:
             kind.prepare(run, step)
 
 
-def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], Any] | None = None) -> Outcome:
+def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], Any] | None = None) -> ScenarioResult:
     """Run ``loaded`` (a LoadedScenario) against a started ``target``."""
     client = DanaClient(target.merchant, target.api_base, recorder, clock=target.now)
     run = Run(scenario=loaded, target=target, client=client, recorder=recorder,
               expr=expression_context(target), browser=browser)
-    outcome = Outcome("passed")
+    outcome = ScenarioResult("passed")
     try:
         _prepare(run)
         for index, step in enumerate(loaded.scenario.steps):

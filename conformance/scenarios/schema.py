@@ -108,7 +108,7 @@ class CallStep(Strict):
 
 
 class BindOptions(Strict):
-    mode: Literal["api", "deeplink"] = Field("api", description="Bind URL mode (protocol reference 5.2/5.3).")
+    mode: Literal["api", "deeplink"] = Field("api", description="Bind URL mode ([doc-get-oauth], [doc-deeplink]).")
     phone: str | None = Field(None, description="Test user's phone (default: settings.phone).")
     pin: str | None = Field(None, description="Test user's PIN (default: settings.pin).")
     seamless: bool = Field(False, description="Send seamlessData with the phone (and seamlessSign).")

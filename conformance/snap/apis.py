@@ -1,6 +1,6 @@
-"""The Widget API table: name -> method, path, service code, header family (protocol reference 4).
+"""The Widget API table: name -> method, path, service code, header family ([sdk-widget-api]).
 
-Header families (protocol reference 2.2):
+Header families ([sdk-header]):
   apply_token  X-TIMESTAMP, X-SIGNATURE over ``clientId|timestamp``, X-CLIENT-KEY (+ X-PARTNER-ID, CHANNEL-ID)
   b2b          X-TIMESTAMP, X-SIGNATURE, X-PARTNER-ID, X-EXTERNAL-ID, CHANNEL-ID, ORIGIN
   b2b2c        b2b plus Authorization-Customer, X-DEVICE-ID, X-IP-ADDRESS, X-LATITUDE, X-LONGITUDE
@@ -41,7 +41,7 @@ _TABLE = (
     API("widget_payment", "Direct Debit Payment (Cashier Pay)", "POST",
         "/rest/redirection/v1.0/debit/payment-host-to-host", "54", "b2b", sdk_method="widget_payment"),
     # The SDK and the Python/PHP UAT use /rest/v1.1/debit/status; DANA's Go and Node UAT scripts
-    # post to /v1.0/debit/status.htm. Both are served (widget-uat-scenarios 0.3).
+    # post to /v1.0/debit/status.htm. Both are served ([uat-fixtures]).
     API("query_payment", "Query Payment", "POST", "/rest/v1.1/debit/status", "55", "b2b",
         alt_paths=("/v1.0/debit/status.htm",), sdk_method="query_payment"),
     API("cancel_order", "Cancel Order", "POST", "/v1.0/debit/cancel.htm", "57", "b2b",

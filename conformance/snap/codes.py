@@ -1,6 +1,6 @@
 """SNAP response codes: ``responseCode`` = HTTP status (3) + service code (2) + case code (2).
 
-Protocol reference 8. ``response_code(service, http, case, field=..., reason=...)`` builds a code with
+The SNAP code table [snap-codes]. ``response_code(service, http, case, field=..., reason=...)`` builds a code with
 its message; ``lookup_code("4015400")`` explains any received code (message and a hint for people).
 """
 
@@ -17,7 +17,7 @@ class Case:
     hint: str
 
 
-# (HTTP status, case code) -> generic SNAP meaning (protocol reference 8.3).
+# (HTTP status, case code) -> generic SNAP meaning ([snap-codes]).
 CASES: dict[tuple[int, str], Case] = {
     (200, "00"): Case("Successful", "success", ""),
     (202, "00"): Case("Request In Progress", "accepted, still processing",
@@ -68,7 +68,7 @@ CASES: dict[tuple[int, str], Case] = {
     (504, "00"): Case("Timeout", "timeout", "Query the transaction before retrying."),
 }
 
-# Codes whose DANA message differs from the generic table (protocol reference 4.x, Widget.json).
+# Codes whose DANA message differs from the generic table ([sdk-models], Widget.json).
 SPECIFIC: dict[str, Case] = {
     "4014901": Case("Token Expired", "customer access token expired",
                     "Apply Token with the refresh grant, or bind again."),

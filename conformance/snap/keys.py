@@ -1,6 +1,6 @@
 """RSA key loading, export and generation.
 
-Accepts every private-key spelling the official Python SDK accepts (protocol reference 3.6):
+Accepts every private-key spelling the official Python SDK accepts ([sdk-header]):
 PKCS#8 PEM, PKCS#1 PEM, either with literal ``\\n`` escapes, CRLF/CR line ends or on one line, and a
 bare Base64 body (tried as PKCS#8 first, then PKCS#1). Public keys: SubjectPublicKeyInfo or PKCS#1
 PEM, escaped, or a bare Base64 body. Only ``load_*_file`` touch the file system.

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from conformance.snap.signature import sign, string_to_sign
 from conformance.snap.timestamps import format_timestamp
 
-# Header spellings observed in real deliveries (reference 6.2); receivers match case-insensitively.
+# Header spellings observed in real deliveries ([doc-finish-notify]); receivers match case-insensitively.
 HEADER_NAMES = {"timestamp": "X-Timestamp", "signature": "X-Signature", "partner": "X-Partner-Id",
                 "external": "X-External-Id", "channel": "Channel-Id"}
 STATUS_DESC = {"00": "SUCCESS", "05": "CLOSED", "06": "FAILED"}
@@ -25,7 +25,7 @@ REQUIRED_BODY_FIELDS = ("originalPartnerReferenceNo", "originalReferenceNo", "me
 
 
 def finish_notify_body(order, latest_status: str, *, finished_at: datetime) -> dict:
-    """The notification DANA posts for ``order`` (model of reference 6.3)."""
+    """The notification DANA posts for ``order`` (model of [doc-finish-notify])."""
     amount = {"currency": order.currency, "value": order.amount_value}
     paid = latest_status == "00" and order.paid_at is not None
     payment_info = {
@@ -36,7 +36,7 @@ def finish_notify_body(order, latest_status: str, *, finished_at: datetime) -> d
     }
     additional: dict = {"paymentInfo": payment_info}
     if latest_status == "05":
-        # "required when the order is closed" (reference 6.3)
+        # "required when the order is closed" ([doc-finish-notify])
         additional["extendInfoClosedReason"] = "ORDER_EXPIRED"
     return {
         "originalPartnerReferenceNo": order.partner_reference_no,
@@ -52,13 +52,13 @@ def finish_notify_body(order, latest_status: str, *, finished_at: datetime) -> d
 
 
 def encode_body(body: dict) -> bytes:
-    """DANA sends compact bodies (reference 3.9), so the signed and the sent bytes are the same."""
+    """DANA sends compact bodies ([sdk-webhook]), so the signed and the sent bytes are the same."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def sign_notification(dana_private_key: rsa.RSAPrivateKey, path: str, body: bytes,
                       timestamp: str | None = None, partner_id: str = "") -> dict[str, str]:
-    """Headers as DANA sends them with a Finish Notify (reference 6.2)."""
+    """Headers as DANA sends them with a Finish Notify ([doc-finish-notify])."""
     timestamp = timestamp or format_timestamp()
     path = path if path.startswith("/") else f"/{path}"
     signature = sign(dana_private_key, string_to_sign("POST", path, body, timestamp))

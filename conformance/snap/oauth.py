@@ -18,7 +18,7 @@ KNOWN_SCOPES = frozenset(DEFAULT_SCOPES) | {"PUBLIC_ID"}
 PYTHON_HELPER_HINT = (
     "this is a SHA-256 hex digest, not an RSA signature: the official Python helper "
     "Util.generate_seamless_sign silently returns exactly that when the private key is missing or "
-    "unreadable (protocol reference 9.1 item 3); sign seamlessData with SHA256withRSA and Base64-encode it")
+    "unreadable ([sdk-header]); sign seamlessData with SHA256withRSA and Base64-encode it")
 
 
 def seamless_sign_problem(public_key: rsa.RSAPublicKey | None, seamless_data: str, sign_text: str,
@@ -26,19 +26,19 @@ def seamless_sign_problem(public_key: rsa.RSAPublicKey | None, seamless_data: st
     """Why ``sign_text`` (seamlessSign after one URL-decoding) is not a valid signature of ``seamless_data``.
 
     Returns ``(problem, hint)`` or None when it verifies. ``raw_sign`` is the undecoded text from the URL,
-    used to recognise double encoding (3.7 table, 9.4 item 27). The hosted pages use this too.
+    used to recognise double encoding ([sdk-util]). The hosted pages use this too.
     """
     raw_sign = sign_text if raw_sign is None else raw_sign
     if "%25" in raw_sign.upper() or re.search(r"%[0-9A-Fa-f]{2}", sign_text):
         return ("URL-encoded twice",
                 "seamlessSign was percent-encoded twice ('+' became %252B), as the Node SDK and the Java UAT "
-                "do; encode the Base64 text exactly once (protocol reference 3.7, 9.4 item 27)")
+                "do; encode the Base64 text exactly once ([sdk-util])")
     if re.fullmatch(r"[0-9a-fA-F]{64}", sign_text):
         return "a 64-character hex digest", PYTHON_HELPER_HINT
     if " " in sign_text:
         return ("not URL-encoded ('+' arrived as a space)",
                 "seamlessSign was put in the URL as raw Base64, as the Go SDK does; a server decodes '+' as a "
-                "space. Percent-encode it once (protocol reference 3.7)")
+                "space. Percent-encode it once ([sdk-util])")
     raw = signature.decode_signature(sign_text)
     if raw is None:
         return ("not standard Base64",
@@ -53,5 +53,5 @@ def seamless_sign_problem(public_key: rsa.RSAPublicKey | None, seamless_data: st
     if not signature.verify(public_key, seamless_data, sign_text):
         return ("does not verify with the merchant public key over the received seamlessData text",
                 "sign exactly the seamlessData string that goes into the URL (not a re-serialisation), "
-                "SHA256withRSA with the key registered in the Merchant Portal (protocol reference 3.7)")
+                "SHA256withRSA with the key registered in the Merchant Portal ([sdk-util])")
     return None

@@ -2,7 +2,7 @@
 
 ``OrderStatus`` is a ``str`` enum, so a status compares equal to its plain text (``"SUCCESS"``) in stored
 data and JSON. The codes are the SNAP ``latestTransactionStatus`` values DANA reports in Query Payment
-and Finish Notify (refs: docs/references.md, [sdk-query-payment] and [docs-finish-notify]).
+and Finish Notify (refs: docs/references.md, [sdk-models] (query_payment_response.py) and [doc-finish-notify]).
 """
 
 from __future__ import annotations

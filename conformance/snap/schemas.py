@@ -1,11 +1,11 @@
 """Request field schemas of the Widget APIs, as data (type, mandatory, max length, pattern, enum), and
 the top-level fields of each API's response (``RESPONSE_FIELDS``).
 
-Source: the official SDK models (protocol reference 4.x, dana-python dana/widget/v1/models/*), the
+Source: the official SDK models ([sdk-models], dana-python dana/widget/v1/models/*), the
 only complete statement of DANA's request formats. Transaction History List has no SDK model: its
-schema follows the UAT fixture and SNAP's Transaction History List (reference 4.10; docs/sandbox.md).
+schema follows the UAT fixture and SNAP's Transaction History List ([doc-history]; docs/sandbox.md).
 
-Conventions (chosen to accept what DANA's own fixtures send, reference widget-uat-scenarios 3.x):
+Conventions (chosen to accept what DANA's own fixtures send, [uat-fixtures]):
 * ``required`` means present and not null. A required string that is empty counts as missing unless
   ``allow_empty`` (the SDK accepts ``mcc: ""``; fixtures send ``isDeeplink: ""``).
 * An optional string that is empty is treated as absent (fixtures send ``""`` for most envInfo
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-AMOUNT_PATTERN = r"^\d+\.\d{2}$"                                   # reference 4.3 (Money.value)
-JAKARTA_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$"    # reference 0.2
+AMOUNT_PATTERN = r"^\d+\.\d{2}$"                                   # [sdk-models] (Money.value)
+JAKARTA_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$"    # [sdk-header]
 LAT_LONG_PATTERN = r"^[-+]?[0-9]{1,3}([.][0-9]{1,8})?$"              # wider than the SDK's, see below
 TERMINAL_TYPES = ("APP", "WEB", "WAP", "SYSTEM")
 
@@ -66,8 +66,8 @@ def money(name: str, *, req: bool = False) -> Field:
 FREE = O()
 TS = S(25, pattern=JAKARTA_PATTERN)
 
-# additionalInfo of the customer-token APIs (reference 4.2). The SDK's latitude/longitude pattern
-# rejects every longitude >= 100 (reference 9.3 item 18); the sandbox accepts 3-digit degrees.
+# additionalInfo of the customer-token APIs ([sdk-models]). The SDK's latitude/longitude pattern
+# rejects every longitude >= 100 ([sdk-validation]); the sandbox accepts 3-digit degrees.
 CUSTOMER_INFO = {
     "accessToken": S(512, req=True),
     "deviceId": S(400, req=True),
@@ -103,15 +103,15 @@ _URL_PARAM = O({"url": S(512, req=True), "type": S(32, req=True, enum=("PAY_RETU
                 "isDeeplink": S(1, req=True, allow_empty=True)})
 
 SCHEMAS: dict[str, Field] = {
-    # reference 4.1; the grant decides which of authCode/refreshToken is mandatory (see GRANT_FIELD).
+    # [sdk-models]; the grant decides which of authCode/refreshToken is mandatory (see GRANT_FIELD).
     "apply_token": O({
         "grantType": S(64, req=True, enum=("AUTHORIZATION_CODE", "REFRESH_TOKEN")),
         "authCode": S(256), "refreshToken": S(512), "additionalInfo": FREE}),
-    # reference 4.2: the only resource is OTT -> 4004901 "Invalid Field Format userResources".
+    # [sdk-models]: the only resource is OTT -> 4004901 "Invalid Field Format userResources".
     "apply_ott": O({
         "userResources": A(S(64, enum=("OTT",), label="userResources"), req=True),
         "additionalInfo": O(CUSTOMER_INFO, req=True)}),
-    # reference 4.3
+    # [sdk-models]
     "widget_payment": O({
         "partnerReferenceNo": S(64, req=True), "merchantId": S(64, req=True), "subMerchantId": S(32),
         "amount": money("amount", req=True), "externalStoreId": S(64),
@@ -123,33 +123,33 @@ SCHEMAS: dict[str, Field] = {
                              "publicUserId": S(64), "serviceInfo": FREE, "extendInfo": S(4096)},
                             req=True),
         "urlParams": A(_URL_PARAM)}),
-    # reference 4.4
+    # [sdk-models]
     "query_payment": O({
         "originalPartnerReferenceNo": S(64), "originalReferenceNo": S(64), "originalExternalId": S(36),
         "serviceCode": S(2, req=True), "transactionDate": TS, "amount": money("amount"),
         "merchantId": S(64, req=True), "subMerchantId": S(32), "externalStoreId": S(64),
         "additionalInfo": FREE}),
-    # reference 4.5
+    # [sdk-models]
     "cancel_order": O({
         "originalPartnerReferenceNo": S(64, req=True), "originalReferenceNo": S(64),
         "originalExternalId": S(36), "merchantId": S(64, req=True), "subMerchantId": S(32),
         "reason": S(256), "externalStoreId": S(64), "amount": money("amount"), "additionalInfo": FREE}),
-    # reference 4.6
+    # [sdk-models]
     "refund_order": O({
         "merchantId": S(64, req=True), "subMerchantId": S(32), "originalReferenceNo": S(64),
         "originalPartnerReferenceNo": S(64, req=True), "originalExternalId": S(36),
         "originalCaptureNo": S(64), "partnerRefundNo": S(64, req=True),
         "refundAmount": money("refundAmount", req=True), "externalStoreId": S(64), "reason": S(256),
         "additionalInfo": FREE}),
-    # reference 4.7
+    # [sdk-models]
     "balance_inquiry": O({
         "partnerReferenceNo": S(64), "balanceTypes": A(S(70), label="balanceTypes"),
         "additionalInfo": O(CUSTOMER_INFO, req=True)}),
-    # reference 4.8
+    # [sdk-models]
     "account_unbinding": O({
         "merchantId": S(64, req=True), "subMerchantId": S(32), "partnerReferenceNo": S(64),
         "linkId": S(24), "tokenId": S(128), "additionalInfo": O(CUSTOMER_INFO, req=True)}),
-    # reference 4.10 (UAT fixture TransactionList) in SNAP's shape; times accept +07:00 or Z.
+    # [doc-history] (UAT fixture TransactionList) in SNAP's shape; times accept +07:00 or Z.
     "transaction_history_list": O({
         "partnerReferenceNo": S(64), "fromDateTime": S(25, req=True), "toDateTime": S(25, req=True),
         "pageSize": S(3, numeric=True), "pageNumber": S(5, numeric=True),
@@ -161,7 +161,7 @@ SCHEMAS: dict[str, Field] = {
                             req=True)}),
 }
 
-# Apply Token: the field each grant makes mandatory (reference 4.1, "conditional").
+# Apply Token: the field each grant makes mandatory ([sdk-models], "conditional").
 GRANT_FIELD = {"AUTHORIZATION_CODE": "authCode", "REFRESH_TOKEN": "refreshToken"}
 
 # Top-level response fields per API besides responseCode and responseMessage, from the official SDK's

@@ -1,6 +1,6 @@
 """SNAP strings to sign, SHA256withRSA signing and verification, and body minification.
 
-Minification (protocol reference 3.4): DANA hashes the received body after deleting whitespace
+Minification ([sdk-header]): DANA hashes the received body after deleting whitespace
 that lies outside JSON string literals, keeping key order, escapes and number spellings exactly as
 received. Re-serialising parsed JSON is NOT equivalent (it changes ``\\u00e9`` vs ``é``, ``\\/``,
 number spellings), so this works on the bytes.

@@ -11,7 +11,7 @@ from conformance.browser import BrowserSession, find_chromium
 from conformance.client import DanaClient
 from conformance.receiver import CallbackReceiver
 from conformance.sandbox.server import SandboxServer
-from conformance.settings import Merchant
+from conformance.settings import MerchantCredentials
 from conformance.snap import keys, timestamps
 
 def pytest_collection_modifyitems(items):
@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="module")
 def merchant():
-    return Merchant(partner_id="2026" + uuid.uuid4().hex[:18], merchant_id="2166" + uuid.uuid4().hex[:17],
+    return MerchantCredentials(partner_id="2026" + uuid.uuid4().hex[:18], merchant_id="2166" + uuid.uuid4().hex[:17],
                     private_key=keys.generate_private_key())
 
 
@@ -72,7 +72,7 @@ def payment_body(merchant, receiver):
 
 
 def _payment_body(merchant, receiver, ref: str | None = None, amount: str = "1.00") -> dict:
-    """DANA's PaymentSuccess fixture (widget-uat-scenarios 3.6), returning to and notifying the receiver."""
+    """DANA's PaymentSuccess fixture ([uat-fixtures]), returning to and notifying the receiver."""
     valid_up_to = timestamps.format_timestamp(timestamps.now() + timedelta(minutes=15))
     return {
         "partnerReferenceNo": ref or uuid.uuid4().hex, "merchantId": merchant.merchant_id,

@@ -1,4 +1,4 @@
-"""DANA's own UAT browser steps, selector for selector (protocol reference 7.2 and 7.4), drive the embedded pages.
+"""DANA's own UAT browser steps, selector for selector ([uat-oauth], [uat-checkout]), drive the embedded pages.
 
 These replay what dana-id/uat-script and dana-python's automation do, minus their fixed sleeps (every wait
 here is on a selector or URL, bounded), to prove the embedded sandbox honours the selector contract of 7.5

@@ -9,7 +9,7 @@ import pytest
 from conformance.binding import build_bind_url
 from conformance.browser import FlowError, bind, checkout
 
-PHONE, PIN = "083811223355", "181818"    # DANA sandbox test user (protocol reference 7.1)
+PHONE, PIN = "083811223355", "181818"    # DANA sandbox test user ([uat-oauth])
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -46,7 +46,7 @@ def test_bind_through_chromium_then_apply_token(ctx, merchant, sandbox, receiver
     token = apply_token(client, result.auth_code)
     assert (token.status, token.json["responseCode"]) == (200, "2007400"), token.response_text()
     assert token.json["accessToken"]
-    again = apply_token(client, result.auth_code)            # single use (5.9)
+    again = apply_token(client, result.auth_code)            # single use ([sdk-validation])
     assert (again.status, again.json["responseCode"]) == (401, "4017400")
 
     assert shot_names(ctx) == ["bind-open.png", "bind-phone.png", "bind-agreement.png", "bind-pin.png",

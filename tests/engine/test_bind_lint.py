@@ -1,6 +1,6 @@
 """The bind step's ``lint: true``: the suite-built bind URL graded by the bind-URL linter (docs/browser.md).
 
-A FAIL finding (here: a plain-http redirect URL on a public host, protocol reference 5.2) stops the step
+A FAIL finding (here: a plain-http redirect URL on a public host, [doc-get-oauth]) stops the step
 before any browser opens; a clean URL binds as usual.
 """
 

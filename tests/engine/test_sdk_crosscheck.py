@@ -1,7 +1,7 @@
 """Cross-checks with the official dana-python SDK (the independent client, design.md "Principles").
 
 - The SDK's WidgetApi.widget_payment, pointed at the embedded sandbox with configuration.host, succeeds,
-  and its body arrives with spaces after ',' and ':' (protocol reference 3.4), seen through a loopback relay.
+  and its body arrives with spaces after ',' and ':' ([sdk-header]), seen through a loopback relay.
 - A request signed by conformance.snap (DanaClient) and one sent by the SDK are both accepted.
 - A signature made by dana-python verifies with conformance.snap, and ours with the SDK's verifier.
 """
@@ -65,7 +65,7 @@ def sdk_api(base_url: str, merchant) -> WidgetApi:
     config = SnapConfiguration(api_key=AuthSettings(
         PRIVATE_KEY=private_key_pem(merchant.private_key), ORIGIN=merchant.origin, X_PARTNER_ID=merchant.partner_id,
         ENV=Env.SANDBOX, DANA_ENV=Env.SANDBOX))
-    config.host = base_url          # protocol reference 9.7: assign after construction
+    config.host = base_url          # [sdk-widget-api]: assign after construction
     return WidgetApi(ApiClient(config))
 
 
@@ -118,7 +118,7 @@ def test_sdk_signature_verifies_with_conformance_snap(target):
 
 
 def test_our_signature_verifies_with_the_sdk(monkeypatch, target):
-    # The SDK's parser honours a caller's key only outside sandbox mode (protocol reference 3.9, 9.2 item 13).
+    # The SDK's parser honours a caller's key only outside sandbox mode ([sdk-webhook]).
     monkeypatch.setenv("DANA_ENV", "production")
     key = target.merchant.private_key
     body = ('{"originalPartnerReferenceNo":"r-1","originalReferenceNo":"d-1","merchantId":"m",'

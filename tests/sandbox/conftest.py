@@ -59,7 +59,7 @@ class Raw:
             signature = sign(self.key, string_to_sign("POST", path or api.path, raw, ts))
             headers = {"X-PARTNER-ID": self.partner_id, "X-EXTERNAL-ID": uuid.uuid4().hex,
                        "CHANNEL-ID": "95221", "ORIGIN": "https://merchant.example"}
-            if api.family == "b2b2c":   # as the SDKs do: both taken from additionalInfo (2.1)
+            if api.family == "b2b2c":   # as the SDKs do: both taken from additionalInfo ([sdk-header])
                 info = _additional_info(raw)
                 headers["Authorization-Customer"] = f"Bearer {_header_safe(info.get('accessToken'))}"
                 headers["X-DEVICE-ID"] = _header_safe(info.get("deviceId"))
@@ -107,7 +107,7 @@ def valid_up_to(minutes: int = 15) -> str:
 
 def payment_body(amount: str = "1.00", ref: str | None = None, *, notify_url: str | None = None,
                  minutes: int = 15) -> dict:
-    """DANA's PaymentSuccess fixture (widget-uat-scenarios 3.6) with a fresh reference."""
+    """DANA's PaymentSuccess fixture ([uat-fixtures]) with a fresh reference."""
     body = {
         "partnerReferenceNo": ref or str(uuid.uuid4()), "merchantId": MERCHANT_ID,
         "amount": {"value": amount, "currency": "IDR"}, "validUpTo": valid_up_to(minutes),

@@ -1,4 +1,4 @@
-"""The official dana-python SDK pointed at the embedded sandbox (protocol reference 9.7)."""
+"""The official dana-python SDK pointed at the embedded sandbox ([sdk-widget-api])."""
 
 from __future__ import annotations
 

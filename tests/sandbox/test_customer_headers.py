@@ -1,4 +1,4 @@
-"""B2B2C APIs require Authorization-Customer and X-DEVICE-ID (protocol reference 2.2), before the signature."""
+"""B2B2C APIs require Authorization-Customer and X-DEVICE-ID ([sdk-header]), before the signature."""
 
 import pytest
 

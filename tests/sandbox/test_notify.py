@@ -2,7 +2,7 @@
 
 The merchant side is the suite's real loopback CallbackReceiver; the official SDK's WebhookParser
 verifies what the sandbox signed (with DANA_ENV=production, since in sandbox mode it only trusts
-DANA's real key, protocol reference 9.2 item 13).
+DANA's real key, [sdk-webhook]).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def test_unreachable_receiver_is_recorded_as_errors(raw, sandbox_server):
 
 
 def test_known_answer_vector_of_dana_sandbox():
-    """Protocol reference 3.9: a real notification signed by DANA's sandbox key."""
+    """[sdk-webhook]: a real notification signed by DANA's sandbox key."""
     body = (b'{"amount":{"currency":"IDR","value":"50000.00"},"originalReferenceNo":"20251010111230999500166931000229476",'
             b'"merchantId":"216620090016041032029","latestTransactionStatus":"00","additionalInfo":{"paidTime":'
             b'"2025-10-10T16:16:33+07:00","paymentInfo":{"payOptionInfos":[{"transAmount":{"currency":"IDR","value":'

@@ -24,7 +24,7 @@ def test_payment_success_returns_checkout_url(raw):
 
 
 def test_sdk_spaced_body_verifies(raw):
-    """The SDK signs compact JSON but sends ", "/": " separators (reference 9.1 item 1)."""
+    """The SDK signs compact JSON but sends ", "/": " separators ([sdk-header])."""
     body = payment_body()
     compact = json.dumps(body, separators=(",", ":")).encode()
     spaced = json.dumps(body).encode()

@@ -1,7 +1,7 @@
 """The official dana-python SDK, pointed at the embedded sandbox, calls every Widget API it has.
 
 Each call gets the documented success; every magic value gets its documented error
-(widget-uat-scenarios 2.x, protocol reference 8.4). What the SDK cannot send (HTTP 202 bodies,
+([uat-fixtures]). What the SDK cannot send (HTTP 202 bodies,
 amounts above its sandbox cap) goes through raw signed requests.
 """
 
@@ -126,7 +126,7 @@ def test_widget_payment_magic_amounts(api, amount, code, message):
 
 
 def test_widget_payment_limit_and_format_bypass_the_sdk(raw):
-    # The SDK refuses > 10,000,000 in sandbox and four decimals client-side (reference 9.3 item 21).
+    # The SDK refuses > 10,000,000 in sandbox and four decimals client-side ([sdk-validation]).
     assert snap(raw.post("widget_payment", payment_body("21000000.00"))) == (
         403, "4035402", "Exceeds Transaction Amount Limit")
     assert snap(raw.post("widget_payment", payment_body("10000.0000")))[1] == "4005401"

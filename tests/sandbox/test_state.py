@@ -1,4 +1,4 @@
-"""The Sandbox object and store methods the hosted pages call (contracts.md), the clock, the CLI."""
+"""The Sandbox object and store methods the hosted pages call, the clock, the CLI."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Account Unbinding for a user with abnormal status: 4030905 Do Not Honor, and the token stays live.
 
-scenarios/widget/account_unbinding.yaml (AccountUnbindFailInvalidUserStatus, widget-uat-scenarios 2.4)
+scenarios/widget/account_unbinding.yaml (AccountUnbindFailInvalidUserStatus, [uat-fixtures])
 relies on it; the code follows SNAP's 403xx05 as the abnormal user gets on every other customer API.
 """
 

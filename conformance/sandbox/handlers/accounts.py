@@ -21,21 +21,21 @@ def apply_token(sandbox, call: Call):
     grant = body["grantType"]
     needed = GRANT_FIELD[grant]
     if not body.get(needed):
-        raise call.fail(400, "02", field=needed)
+        raise call.reject(400, "02", field=needed)
     partner_id = call.merchant.partner_id
     if grant == "AUTHORIZATION_CODE":
         status, record = store.consume_auth_code(body["authCode"], partner_id)   # atomic, once
         if status != "ok":
             reason = {"unknown": "Invalid Auth Code", "used": "Auth Code Used",
                       "expired": "Auth Code Expired"}[status]
-            raise call.fail(401, "00", reason=reason)
+            raise call.reject(401, "00", reason=reason)
         binding = store.issue_binding(partner_id, record.phone, record.scopes)
     else:
         binding = store.refresh_binding(body["refreshToken"], partner_id)
         if binding is None:
             # Choice (docs/sandbox.md): an unknown or revoked refresh token is answered like an
             # unusable auth code, 4017400 with its own reason.
-            raise call.fail(401, "00", reason="Invalid Refresh Token")
+            raise call.reject(401, "00", reason="Invalid Refresh Token")
     extra = {"tokenType": "Bearer", "accessToken": binding.access_token,
              "accessTokenExpiryTime": format_timestamp(binding.access_expires),
              "refreshToken": binding.refresh_token,
@@ -54,7 +54,7 @@ def customer(sandbox, call: Call) -> Binding:
         token = header[7:].strip() if header.lower().startswith("bearer ") else header.strip()
     binding = sandbox.store.find_binding(token, call.merchant.partner_id)
     if binding is None:
-        raise call.fail(401, "02")                               # Invalid Customer Token
+        raise call.reject(401, "02")                               # Invalid Customer Token
     user = sandbox.store.find_user(binding.phone)
     outcome = sandbox.rules.role_outcome(user.role if user else "normal", call.api.name)
     if outcome and outcome.code:
@@ -83,7 +83,7 @@ def balance_inquiry(sandbox, call: Call):
 
 def account_unbinding(sandbox, call: Call):
     if call.body.get("merchantId") != call.merchant.merchant_id:
-        raise call.fail(404, "08")                               # Invalid Merchant
+        raise call.reject(404, "08")                               # Invalid Merchant
     binding = customer(sandbox, call)
     sandbox.store.revoke(binding)
     return call.ok(referenceNo=sandbox.store.new_reference(),
@@ -92,7 +92,7 @@ def account_unbinding(sandbox, call: Call):
 
 
 def _read_time(value: str) -> datetime | None:
-    """``+07:00`` SNAP times, and the ``Z`` form of DANA's fixture (reference 4.10)."""
+    """``+07:00`` SNAP times, and the ``Z`` form of DANA's fixture ([doc-history])."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -123,14 +123,14 @@ def transaction_history_list(sandbox, call: Call):
     body = call.body
     start, end = _read_time(body["fromDateTime"]), _read_time(body["toDateTime"])
     if start is None:
-        raise call.fail(400, "01", field="fromDateTime")
+        raise call.reject(400, "01", field="fromDateTime")
     if end is None or end < start:
-        raise call.fail(400, "01", field="toDateTime")
+        raise call.reject(400, "01", field="toDateTime")
     size, number = int(body.get("pageSize") or 10), int(body.get("pageNumber") or 1)
     if not 1 <= size <= 100:
-        raise call.fail(400, "01", field="pageSize")
+        raise call.reject(400, "01", field="pageSize")
     if number < 1:
-        raise call.fail(400, "01", field="pageNumber")
+        raise call.reject(400, "01", field="pageNumber")
     info = body["additionalInfo"]
     types, statuses = set(info.get("types") or []), set(info.get("statuses") or [])
     rows = sorted((_history_row(kind, item) for kind, item in sandbox.store.history(
@@ -141,7 +141,7 @@ def transaction_history_list(sandbox, call: Call):
     if not page:
         # Choice (docs/sandbox.md): SNAP 404xx01 "Transaction Not Found" for an empty result,
         # the counterpart of the UAT fixture's "Data Not Available".
-        raise call.fail(404, "01")
+        raise call.reject(404, "01")
     return call.ok(referenceNo=sandbox.store.new_reference(),
                    partnerReferenceNo=body.get("partnerReferenceNo"), detailData=page,
                    additionalInfo={"totalData": str(len(rows)), "pageNumber": str(number),

@@ -1,7 +1,7 @@
-"""Direct Debit handlers: Widget Payment, Query Payment, Cancel Order, Refund Order (reference 4.3-4.6).
+"""Direct Debit handlers: Widget Payment, Query Payment, Cancel Order, Refund Order ([sdk-models]).
 
 Each handler runs after the pipeline has verified headers, signature, body format and magic values;
-it only applies state rules. Responses satisfy the official SDK models (widget-uat-scenarios 8.5).
+it only applies state rules. Responses satisfy the official SDK models ([sdk-models]).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from conformance.snap.orders import LATEST_TRANSACTION_STATUS, OrderStatus
 from conformance.snap.signature import sign
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
-# validUpTo upper bound: the SDK's sandbox check allows 30 minutes ahead (reference 5.9, 9.3 item 20);
+# validUpTo upper bound: the SDK's sandbox check allows 30 minutes ahead ([sdk-validation]);
 # DANA's UAT says 15. The sandbox takes the SDK's 30, plus a minute for clock differences.
 VALID_UP_TO_MAX = timedelta(minutes=30)
 CLOCK_GRACE = timedelta(minutes=1)
-CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h (reference 4.5)
+CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h ([sdk-models])
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -43,11 +43,11 @@ def _fingerprint(body: dict, drop: tuple[str, ...]) -> str:
 
 def _check_merchant(call: Call) -> None:
     if call.body.get("merchantId") != call.merchant.merchant_id:
-        raise call.fail(404, "08")                               # Invalid Merchant
+        raise call.reject(404, "08")                               # Invalid Merchant
 
 
 def _checkout_url(sandbox, call: Call, order: Order) -> str:
-    """Observed real shape of webRedirectUrl (reference 1), on this sandbox's host."""
+    """Observed real shape of webRedirectUrl ([doc-binding-guide]), on this sandbox's host."""
     stamp = str(int(order.created_at.timestamp() * 1000))
     signature = sign(sandbox.dana_private_key, f"{order.reference_no}|{stamp}|{order.merchant_id}")
     query = urlencode({"bizNo": order.reference_no, "timestamp": stamp, "originSourcePlatform": "IPG",
@@ -77,14 +77,14 @@ def widget_payment(sandbox, call: Call):
     body = call.body
     _check_merchant(call)
     if body["amount"]["currency"] != "IDR":
-        raise call.fail(400, "01", field="amount")
+        raise call.reject(400, "01", field="amount")
     try:
         valid_up_to = parse_timestamp(body["validUpTo"])
     except ValueError:
-        raise call.fail(400, "01", field="validUpTo") from None
+        raise call.reject(400, "01", field="validUpTo") from None
     expires_at = _expiry(sandbox.clock, valid_up_to)
     if expires_at is None:
-        raise call.fail(400, "01", field="validUpTo")
+        raise call.reject(400, "01", field="validUpTo")
     urls = {p.get("type"): p.get("url") for p in body.get("urlParams") or []}
     info = body["additionalInfo"]
     now = sandbox.clock.now()
@@ -101,7 +101,7 @@ def widget_payment(sandbox, call: Call):
     try:
         order, created = sandbox.store.put_order(order)
     except InconsistentRequest:
-        raise call.fail(404, "18") from None                     # Inconsistent Request (4.3)
+        raise call.reject(404, "18") from None                     # Inconsistent Request ([sdk-models])
     if created:
         sandbox.order_created(order)
     return call.ok(referenceNo=order.reference_no, partnerReferenceNo=order.partner_reference_no,
@@ -123,7 +123,7 @@ def query_payment(sandbox, call: Call):
     sandbox.sweep()
     order = _find(sandbox, call)
     if order is None:
-        raise call.fail(404, "01")                               # Transaction Not Found
+        raise call.reject(404, "01")                               # Transaction Not Found
     amount, refunded = order.amount, {"value": f"{order.refunded:.2f}", "currency": order.currency}
     time_detail = {"createdTime": _stamp(order.created_at), "expiryTime": format_timestamp(order.valid_up_to)}
     if order.paid_at:
@@ -156,22 +156,22 @@ def cancel_order(sandbox, call: Call):
     with store.lock:
         order = _find(sandbox, call)
         if order is None:
-            # widget-uat-scenarios 2.8 (ambiguous): 4045701 when an unknown originalReferenceNo is
+            # [uat-fixtures] (ambiguous): 4045701 when an unknown originalReferenceNo is
             # named, else 2005700 (what DANA's sandbox now answers for an unknown partner ref).
             if body.get("originalReferenceNo"):
-                raise call.fail(404, "01")                       # Transaction Not Found
+                raise call.reject(404, "01")                       # Transaction Not Found
             return call.ok(originalPartnerReferenceNo=body["originalPartnerReferenceNo"],
                            cancelTime=sandbox.clock.stamp(), additionalInfo={})
         now = sandbox.clock.now()
         if order.status == OrderStatus.SUCCESS:
             if order.refunded:
-                raise call.fail(404, "00")                       # refunded: Invalid Transaction Status
+                raise call.reject(404, "00")                       # refunded: Invalid Transaction Status
             if now - order.paid_at > CANCEL_WINDOW:
-                raise call.fail(403, "00")                       # Transaction Expired
+                raise call.reject(403, "00")                       # Transaction Expired
             store.put_refund(order.merchant_id, f"cancel-{order.reference_no}", order,
                              Decimal(order.amount_value), order.currency, "cancel")
         elif order.status == OrderStatus.CLOSED:
-            raise call.fail(404, "00")
+            raise call.reject(404, "00")
         if order.status != OrderStatus.CANCELLED:
             order.status, order.cancelled_at = OrderStatus.CANCELLED, now
     return call.ok(originalReferenceNo=order.reference_no,
@@ -186,24 +186,24 @@ def refund_order(sandbox, call: Call):
     store = sandbox.store
     amount = Decimal(body["refundAmount"]["value"])
     if body["refundAmount"]["currency"] != "IDR":
-        raise call.fail(400, "01", field="refundAmount")
+        raise call.reject(400, "01", field="refundAmount")
     key = (call.merchant.merchant_id, body["partnerRefundNo"])
     fingerprint = f'{body["originalPartnerReferenceNo"]}|{amount:.2f}'
     with store.lock:
         refund = store.refunds.get(key)
         if refund is not None:
-            # Idempotency on partnerRefundNo (widget-uat-scenarios 8.4): same refund -> same answer.
+            # Idempotency on partnerRefundNo ([sdk-models]): same refund -> same answer.
             if refund.fingerprint != fingerprint:
-                raise call.fail(404, "18")                       # Inconsistent Request
+                raise call.reject(404, "18")                       # Inconsistent Request
         else:
             order = _find(sandbox, call)
             if order is None:
                 # Widget.json: unknown order -> 4045812 Invalid Bill (the PG page says 4045801).
-                raise call.fail(404, "12")
+                raise call.reject(404, "12")
             if order.status != OrderStatus.SUCCESS:
-                raise call.fail(404, "00")                       # Invalid Transaction Status
+                raise call.reject(404, "00")                       # Invalid Transaction Status
             if amount <= 0 or order.refunded + amount > Decimal(order.amount_value):
-                raise call.fail(403, "02")                       # Exceeds Transaction Amount Limit
+                raise call.reject(403, "02")                       # Exceeds Transaction Amount Limit
             refund = store.put_refund(key[0], key[1], order, amount, "IDR", fingerprint)
     order = refund.order
     return call.ok(originalReferenceNo=order.reference_no,
