@@ -2,7 +2,8 @@
 
 Only an adapter (model: tavern's pytest hooks and items): options, collection, the run of one item,
 failure rendering, evidence attachment. It is active in every pytest run of the venv and costs nothing
-when no scenario is collected: settings, the embedded sandbox and the browser start lazily.
+when no scenario is collected: the target (settings, embedded sandbox) starts in a thread once the first
+scenario file is collected, overlapping the rest of collection; the browser starts at its first use.
 """
 
 from __future__ import annotations
