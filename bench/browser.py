@@ -26,7 +26,7 @@ from conformance.browser import BrowserSession, bind, checkout  # noqa: E402
 from conformance.client import DanaClient  # noqa: E402
 from conformance.receiver import CallbackReceiver  # noqa: E402
 from conformance.sandbox.server import SandboxServer  # noqa: E402
-from conformance.settings import Merchant  # noqa: E402
+from conformance.settings import MerchantCredentials  # noqa: E402
 from conformance.snap import keys, timestamps  # noqa: E402
 
 PHONE, PIN = "083811223355", "181818"
@@ -50,7 +50,7 @@ def ms(seconds: list[float]) -> str:
 
 def measure(n: int = 5, screenshot: str = "on", tracing: str = "off") -> dict:
     """Seconds of each bind flow and each checkout, plus the browser's start-up; used by bench/run.py too."""
-    merchant = Merchant("2026" + uuid.uuid4().hex[:18], "2166" + uuid.uuid4().hex[:17], keys.generate_private_key())
+    merchant = MerchantCredentials("2026" + uuid.uuid4().hex[:18], "2166" + uuid.uuid4().hex[:17], keys.generate_private_key())
     with tempfile.TemporaryDirectory() as tmp, SandboxServer() as server, CallbackReceiver() as receiver, \
             DanaClient(merchant, server.base_url) as client:
         server.register_merchant(merchant.partner_id, merchant.merchant_id, merchant.public_key_pem)

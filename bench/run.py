@@ -103,17 +103,6 @@ def summary(samples: list[dict], key: str) -> dict:
 
 def measure(groups: set[str], repeat: int) -> dict:
     results: dict = {}
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        if "collect" in groups:
-            samples = [collect_once(tmp) for _ in range(repeat)]
-            results["collection of the catalogue"] = {"samples": samples, "wall": summary(samples, "wall"),
-                                                      "cpu": summary(samples, "cpu")}
-        for name, (group, args) in RUNS.items():
-            if group in groups:
-                samples = [run_catalogue(args, tmp) for _ in range(repeat)]
-                results[name] = {"command": "dana-uat " + " ".join(args), "samples": samples,
-                                 **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
     if "sandbox" in groups:
         import sandbox as sandbox_bench
 
@@ -127,6 +116,17 @@ def measure(groups: set[str], repeat: int) -> dict:
 
         raw = browser_bench.measure(n=max(3, repeat), screenshot="on", tracing="retain-on-failure")
         results["browser flows"] = {"browserStart": raw["start"], "bind": raw["bind"], "checkout": raw["checkout"]}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if "collect" in groups:
+            samples = [collect_once(tmp) for _ in range(repeat)]
+            results["collection of the catalogue"] = {"samples": samples, "wall": summary(samples, "wall"),
+                                                      "cpu": summary(samples, "cpu")}
+        for name, (group, args) in RUNS.items():
+            if group in groups:
+                samples = [run_catalogue(args, tmp) for _ in range(repeat)]
+                results[name] = {"command": "dana-uat " + " ".join(args), "samples": samples,
+                                 **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
     return results
 
 
