@@ -12,8 +12,12 @@ uat: bootstrap
 uat-all: bootstrap
 	$(BIN)/dana-uat run --all
 
+# Two workers, one test file each at a time: a file's module fixtures (sandbox, Chromium) start once, and
+# every server binds its own free loopback port, so files run side by side safely.
+TEST_WORKERS ?= 2
+
 test: bootstrap
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bootstrap: $(STAMP) browser
 

@@ -115,23 +115,28 @@ async def run(base: str, requests, clients: int, seconds: float) -> dict:
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--unique", type=int, default=2000, help="distinct pre-signed payments")
-    args = parser.parse_args()
+def measure(seconds: float, clients: int, unique: int) -> dict:
+    """Run the load against a sandbox process; the raw samples (also used by bench/run.py)."""
     key = generate_private_key()
     with tempfile.TemporaryDirectory() as tmp:
         key_file = Path(tmp) / "merchant.pub.pem"
         key_file.write_text(public_key_pem(key))
         process, base = start_sandbox(key_file)
         try:
-            requests = [encode(base, body, headers) for body, headers in presign(key, args.unique)]
-            result = asyncio.run(run(base, requests, args.clients, args.seconds))
+            requests = [encode(base, body, headers) for body, headers in presign(key, unique)]
+            return asyncio.run(run(base, requests, clients, seconds))
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--unique", type=int, default=2000, help="distinct pre-signed payments")
+    args = parser.parse_args()
+    result = measure(args.seconds, args.clients, args.unique)
     total = len(result["e2e"])
     print(f"dana-uat sandbox benchmark: Widget Payment, {args.clients} concurrent clients, "
           f"{args.seconds:.0f} s, {args.unique} pre-signed requests cycled, loopback, {os.cpu_count()} CPUs")

@@ -34,6 +34,13 @@ def _err(message: str) -> int:
 
 # -- run -------------------------------------------------------------------------------------------
 
+# A catalogue run executes YAML, no Python test module: pytest's assertion rewriting (which also rewrites
+# every module of the plugins' distributions at each start when bytecode is not cached), Hypothesis's plugin
+# (it imports all of Hypothesis at the end of every session) and the closing forced garbage collection of
+# the unraisable-exception plugin only cost start-up time, in every xdist worker too (issue 13).
+LEAN = ["--assert=plain", "-p", "no:hypothesispytest", "-p", "no:unraisableexception"]
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="run the UAT scenarios (the mandatory ones unless -k, -m, --all or node ids)",
                        epilog="Options not listed here go to pytest as they are (e.g. -x, --maxfail=2, --tb=long); "
@@ -110,7 +117,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
                    "--no-header", "--dana-run-id", run_id, "--dana-report-dir", str(report_dir),
                    "--dana-scenarios", str(roots[0]), "--dana-target", settings.target,
                    "-rN", "-q", "-o", "console_output_style=classic",
-                   "-W", "ignore::pytest.PytestAssertRewriteWarning"]    # conformance is imported before pytest
+                   "-W", "ignore::pytest.PytestAssertRewriteWarning"] + LEAN   # conformance is imported before pytest
     if env_file.is_file():
         pytest_args += ["--dana-env-file", str(env_file)]
     if args.confirm_production:

@@ -12,6 +12,7 @@ faults as data (``tamper``), applied in one place: ``_apply_tamper``.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import string
@@ -25,6 +26,20 @@ from typing import Any
 import httpx
 
 from conformance.snap import apis, keys, signature, timestamps
+
+
+@functools.cache
+def tls_context():
+    """httpx's default TLS context (certifi's CAs), built once per process: httpx.Client() builds a new one
+    each time, and loading the CA file was the biggest cost of an API-only scenario (issue 13)."""
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def _other_key():
+    """A key pair the merchant never registered (tamper ``signature: other_key``); one per process is enough."""
+    return keys.generate_private_key()
+
 
 # The 64-hex "signature" DANA's Python/PHP UAT sends ([uat-fixtures]).
 HEX64 = "85be817c55b2c135157c7e89f52499bf0c25ad6eeebe04a986e8c862561b19a5"
@@ -89,8 +104,8 @@ class DanaClient:
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
         self.clock = clock or timestamps.now
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
-        self._other_key = None
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
+                                  verify=tls_context())
 
     def close(self) -> None:
         self._http.close()
@@ -201,9 +216,7 @@ class DanaClient:
         return headers
 
     def _other(self):
-        if self._other_key is None:
-            self._other_key = keys.generate_private_key()
-        return self._other_key
+        return _other_key()
 
 
 def _tamper_dict(tamper: Any) -> dict:

@@ -2,7 +2,8 @@
 
 Only an adapter (model: tavern's pytest hooks and items): options, collection, the run of one item,
 failure rendering, evidence attachment. It is active in every pytest run of the venv and costs nothing
-when no scenario is collected: settings, the embedded sandbox and the browser start lazily.
+when no scenario is collected: the target (settings, embedded sandbox) starts in a thread once the first
+scenario file is collected, overlapping the rest of collection; the browser starts at its first use.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,8 @@ class DanaState:
         self.raw = self._raw_values()
         self._settings = None
         self._target = None
+        self._starting: threading.Thread | None = None   # the target starting while collection goes on
+        self._started: tuple = (None, None)              # (target, exception) left by that thread
         self._browser = None
         self.broken: list[str] = []
         self.results: list[dict] = []
@@ -162,18 +166,59 @@ class DanaState:
                             "where the suite can sign as DANA and see the merchant's requests", returncode=2)
         return self._profile
 
-    def target(self):
-        if self._target is None:
-            from conformance.target import Target, TargetError
+    def prestart(self) -> None:
+        """Start the target in a thread as soon as the first scenario file is collected, so the merchant key,
+        the sandbox's DANA key, uvicorn and the registration overlap the rest of collection. Errors surface on
+        the first ``target()`` call, on the main thread, exactly as without the head start."""
+        if self._target is None and self._starting is None and not self.config.option.collectonly:
+            # Imported here, on the main thread: CPython 3.11 may raise "AST constructor recursion depth
+            # mismatch" when two threads compile at once, and these modules compile (no bytecode cache) when
+            # first imported. The thread then only generates keys and serves; it compiles nothing.
+            from conformance.target import import_sandbox
 
+            import_sandbox()
+            self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
+            self._starting.start()
+
+    def _start_target(self) -> None:
+        from conformance.target import Target
+
+        target = None
+        try:
+            target = Target(self.load_settings())
+            self._started = (target.start(), None)
+        except Exception as exc:   # noqa: BLE001 - handed to the main thread by target()
+            if target is not None:
+                target.stop()
+            self._started = (None, exc)
+
+    def _join_start(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            self._target, error = self._started
+            self._started = (None, None)
+            if error is not None:
+                raise error
+
+    def target(self):
+        from conformance.target import Target, TargetError
+
+        try:
+            self._join_start()
+        except settings_mod.ConfigError as exc:
+            pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
+        except TargetError as exc:
+            pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+        if self._target is None:
             target = Target(self.settings())
             try:
                 target.start()
             except TargetError as exc:
                 target.stop()
                 pytest.exit(f"dana-uat target error: {exc}", returncode=2)
-            target.merchant_profile = self.profile()
             self._target = target
+        self._target.merchant_profile = self.profile()     # also for a target started during collection
         return self._target
 
     def browser(self):
@@ -201,6 +246,10 @@ class DanaState:
             return
 
     def close(self) -> None:
+        try:
+            self._join_start()
+        except Exception:   # noqa: BLE001 - a start nobody used: its error was never needed
+            pass
         for name in ("_browser", "_target"):          # the browser first: it may still use the target
             part = getattr(self, name)
             setattr(self, name, None)
@@ -236,6 +285,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     state = parent.config.stash[STATE]
     resolved = file_path.resolve()
     if state.scenario_dir in resolved.parents or state.explicit(resolved):
+        state.prestart()
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -101,6 +101,15 @@ class Admin:
         return self._json("POST", "/notifications/send", json={k: v for k, v in request.items() if v is not None})
 
 
+def import_sandbox() -> None:
+    """Import the embedded sandbox now (``start()`` imports it lazily), e.g. on the main thread before a target
+    starts in another thread; a missing sandbox is left for ``start()`` to report."""
+    try:
+        import conformance.sandbox.server  # noqa: F401
+    except ImportError:
+        pass
+
+
 class Target:
     """A running target. ``start()`` is idempotent; ``stop()`` stops what this object started."""
 

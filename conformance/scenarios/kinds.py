@@ -36,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from conformance.scenarios import notify, schema, steps
+from conformance.scenarios import notify, schema, steps, tokens
 
 EXPRESSIONS = None    # ``saves`` of a kind whose ``save:`` holds values (expressions), not sources
 
@@ -118,6 +118,8 @@ BUILTIN = (
              label=lambda s: s.call, asserts=lambda s: True, templates=("request",)),
     StepKind("bind", schema.BindStep, steps.run_bind, saves=("auth_code", "state", "final_url"),
              auto_saved=("authCode", "bindState"), browser=True),
+    StepKind("token", tokens.TokenStep, tokens.run_token, auto_saved=("accessToken",), browser=True,
+             label=lambda s: s.token.phone or ""),
     StepKind("checkout", schema.CheckoutStep, steps.run_checkout, saves=("outcome", "final_url"),
              auto_saved=("checkoutOutcome",), browser=True),
     StepKind("notify", schema.NotifyStep, notify.run_notify, saves=("body", "body.<path>", "headers.<name>"),

@@ -81,7 +81,7 @@ def test_an_unregistered_kind_is_unknown(tmp_path):
 
 
 def test_every_builtin_kind_is_registered_once_with_its_model():
-    assert [k.name for k in kinds.BUILTIN] == ["call", "bind", "checkout", "notify", "clock", "pay", "save"]
+    assert [k.name for k in kinds.BUILTIN] == ["call", "bind", "token", "checkout", "notify", "clock", "pay", "save"]
     for kind in kinds.BUILTIN:
         assert kinds.KINDS[kind.name] is kind and kind.name in kind.model.model_fields
     # "save" is also a field of other kinds: a call step that saves is a call step

@@ -1,0 +1,192 @@
+"""One entry point for the suite's timings (issue 13): prints one table and writes bench/results.json.
+
+    .venv/bin/python bench/run.py [--repeat 3] [--only mandatory,full,api,collect,sandbox,flows]
+
+Measures, each repeated and reported as the median (min and max beside it):
+  collect    collecting the whole catalogue (pytest --collect-only, with dana-uat run's start-up flags)
+  mandatory  `dana-uat run` in process and with -n 2; also its time after the browser started
+  full       `dana-uat run --all` in process and with -n 2
+  api        the API-only scenarios (`dana-uat run --all -m "not browser"`) in process and with -n 2
+  sandbox    signed Widget Payment latency and throughput of the sandbox (bench/sandbox.py)
+  flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
+
+Wall time is what a merchant waits; CPU time (user + sys of the run and everything it started) is what the run
+costs, and is far less sensitive to other work on a shared machine, so both are kept, with the load average seen
+before and after. Timings are printed and written, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from conformance.cli import LEAN  # noqa: E402
+
+RUNS = {   # name -> (group, arguments of `dana-uat`)
+    "mandatory, in process": ("mandatory", ["run"]),
+    "mandatory, -n 2": ("mandatory", ["run", "-n", "2"]),
+    "full catalogue, in process": ("full", ["run", "--all"]),
+    "full catalogue, -n 2": ("full", ["run", "--all", "-n", "2"]),
+    "API-only scenarios, in process": ("api", ["run", "--all", "-m", "not browser"]),
+    "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"]),
+}
+GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict | None = None) -> dict:
+    """Wall and CPU seconds of one command (and all it started), its exit code and output."""
+    cpu, began = children_cpu(), time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    return {"wall": time.perf_counter() - began, "cpu": children_cpu() - cpu, "code": done.returncode,
+            "out": done.stdout + done.stderr}
+
+
+def run_catalogue(args: list[str], tmp: Path) -> dict:
+    timings = tmp / "timings.jsonl"
+    timings.unlink(missing_ok=True)
+    env = {**os.environ, "DANA_BENCH_TIMINGS": str(timings),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "conformance.cli", *args, "--report-dir", str(tmp / "reports"),
+               "--", "-p", "timing_plugin"]
+    result = timed(command, env)
+    counts = re.search(r"dana-uat: (\d+) passed, (\d+) failed, (\d+) skipped", result["out"])
+    lines = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
+    starts = [r["browserStart"] for r in lines if "browserStart" in r]
+    loop = [r["loopStart"] for r in lines if "loopStart" in r], [r["loopEnd"] for r in lines if "loopEnd" in r]
+    result.update(passed=int(counts.group(1)) if counts else None, failed=int(counts.group(2)) if counts else None,
+                  browserStart=max(starts, default=0.0))
+    result["afterBrowserStart"] = result["wall"] - result["browserStart"]
+    # scenario execution: from the moment the last process is ready (xdist hands out scenarios once every worker
+    # has collected) to the last one finishing; start-up, collection and the target's start are outside it, and
+    # a browser start inside it is subtracted
+    result["execution"] = max(loop[1]) - max(loop[0]) - result["browserStart"] if all(loop) else None
+    if result["code"] != 0:
+        print(result["out"][-3000:], file=sys.stderr)
+    del result["out"]
+    return result
+
+
+def collect_once(tmp: Path) -> dict:
+    command = [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider",
+               "--dana-report-dir", str(tmp / "reports"), *LEAN]
+    result = timed(command)
+    found = re.search(r"(\d+) tests? collected", result["out"])
+    result["collected"] = int(found.group(1)) if found else None
+    del result["out"]
+    return result
+
+
+def summary(samples: list[dict], key: str) -> dict:
+    values = [s[key] for s in samples]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def measure(groups: set[str], repeat: int) -> dict:
+    results: dict = {}
+    if "sandbox" in groups:
+        import sandbox as sandbox_bench
+
+        raw = sandbox_bench.measure(seconds=3.0, clients=8, unique=1000)
+        results["sandbox, signed Widget Payment"] = {
+            "p50ServerMs": sandbox_bench.pct(raw["server"], 50), "p50LatencyMs": sandbox_bench.pct(raw["e2e"], 50),
+            "p95LatencyMs": sandbox_bench.pct(raw["e2e"], 95), "throughput": len(raw["e2e"]) / raw["elapsed"],
+            "clients": 8}
+    if "flows" in groups:
+        import browser as browser_bench
+
+        raw = browser_bench.measure(n=max(3, repeat), screenshot="on", tracing="retain-on-failure")
+        results["browser flows"] = {"browserStart": raw["start"], "bind": raw["bind"], "checkout": raw["checkout"]}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if "collect" in groups:
+            samples = [collect_once(tmp) for _ in range(repeat)]
+            results["collection of the catalogue"] = {"samples": samples, "wall": summary(samples, "wall"),
+                                                      "cpu": summary(samples, "cpu")}
+        for name, (group, args) in RUNS.items():
+            if group in groups:
+                samples = [run_catalogue(args, tmp) for _ in range(repeat)]
+                results[name] = {"command": "dana-uat " + " ".join(args), "samples": samples,
+                                 **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
+    return results
+
+
+def table(results: dict) -> list[str]:
+    rows = [("measure", "median", "min", "max", "CPU (median)", "note")]
+    for name, r in results.items():
+        if "wall" in r:
+            w, c = r["wall"], r["cpu"]
+            note = ""
+            if "afterBrowserStart" in r:
+                passed = {s["passed"] for s in r["samples"]}
+                note = (f"after browser start {r['afterBrowserStart']['median']:.2f} s; scenarios running "
+                        f"{r['execution']['median']:.2f} s; passed {sorted(passed)}")
+            else:
+                note = f"collected {r['samples'][0]['collected']}"
+            rows.append((name, f"{w['median']:.2f} s", f"{w['min']:.2f} s", f"{w['max']:.2f} s",
+                         f"{c['median']:.2f} s", note))
+        elif "throughput" in r:
+            rows.append((name, f"{r['p50LatencyMs']:.1f} ms", "", f"p95 {r['p95LatencyMs']:.1f} ms", "",
+                         f"{r['throughput']:.0f} req/s, {r['clients']} clients, server p50 {r['p50ServerMs']:.2f} ms"))
+        else:
+            for flow in ("bind", "checkout"):
+                v = r[flow]
+                rows.append((f"{flow} flow (Chromium)", f"{statistics.median(v):.2f} s", f"{min(v):.2f} s",
+                             f"{max(v):.2f} s", "", f"n={len(v)}, browser start {r['browserStart']:.2f} s"))
+    for mode in ("API-only scenarios", "full catalogue", "mandatory"):
+        one, two = results.get(f"{mode}, in process"), results.get(f"{mode}, -n 2")
+        if one and two:
+            rows.append((f"{mode}: -n 2 speed-up", f"{one['wall']['median'] / two['wall']['median']:.2f}x",
+                         "", "", "", f"wall; scenarios running: "
+                         f"{one['execution']['median'] / two['execution']['median']:.2f}x (medians)"))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=",".join(GROUPS), help="comma-separated: " + ", ".join(GROUPS))
+    parser.add_argument("--out", default=str(BENCH / "results.json"))
+    args = parser.parse_args(argv)
+    groups = set(args.only.split(","))
+    unknown = groups - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s): {', '.join(sorted(unknown))}")
+    load_before = os.getloadavg()
+    results = measure(groups, args.repeat)
+    load_after = os.getloadavg()
+    lines = table(results)
+    print(f"dana-uat bench: {os.cpu_count()} CPUs, load average {load_before[0]:.1f} before and "
+          f"{load_after[0]:.1f} after, repeat {args.repeat} (medians)")
+    print("\n".join(lines))
+    record = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "loadavgBefore": load_before, "loadavgAfter": load_after},
+              "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "repeat": args.repeat, "results": results}
+    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"written: {os.path.relpath(args.out, ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
