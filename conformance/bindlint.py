@@ -122,18 +122,22 @@ def _check_redirect(c: _Lint) -> list[Finding]:
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
+def _at_most_32(check: str, value: str, uuid_hint: str, hint: str, where: str) -> list[Finding]:
+    """state and externalUid allow 1-32 characters: a dashed UUID4 (36), what the SDK helpers default to, is
+    a WARN with ``uuid_hint``; any other longer value a FAIL."""
+    if len(value) <= 32:
+        return []
+    if _UUID4.fullmatch(value):
+        return [warn(check, "1-32 characters", len(value), uuid_hint, where=where)]
+    return [fail(check, "1-32 characters", len(value), hint, where=where)]
+
+
 def _check_state(c: _Lint) -> list[Finding]:
     value = c.values.get("state")
-    out = []
-    if value and len(value) > 32:
-        if _UUID4.fullmatch(value):
-            out.append(warn("state length", "1-32 characters", len(value),
-                            "a dashed UUID4 is 36 characters, the SDK helpers' default ([sdk-util]); "
-                            "use uuid.uuid4().hex (32 characters)", where="state"))
-        else:
-            out.append(fail("state length", "1-32 characters", len(value),
-                            "state is a random CSRF token of at most 32 characters ([doc-get-oauth])",
-                            where="state"))
+    out = _at_most_32("state length", value or "",
+                      "a dashed UUID4 is 36 characters, the SDK helpers' default ([sdk-util]); "
+                      "use uuid.uuid4().hex (32 characters)",
+                      "state is a random CSRF token of at most 32 characters ([doc-get-oauth])", "state")
     if c.expected_state is not None and value != c.expected_state:
         out.append(fail("state", c.expected_state, value,
                         "the state in the URL is not the one the merchant issued and will compare on the "
@@ -191,15 +195,11 @@ def _check_seamless_data(c: _Lint) -> list[Finding]:
                         "([sdk-util]); DANA knows mobile, bizScenario, verifiedTime, "
                         "externalUid, deviceId", where="seamlessData"))
     uid = data.get("externalUid")
-    if isinstance(uid, str) and len(uid) > 32:
-        if _UUID4.fullmatch(uid):
-            out.append(warn("externalUid length", "1-32 characters", len(uid),
-                            "a dashed UUID4 is 36 characters: the SDK helpers copy their default externalId "
-                            "into it (dana-python dana/widget/v1/util.py); use uuid.uuid4().hex", where="seamlessData"))
-        else:
-            out.append(fail("externalUid length", "1-32 characters", len(uid),
-                            "the Deeplink Binding table allows 1-32 characters ([doc-deeplink])",
-                            where="seamlessData"))
+    if isinstance(uid, str):
+        out += _at_most_32("externalUid length", uid,
+                           "a dashed UUID4 is 36 characters: the SDK helpers copy their default externalId "
+                           "into it (dana-python dana/widget/v1/util.py); use uuid.uuid4().hex",
+                           "the Deeplink Binding table allows 1-32 characters ([doc-deeplink])", "seamlessData")
     if not any(k in data for k in ("mobile", "mobileNumber")):
         out.append(warn("seamlessData phone", "a 'mobile' key", sorted(data),
                         "the SDK helpers and DANA's pages use 'mobile' ([doc-deeplink])",

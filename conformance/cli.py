@@ -22,14 +22,11 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from conformance import catalogue, doctor
+from conformance import catalogue, cli_evidence, doctor
+from conformance.cli_evidence import err as _err
+from conformance.cli_evidence import verdict
 from conformance.evidence.recorder import new_run_id
 from conformance.progress import Progress
-
-
-def _err(message: str) -> int:
-    print(f"dana-uat: {message}", file=sys.stderr)
-    return 2
 
 
 # -- run -------------------------------------------------------------------------------------------
@@ -153,7 +150,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         return _err(f"no scenarios selected in {where}")
     print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
-    print(_verdict(evidence))
+    print(verdict(evidence))
     print("dana-uat: " + (f"merchant mode: profile {settings.merchant_profile}" if settings.merchant_profile
                           else "merchant mode: not configured (give --merchant-profile FILE to test your backend)"))
     for label, path in (("report", evidence / "report.html"),
@@ -267,73 +264,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if fails else 0
 
 
-def _verdict(run_dir: Path) -> str:
-    """One line on what the run is worth as evidence (from its summary.json)."""
-    from conformance.evidence.bundle import refusal
-
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "dana-uat: no run summary was written"
-    why = refusal(summary)
-    if why:
-        return f"dana-uat: bundle refused, {why}"
-    return "dana-uat: " + ("complete; " + summary["evidenceFor"] if summary.get("simulation")
-                           else "complete run against DANA: the bundle can be submitted")
-
-
-def cmd_bundle(args: argparse.Namespace) -> int:
-    from conformance.evidence.bundle import BundleRefused, make_bundle, refusal
-    from conformance.settings import ConfigError, load_settings
-
-    run_dir = Path(args.run_dir) if args.run_dir else Path(args.report_dir or "reports") / "latest"
-    if not (run_dir / "summary.json").is_file():
-        return _err(f"no run at {run_dir} (no summary.json); give the run folder")
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    why = refusal(summary) or ("a simulation: " + summary.get("evidenceFor", "") if summary.get("simulation") else None)
-    if why:
-        print(f"dana-uat: bundle refused, {why}", file=sys.stderr)
-        return 1
-    try:   # the key that signs is the merchant's, from the same settings as the run; nothing is contacted
-        merchant = load_settings({"target": summary["target"], "confirm_production": True},
-                                 env_file=args.env_file or ".env").merchant
-    except ConfigError as exc:
-        return _err(f"configuration error: {exc}")
-    try:
-        path = make_bundle(run_dir.resolve(), merchant)
-    except BundleRefused as exc:
-        print(f"dana-uat: bundle refused, {exc}", file=sys.stderr)
-        return 1
-    print(f"bundle: {path}")
-    return 0
-
-
-def cmd_verify_bundle(args: argparse.Namespace) -> int:
-    import zipfile
-
-    from conformance.evidence.bundle import check_bundle
-    from conformance.snap.keys import KeyFormatError, load_public_key_file
-
-    try:
-        key = load_public_key_file(args.public_key) if args.public_key else None
-    except (OSError, KeyFormatError) as exc:
-        return _err(f"--public-key: {exc}")
-    try:
-        result = check_bundle(Path(args.bundle), key)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
-        return _err(f"{args.bundle}: not a dana-uat bundle ({exc})")
-    for problem in result.problems:
-        print(f"FAIL {problem}")
-    for note in result.notes:
-        print(f"NOTE {note}")
-    if result.problems:
-        print(f"{len(result.problems)} problem(s)")
-        return 1
-    against = "the given public key" if key is not None else "the key inside the bundle only"
-    print(f"bundle: signature ({against}) and every file hash verify")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dana-uat", description="DANA Widget Binding UAT conformance suite")
     parser.add_argument("--version", action="version", version=f"dana-uat {_version()}")
@@ -353,13 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("url")
     bp.add_argument("--public-key", help="merchant public key PEM file, to verify seamlessSign")
     bp.add_argument("--state", help="the state the merchant issued")
-    vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signature and file hashes")
-    vp.add_argument("bundle")
-    vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file)")
-    bdp = sub.add_parser("bundle", help="make the signed go-live bundle of a complete run (exit 1 if incomplete)")
-    bdp.add_argument("run_dir", nargs="?", help="the run folder (default reports/latest)")
-    bdp.add_argument("--env-file", default=None, help="a .env file with the merchant's key (default ./.env)")
-    bdp.add_argument("--report-dir", help="where runs are (default reports)")
+    cli_evidence.add_parsers(sub)
     return parser
 
 
@@ -385,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if exc.code == 0 else 2
     if args.command == "run":
         return cmd_run(args, unknown + extra)
-    commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "verify-bundle": cmd_verify_bundle,
-                "init": cmd_init, "doctor": cmd_doctor, "bundle": cmd_bundle}
+    commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "init": cmd_init, "doctor": cmd_doctor,
+                **cli_evidence.COMMANDS}
     return commands[args.command](args)
 
 

@@ -29,11 +29,14 @@ ALLOWED = {
     "merchant": {"merchant", "scenarios", "snap", "findings", "target", "evidence", "binding", "bindlint",
                  "browser"},
     "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry",
-               "progress", "merchant"},
+               "progress", "merchant", "runstate"},
+    # the run's state in one pytest process: settings, target, browser, results, report and bundle
+    "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
-            "progress", "scaffold", "doctor", "merchant"},
+            "progress", "scaffold", "doctor", "merchant", "cli_evidence"},
+    "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
     "catalogue": set(),                                          # where the shipped catalogue is
-    "progress": {"plugin"},                                      # the run's console lines (plugin.dana_info)
+    "progress": {"runstate"},                                    # the run's console lines (runstate.dana_info)
     "retry": set(),                                              # which failures are DANA's flakiness
     "scaffold": {"settings", "snap"},                            # dana-uat init
     "doctor": {"settings", "snap", "browser"},                   # dana-uat doctor and the run's preflight

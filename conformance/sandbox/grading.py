@@ -10,8 +10,9 @@ Protocol facts come from conformance.snap (requirements, schemas, apis).
 from __future__ import annotations
 
 import difflib
+import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -69,6 +70,26 @@ def _api_paths() -> set[str]:
 
 def _ok(check: str) -> Verdict:
     return Verdict(check, PASS)
+
+
+def _graded(check: str, expected: str, received: str | None, hint: str) -> Verdict:
+    """PASS when nothing wrong was received (None), else a FAIL in "expected ..., received ..." words."""
+    if received is None:
+        return _ok(check)
+    return Verdict(check, FAIL, f"expected {expected}, received {received}", hint)
+
+
+def _on_body(apis: Collection[str]) -> Callable:
+    """A check of the JSON object body of requests to ``apis``, called as ``check(o, body)``; it does not
+    apply (None) to other APIs or to a body that is not a JSON object (``schema`` says so)."""
+    def wrap(check: Callable[[Observed, dict], Verdict | None]) -> Callable[[Observed], Verdict | None]:
+        @functools.wraps(check)
+        def run(o: Observed) -> Verdict | None:
+            if o.api is None or o.api.name not in apis or not isinstance(o.body, dict):
+                return None
+            return check(o, o.body)
+        return run
+    return wrap
 
 
 def _human(delta: timedelta) -> str:
@@ -206,16 +227,14 @@ def schema(o: Observed) -> Verdict | None:
                    "Compare the body with the official SDK model of this API (dana-python dana/widget/v1/models).")
 
 
-def reference_unique(o: Observed) -> Verdict | None:
-    if o.api is None or o.api.name not in req.REFERENCE_FIELDS or not isinstance(o.body, dict):
-        return None
+@_on_body(req.REFERENCE_FIELDS)
+def reference_unique(o: Observed, body: dict) -> Verdict | None:
     name = req.REFERENCE_FIELDS[o.api.name]
-    if not o.body.get(name):
+    if not body.get(name):
         return None
-    if o.earlier_reference is None:
-        return _ok(name)
-    return Verdict(name, FAIL, f"expected a {name} not used before by this merchant, received "
-                   f"{o.body[name]!r}, already accepted in request #{o.earlier_reference}",
+    return _graded(name, f"a {name} not used before by this merchant",
+                   None if o.earlier_reference is None
+                   else f"{body[name]!r}, already accepted in request #{o.earlier_reference}",
                    "Generate a fresh reference per order or request; to learn the outcome of an earlier "
                    "request, query it (Query Payment) instead of sending it again.")
 
@@ -224,18 +243,16 @@ def external_id_unique(o: Observed) -> Verdict | None:
     value = o.header("X-EXTERNAL-ID")
     if o.api is None or o.api.family == "apply_token" or not value:
         return None
-    if o.earlier_external_id is None:
-        return _ok("X-EXTERNAL-ID")
-    return Verdict("X-EXTERNAL-ID", FAIL, f"expected an X-EXTERNAL-ID unique within the day, received "
-                   f"{value!r}, already sent today in request #{o.earlier_external_id}",
+    return _graded("X-EXTERNAL-ID", "an X-EXTERNAL-ID unique within the day",
+                   None if o.earlier_external_id is None
+                   else f"{value!r}, already sent today in request #{o.earlier_external_id}",
                    "Generate a new X-EXTERNAL-ID (e.g. a UUID) for every request; SNAP answers 409 to a "
                    "same-day reuse.")
 
 
-def valid_up_to(o: Observed) -> Verdict | None:
-    if o.api is None or o.api.name != "widget_payment" or not isinstance(o.body, dict):
-        return None
-    value = o.body.get("validUpTo")
+@_on_body(("widget_payment",))
+def valid_up_to(o: Observed, body: dict) -> Verdict | None:
+    value = body.get("validUpTo")
     try:
         moment = parse_timestamp(value)
     except (ValueError, TypeError):
@@ -253,12 +270,11 @@ def valid_up_to(o: Observed) -> Verdict | None:
                    "the current Jakarta time.")
 
 
-def amount(o: Observed) -> Verdict | None:
-    if o.api is None or o.api.name not in req.MONEY_FIELDS or not isinstance(o.body, dict):
-        return None
+@_on_body(req.MONEY_FIELDS)
+def amount(o: Observed, body: dict) -> Verdict | None:
     problems = []
     for name in req.MONEY_FIELDS[o.api.name]:
-        money = o.body.get(name)
+        money = body.get(name)
         if money is None:
             continue
         value = money.get("value") if isinstance(money, dict) else money
@@ -267,28 +283,23 @@ def amount(o: Observed) -> Verdict | None:
         currency = money.get("currency") if isinstance(money, dict) else None
         if currency != "IDR":
             problems.append(f"{name}.currency {currency!r}")
-    if not problems:
-        return _ok("amount")
-    return Verdict("amount", FAIL, f"expected a string with two decimals ('10000.00') and currency 'IDR', "
-                   f"received {', '.join(problems)}",
+    return _graded("amount", "a string with two decimals ('10000.00') and currency 'IDR'",
+                   ", ".join(problems) or None,
                    "Send Money as {\"value\": \"10000.00\", \"currency\": \"IDR\"}: a string, a dot, exactly two "
                    "decimals, no thousands separator.")
 
 
-def url_params(o: Observed) -> Verdict | None:
-    if o.api is None or o.api.name != "widget_payment" or not isinstance(o.body, dict):
-        return None
-    params = o.body.get("urlParams")
+@_on_body(("widget_payment",))
+def url_params(o: Observed, body: dict) -> Verdict | None:
+    params = body.get("urlParams")
     found = {p.get("type"): p.get("url") for p in params if isinstance(p, dict)} if isinstance(params, list) else {}
     missing = [t for t in req.URL_PARAM_TYPES if t not in found]
     bad = [f"{t} {found[t]!r}" for t in req.URL_PARAM_TYPES
            if t in found and not (isinstance(found[t], str) and urlsplit(found[t]).scheme in ("http", "https")
                                   and urlsplit(found[t]).netloc)]
-    if not missing and not bad:
-        return _ok("urlParams")
     parts = ([f"no {', '.join(missing)}"] if missing else []) + [f"not an absolute URL: {b}" for b in bad]
-    return Verdict("urlParams", FAIL, f"expected urlParams with {' and '.join(req.URL_PARAM_TYPES)} URLs, "
-                   f"received {'; '.join(parts)}",
+    return _graded("urlParams", f"urlParams with {' and '.join(req.URL_PARAM_TYPES)} URLs",
+                   "; ".join(parts) or None,
                    "Add {\"type\": \"PAY_RETURN\", \"url\": <your return page>, \"isDeeplink\": \"N\"} and "
                    "{\"type\": \"NOTIFICATION\", \"url\": <your Finish Notify endpoint>, ...}; without "
                    "NOTIFICATION DANA has nowhere to send the payment result.")

@@ -22,6 +22,18 @@ PIN_SELECTOR = '.txt-input-pin-field, input[maxlength="6"][inputmode="numeric"],
 IPHONE_13 = "iPhone 13"
 
 
+async def _poll_code(page, seconds: float) -> str | None:
+    """The step both the Python and the PHP script end with: read the page's URL every 0.5 s for an authCode
+    until ``seconds`` pass (Python's wait_for_auth_code, PHP's getCurrentURL() loop)."""
+    started = time.time()
+    while time.time() - started < seconds:
+        code = _code(page.url)
+        if code:
+            return code
+        await asyncio.sleep(0.5)
+    return None
+
+
 def _code(url: str) -> str | None:
     query = parse_qs(urlparse(url).query)
     return (query.get("auth_code") or query.get("authCode") or [None])[0]
@@ -45,13 +57,7 @@ async def python_flow(browser, playwright, url: str, phone: str, pin: str) -> st
         await _python_fill_pin(page, pin)
         await page.wait_for_timeout(wait_timeout // 2)
         await _python_click_continue(page)
-        started = time.time()
-        while time.time() - started < oauth_timeout:          # wait_for_auth_code: poll page.url every 0.5 s
-            code = _code(page.url)
-            if code:
-                return code
-            await asyncio.sleep(0.5)
-        return None
+        return await _poll_code(page, oauth_timeout)          # wait_for_auth_code
     finally:
         await context.close()
 
@@ -253,13 +259,7 @@ async def php_flow(browser, playwright, url: str, phone: str, pin: str) -> str |
         if not entered:
             await page.evaluate(PHP_FALLBACK_PIN, pin)
         await page.evaluate(PHP_CONTINUE)
-        started = time.time()
-        while time.time() - started < 5:                   # poll getCurrentURL() for 5 s
-            code = _code(page.url)
-            if code:
-                return code
-            await asyncio.sleep(0.5)
-        return None
+        return await _poll_code(page, 5)                    # poll getCurrentURL() for 5 s
     finally:
         await context.close()
 

@@ -1,0 +1,238 @@
+"""The run's state in one pytest process: settings, the target (started while collection goes on), the browser,
+the results the summary is written from, and the publishing of the report and bundle.
+
+The plugin (plugin.py) registers one DanaState per process and stays an adapter; this is what it adapts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conformance import catalogue
+from conformance import settings as settings_mod
+from conformance.evidence.recorder import EvidenceWriter, new_run_id
+
+STATE = pytest.StashKey["DanaState"]()
+OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
+              "dana_chromium": "chromium", "merchant_profile": "merchant_profile"}
+
+
+class DanaState:
+    """Per-process state: cheap until a scenario runs."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        workerinput = getattr(config, "workerinput", None)
+        self.is_worker = workerinput is not None
+        self.run_id = (workerinput or {}).get("dana_run_id") or config.getoption("dana_run_id") or new_run_id()
+        self.raw = self._raw_values()
+        self._settings = None
+        self._target = None
+        self._starting: threading.Thread | None = None   # the target starting while collection goes on
+        self._started: tuple = (None, None)              # (target, exception) left by that thread
+        self._browser = None
+        self.broken: list[str] = []
+        self.results: list[dict] = []
+        self.interrupted = False
+        self.started = datetime.now().astimezone()
+        self.bundle_refusal: str | None = None
+        self.merchant_unconfigured = 0      # merchant scenarios left out for want of a profile
+        self._profile = None
+
+    def cli(self) -> dict:
+        values = {key: self.config.getoption(opt) for opt, key in OPTION_MAP.items() if self.config.getoption(opt)}
+        return {**values, "confirm_production": True} if self.config.getoption("dana_confirm_production") else values
+
+    @property
+    def here(self) -> Path:
+        """The folder pytest was started in: .env, pyproject.toml and reports resolve against it (issue 14)."""
+        return Path(self.config.invocation_params.dir)
+
+    def _raw_values(self) -> dict:
+        root = self.here
+        env_file = self.config.getoption("dana_env_file")
+        env_path = Path(env_file) if env_file else root / ".env"
+        try:
+            values, _ = settings_mod.resolve_raw(self.cli(), os.environ, settings_mod.read_env_file(env_path),
+                                                 settings_mod.read_pyproject(root / "pyproject.toml"))
+        except settings_mod.ConfigError:
+            values = {o.key: o.default for o in settings_mod.OPTIONS}   # reported when settings load
+        return values
+
+    @property
+    def scenario_dir(self) -> Path:
+        return (self.here / (self.raw.get("scenario_dir") or "scenarios")).resolve()
+
+    @property
+    def report_dir(self) -> Path:
+        return self.here / (self.raw.get("report_dir") or "reports")
+
+    @property
+    def writer(self) -> EvidenceWriter:
+        return EvidenceWriter(self.report_dir, self.run_id)
+
+    def load_settings(self):
+        """Settings, loaded once; raises ConfigError."""
+        if self._settings is None:
+            env_file = self.config.getoption("dana_env_file") or ".env"
+            self._settings = settings_mod.load_settings(self.cli(), env_file=env_file, root=self.here)
+        return self._settings
+
+    def settings(self):
+        try:
+            return self.load_settings()
+        except settings_mod.ConfigError as exc:
+            pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
+
+    def profile(self):
+        """The merchant profile, loaded once; a wrong one ends the run with exit 2 and file:line."""
+        if self._profile is None and self.raw.get("merchant_profile"):
+            from conformance.merchant.profile import ProfileError, load_profile
+
+            path = Path(self.config.invocation_params.dir, self.raw["merchant_profile"])
+            try:
+                self._profile = load_profile(path, display(path, self.config))
+            except ProfileError as exc:
+                pytest.exit(f"dana-uat merchant profile error:\n{exc}", returncode=2)
+            if self.settings().merchant.throwaway:
+                pytest.exit("dana-uat: merchant mode tests your backend with its own credentials: set X_PARTNER_ID, "
+                            "MERCHANT_ID and PRIVATE_KEY_PATH (or PRIVATE_KEY) as your backend has them", returncode=2)
+            if self.raw.get("target") == "sandbox":
+                pytest.exit("dana-uat: merchant mode runs against the embedded sandbox (`dana-uat sandbox`), "
+                            "where the suite can sign as DANA and see the merchant's requests", returncode=2)
+        return self._profile
+
+    def prestart(self) -> None:
+        """Start the target in a thread as soon as the first scenario file is collected, so the merchant key,
+        the sandbox's DANA key, uvicorn and the registration overlap the rest of collection. Errors surface on
+        the first ``target()`` call, on the main thread, exactly as without the head start."""
+        if self._target is None and self._starting is None and not self.config.option.collectonly:
+            # Imported here, on the main thread: CPython 3.11 may raise "AST constructor recursion depth
+            # mismatch" when two threads compile at once, and these modules compile (no bytecode cache) when
+            # first imported. The thread then only generates keys and serves; it compiles nothing.
+            from conformance.target import import_sandbox
+
+            import_sandbox()
+            self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
+            self._starting.start()
+
+    def _start_target(self) -> None:
+        from conformance.target import Target
+
+        target = None
+        try:
+            target = Target(self.load_settings())
+            self._started = (target.start(), None)
+        except Exception as exc:   # noqa: BLE001 - handed to the main thread by target()
+            if target is not None:
+                target.stop()
+            self._started = (None, exc)
+
+    def _join_start(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            self._target, error = self._started
+            self._started = (None, None)
+            if error is not None:
+                raise error
+
+    def target(self):
+        from conformance.target import Target, TargetError
+
+        try:
+            self._join_start()
+        except settings_mod.ConfigError as exc:
+            pytest.exit(f"dana-uat configuration error: {exc}", returncode=2)
+        except TargetError as exc:
+            pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+        if self._target is None:
+            target = Target(self.settings())
+            try:
+                target.start()
+            except TargetError as exc:
+                target.stop()
+                pytest.exit(f"dana-uat target error: {exc}", returncode=2)
+            self._target = target
+        self._target.merchant_profile = self.profile()     # also for a target started during collection
+        return self._target
+
+    def browser(self):
+        if self._browser is None:
+            from conformance.browser import BrowserSession
+
+            opt = self.config.getoption
+            self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error with a hint
+                chromium=opt("dana_chromium") or self.settings().chromium,
+                headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0), tracing=opt("dana_tracing"),
+                screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
+        return self._browser
+
+    def publish(self) -> None:
+        """The HTML report and the signed go-live bundle of this run (controller only)."""
+        from conformance.evidence.bundle import BundleRefused, make_bundle
+        from conformance.evidence.report import render_report
+
+        render_report(self.writer.root)   # written for every run, complete or not: the run keeps its evidence
+        try:
+            make_bundle(self.writer.root, self.load_settings().merchant)
+        except BundleRefused as exc:
+            self.bundle_refusal = str(exc)
+        except settings_mod.ConfigError:   # already reported when the run started
+            return
+
+    def close(self) -> None:
+        try:
+            self._join_start()
+        except Exception:   # noqa: BLE001 - a start nobody used: its error was never needed
+            pass
+        for name in ("_browser", "_target"):          # the browser first: it may still use the target
+            part = getattr(self, name)
+            setattr(self, name, None)
+            if part is not None:
+                part.stop()
+
+    # -- hooks (this object is registered as a plugin) --------------------------------------------
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed and str(report.nodeid).endswith((".yaml", ".yml")):
+            self.broken.append(report.nodeid)
+
+    def pytest_runtest_logreport(self, report) -> None:
+        info = dana_info(report)
+        if info and report.when in ("call", "setup") and (report.when == "call" or report.skipped):
+            self.results.append(info)
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.interrupted = True
+
+    def explicit(self, path: Path) -> bool:
+        """True when ``path`` was named on the command line (itself or a folder holding it)."""
+        for arg in self.config.args:
+            given = Path(self.config.invocation_params.dir, str(arg).split("::")[0]).resolve()
+            if path == given or given in path.parents:
+                return True
+        return False
+
+def display(path: Path, config: pytest.Config) -> str:
+    shipped = catalogue.label(path)      # the shipped catalogue reads scenarios/..., wherever it is installed
+    if shipped:
+        return shipped
+    try:
+        return Path(path).resolve().relative_to(Path(config.invocation_params.dir).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def dana_info(report) -> dict:
+    """The scenario's result a report carries (JSON, so JUnit shows it as JSON, not a Python repr)."""
+    for name, value in getattr(report, "user_properties", []):
+        if name == "dana":
+            return json.loads(value) if isinstance(value, str) else value
+    return {}
