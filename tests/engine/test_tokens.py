@@ -64,3 +64,5 @@ def test_a_test_user_binds_once_per_run_and_later_scenarios_share_the_token(pyte
     assert actions(ev["other_user"])[0] == "bind" and "shared" not in actions(ev["other_user"])
     for name in ("wrong_pin_a", "wrong_pin_b"):
         assert ev[name]["outcome"] == "failed" and actions(ev[name])[0] == "bind", name
+    report = (run_dir / "report.html").read_text()     # the report says where a shared token was bound
+    assert report.count('shared from <a href="#binds_first">binds_first</a>') == 1
