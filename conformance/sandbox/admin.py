@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.sandbox.responses import BodyProblem, read_body
@@ -70,12 +69,6 @@ def _text(data: dict, name: str, default: str | None = None) -> str:
     if not isinstance(value, str) or not value:
         raise AdminError(400, f"{name}: a non-empty string is required")
     return value
-
-
-def _ascii_json(data) -> Response:
-    """Recorded traffic may hold anything a client sent, lone surrogates included: ASCII JSON escapes
-    them, so rendering cannot fail."""
-    return Response(json.dumps(data, ensure_ascii=True), media_type="application/json")
 
 
 def _stamp(moment):
@@ -190,7 +183,7 @@ def admin_routes(sandbox) -> list[Route]:
         limit = request.query_params.get("limit", "")
         if limit and not limit.isdigit():
             raise AdminError(400, "limit: a positive integer is required")
-        return _ascii_json(sandbox.journal.entries(since, partner_id, api, int(limit) if limit else None))
+        return JSONResponse(sandbox.journal.entries(since, partner_id, api, int(limit) if limit else None))
 
     @_guard
     async def wait_traffic(request: Request):
@@ -203,7 +196,7 @@ def admin_routes(sandbox) -> list[Route]:
             raise AdminError(400, "timeoutSeconds: a number between 0 and 120 is required")
         found = await anyio.to_thread.run_sync(sandbox.journal.wait, since, partner_id, api, count,
                                                float(timeout))
-        return _ascii_json(found)
+        return JSONResponse(found)       # safe JSON: recorded traffic may hold lone surrogates
 
     @_guard
     async def send_notification(request: Request):
