@@ -40,7 +40,6 @@ HEADER_MAX = {"X-EXTERNAL-ID": (36, REQUIRED), "X-PARTNER-ID": (36, DOCUMENTED),
 # time with an explicit offset and optional fraction, because the Node SDK stamps the host zone
 # ("...Z" on a UTC host) and its OAuth helper adds milliseconds. A space for "T" (DANA's own
 # malformed-timestamp case), a missing offset or anything else is malformed.
-DOCUMENTED_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")
 ACCEPTED_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 # No source publishes DANA's allowed clock skew; these bounds are the sandbox's choice.
 SKEW_PASS = timedelta(seconds=60)

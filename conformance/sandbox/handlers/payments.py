@@ -15,13 +15,12 @@ from conformance.sandbox.pipeline import Call
 from conformance.sandbox.store import InconsistentRequest, Order
 from conformance.snap.orders import LATEST_TRANSACTION_STATUS, OrderStatus
 from conformance.snap.signature import sign
+from conformance.snap.requirements import VALID_UP_TO_GRACE as CLOCK_GRACE
+from conformance.snap.requirements import VALID_UP_TO_MAX
 from conformance.snap.timestamps import format_timestamp, parse_timestamp
 
-# validUpTo upper bound: "at most 15 minutes from now (API requirement)" ([uat-tests] payment_test.py);
-# the SDK's own sandbox check is laxer (30, [sdk-validation]). Plus a minute for clock differences between
-# the merchant and DANA.
-VALID_UP_TO_MAX = timedelta(minutes=15)
-CLOCK_GRACE = timedelta(minutes=1)
+# validUpTo's upper bound and clock grace come from snap.requirements, also read by the traffic grader
+# ([uat-tests] payment_test.py: "at most 15 minutes from now (API requirement)").
 CANCEL_WINDOW = timedelta(hours=24)          # paid orders cancel within 24 h ([sdk-models])
 
 
