@@ -23,3 +23,15 @@ def label(path: Path) -> str | None:
         return f"{LABEL}/{Path(path).resolve().relative_to(shipped()).as_posix()}"
     except ValueError:
         return None
+
+
+def shown(path: Path, here: Path) -> str:
+    """How the console and the evidence name ``path``: the shipped catalogue by its label, else relative to
+    ``here`` when below it, else as it is."""
+    resolved = Path(path).resolve()
+    if resolved == shipped():
+        return LABEL
+    try:
+        return label(resolved) or resolved.relative_to(Path(here).resolve()).as_posix()
+    except ValueError:
+        return str(path)

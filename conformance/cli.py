@@ -135,7 +135,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args += options
     scope = "mandatory scenarios" if mandatory else ("selected scenarios" if chosen or args.keyword or
                                                      args.markexpr else "all scenarios")
-    where = " + ".join(_shown(r, here, shipped) for r in roots)
+    where = " + ".join(catalogue.shown(r, here) for r in roots)
     scope += " marked production_safe" if settings.target == "production" else ""
     print(f"dana-uat: {scope} from {where} against target {settings.target} ({settings.api_base or 'loopback'})",
           flush=True)
@@ -156,21 +156,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     for label, path in (("report", evidence / "report.html"),
                         ("bundle", next(evidence.glob("dana-uat-bundle-*.zip"), None))):
         if path is not None and path.exists():
-            print(f"{label}: {_shown(path, here, shipped)}")
+            print(f"{label}: {catalogue.shown(path, here)}")
     if evidence.exists():
-        print(f"evidence: {_shown(evidence, here, shipped)}/", flush=True)
+        print(f"evidence: {catalogue.shown(evidence, here)}/", flush=True)
     return {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
-
-
-def _shown(path: Path, here: Path, shipped: Path) -> str:
-    """Relative to the current folder when below it; the shipped catalogue by its label."""
-    path = path.resolve()
-    if path == shipped:
-        return catalogue.LABEL
-    try:
-        return path.relative_to(here.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 # -- init, doctor ------------------------------------------------------------------------------------
@@ -211,7 +200,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows, broken = [], 0
     for path in [root] if root.is_file() else find_files(root):
         try:
-            loaded = load_file(path, catalogue.label(path) or _shown(path, Path.cwd(), root))
+            loaded = load_file(path, catalogue.shown(path, Path.cwd()))
         except ScenarioFileError as exc:
             print(exc, file=sys.stderr)
             broken += 1

@@ -220,14 +220,9 @@ class DanaState:
                 return True
         return False
 
+
 def display(path: Path, config: pytest.Config) -> str:
-    shipped = catalogue.label(path)      # the shipped catalogue reads scenarios/..., wherever it is installed
-    if shipped:
-        return shipped
-    try:
-        return Path(path).resolve().relative_to(Path(config.invocation_params.dir).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return catalogue.shown(path, Path(config.invocation_params.dir))
 
 
 def dana_info(report) -> dict:
