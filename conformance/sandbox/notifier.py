@@ -123,7 +123,7 @@ class Notifier:
             for attempt in range(MAX_ATTEMPTS):
                 if attempt:
                     # The pause between attempts IS the emulated retry schedule (DANA retries a
-                    # notify the merchant did not accept, 6.4), not a wait for some condition.
+                    # notify the merchant did not accept, [doc-finish-notify]), not a wait for some condition.
                     await asyncio.sleep(RETRY_PAUSES[min(attempt - 1, len(RETRY_PAUSES) - 1)])
                 record = {"at": format_timestamp(self.sandbox.clock.now()), "status": None,
                           "body": None, "error": None}
