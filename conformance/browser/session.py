@@ -182,7 +182,7 @@ class BrowserSession:
             return self
         from playwright.sync_api import sync_playwright      # imported late: API-only runs never load it
 
-        path = require_chromium(self.chromium_setting)
+        path = require_chromium(self.chromium_setting, headless=not self.headed)
         self._playwright = sync_playwright().start()
         try:
             if is_managed(path):
