@@ -58,7 +58,7 @@ def measure(n: int = 5, screenshot: str = "on", tracing: str = "off") -> dict:
         with BrowserSession(artifacts_dir=Path(tmp), screenshot=screenshot, tracing=tracing) as browser:
             started = time.perf_counter() - began
             warm = browser.new_context("warm-up")                    # first page load compiles caches: not timed
-            warm.page.goto(server.base_url + "/n/cashier/new/checkout?bizNo=none")
+            warm.run(lambda page: page.goto(server.base_url + "/n/cashier/new/checkout?bizNo=none"))
             warm.close()
 
             binds, pays = [], []

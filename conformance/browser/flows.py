@@ -1,7 +1,9 @@
 """The two browser flows of a Widget Binding UAT: bind (OAuth/login: phone, PIN) and checkout (pay).
 
-Each page step leaves a screenshot on the ScenarioContext (``ctx.step``). Waits are bounded waits on
-selectors and URLs (pages.wait_first, expect_navigation, wait_for_url); nothing sleeps.
+Each page step leaves a screenshot on the ScenarioContext (``ctx.record``). Waits are bounded waits on
+selectors and URLs (pages.wait_first, expect_navigation, wait_for_url); nothing sleeps. ``bind`` and ``checkout``
+are called from a scenario's thread; their async bodies run on the browser session's thread, so flows of
+scenarios side by side interleave in one Chromium.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ class CheckoutResult:
     message: str = ""
 
 
-def _fail_on_error(ctx, step: str, seen: str) -> None:
+async def _fail_on_error(ctx, step: str, seen: str) -> None:
     if seen == "error":
-        ctx.step(f"{step}-error")
-        raise FlowError(step, error_text(ctx.page) or "the page showed an error", ctx.redact(ctx.page.url))
+        await ctx.record(f"{step}-error")
+        raise FlowError(step, await error_text(ctx.page) or "the page showed an error", ctx.redact(ctx.page.url))
 
 
 def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> BindResult:
@@ -49,6 +51,10 @@ def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> Bi
     As DANA's Go and Node UAT scripts do, a consent button between phone and PIN is clicked only if it
     shows (the embedded sandbox shows none: its PIN page carries the agreement, docs/sandbox.md).
     """
+    return ctx.session.run(_bind(ctx, bind_url, phone=phone, pin=pin, timeout=timeout))
+
+
+async def _bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float) -> BindResult:
     page = ctx.page
     redirects: list[str] = []
 
@@ -59,50 +65,50 @@ def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> Bi
 
     page.on("request", on_request)
     try:
-        page.goto(bind_url, wait_until="domcontentloaded", timeout=timeout * 1000)
-        ctx.step("bind-open")
-        seen = wait_first(page, {"phone": PHONE, "pin": PIN, "error": ERROR}, timeout)
-        _fail_on_error(ctx, "bind-open", seen)
+        await page.goto(bind_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+        await ctx.record("bind-open")
+        seen = await wait_first(page, {"phone": PHONE, "pin": PIN, "error": ERROR}, timeout)
+        await _fail_on_error(ctx, "bind-open", seen)
         if seen == "phone":
             login = LoginPage(page)
-            login.enter_phone(phone)
-            ctx.step("bind-phone")
-            login.submit()
-            seen = wait_first(page, {"consent": CONSENT, "pin": PIN, "error": ERROR}, timeout)
-            _fail_on_error(ctx, "bind-phone", seen)
+            await login.enter_phone(phone)
+            await ctx.record("bind-phone")
+            await login.submit()
+            seen = await wait_first(page, {"consent": CONSENT, "pin": PIN, "error": ERROR}, timeout)
+            await _fail_on_error(ctx, "bind-phone", seen)
         if seen == "consent":
-            ctx.step("bind-agreement")
-            AgreementPage(page).agree()
-            seen = wait_first(page, {"pin": PIN, "error": ERROR}, timeout)
-            _fail_on_error(ctx, "bind-agreement", seen)
-        ctx.step("bind-pin")
+            await ctx.record("bind-agreement")
+            await AgreementPage(page).agree()
+            seen = await wait_first(page, {"pin": PIN, "error": ERROR}, timeout)
+            await _fail_on_error(ctx, "bind-agreement", seen)
+        await ctx.record("bind-pin")
         try:
-            PinPage(page).enter_pin(pin, timeout)
+            await PinPage(page).enter_pin(pin, timeout)
         except Exception:
             if not redirects:        # a failed navigation to an unreachable redirect host is fine once captured
                 raise
         if not redirects:
-            page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
-            if page.locator(ERROR).first.is_visible():
-                _fail_on_error(ctx, "bind-pin", "error")
-            page.wait_for_url(lambda url: "authCode=" in url, wait_until="commit", timeout=timeout * 1000)
+            await page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
+            if await page.locator(ERROR).first.is_visible():
+                await _fail_on_error(ctx, "bind-pin", "error")
+            await page.wait_for_url(lambda url: "authCode=" in url, wait_until="commit", timeout=timeout * 1000)
         if not redirects:
             raise FlowError("bind-redirect", "no redirect carrying authCode", ctx.redact(page.url))
         callback = parse_callback(redirects[0])
         if page.url.startswith(("http://", "https://")):
             try:                       # the merchant's page is evidence too, if it loads in time
-                page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
+                await page.wait_for_load_state("domcontentloaded", timeout=timeout * 1000)
             except Exception:
                 pass
-            ctx.step("bind-redirect")
+            await ctx.record("bind-redirect")
         return BindResult(auth_code=callback.get("authCode", ""), state=callback.get("state"),
                           final_url=redirects[0], callback=callback)
     finally:
         page.remove_listener("request", on_request)
 
 
-def _outcome_of_failed_label(page) -> tuple[str, str]:
-    message = error_text(page)
+async def _outcome_of_failed_label(page) -> tuple[str, str]:
+    message = await error_text(page)
     # DANA's scripts read lbl-failed-payment as "already paid" ([uat-checkout]); the sandbox adds the reason.
     if not message or "paid" in message.lower():
         return "already_paid", message
@@ -112,41 +118,62 @@ def _outcome_of_failed_label(page) -> tuple[str, str]:
 def checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float = 30,
              return_to_merchant: bool = False) -> CheckoutResult:
     """Pay the order behind ``payment_url`` (webRedirectUrl, with or without ``ott``) as the DANA user."""
+    return ctx.session.run(_checkout(ctx, payment_url, phone=phone, pin=pin, timeout=timeout,
+                                     return_to_merchant=return_to_merchant))
+
+
+async def _checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float,
+                    return_to_merchant: bool) -> CheckoutResult:
     page = ctx.page
     ctx.add_secret(dict(parse_qsl(urlsplit(payment_url).query)).get("ott"))    # OTTs never reach disk
-    page.goto(payment_url, wait_until="domcontentloaded", timeout=timeout * 1000)
-    ctx.step("checkout-open")
+    await page.goto(payment_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    await ctx.record("checkout-open")
     states = {"method": DANA_OPTION, "phone": PHONE, "pay": PAY, "failed": FAILED, "error": ERROR}
-    seen = wait_first(page, states, timeout)
+    seen = await wait_first(page, states, timeout)
     if seen == "method":
-        CheckoutPage(page).choose_dana()
-        seen = wait_first(page, {"phone": PHONE, "pay": PAY, "error": ERROR}, timeout)
+        await CheckoutPage(page).choose_dana()
+        seen = await wait_first(page, {"phone": PHONE, "pay": PAY, "error": ERROR}, timeout)
     if seen == "phone":
         login = LoginPage(page)
-        login.enter_phone(phone)
-        ctx.step("checkout-phone")
-        login.submit()
-        seen = wait_first(page, {"pin": PIN, "error": ERROR}, timeout)
-        _fail_on_error(ctx, "checkout-phone", seen)
-        ctx.step("checkout-pin")
-        PinPage(page).enter_pin(pin, timeout)
-        seen = wait_first(page, {"pay": PAY, "error": ERROR}, timeout)
+        await login.enter_phone(phone)
+        await ctx.record("checkout-phone")
+        await login.submit()
+        seen = await wait_first(page, {"pin": PIN, "error": ERROR}, timeout)
+        await _fail_on_error(ctx, "checkout-phone", seen)
+        await ctx.record("checkout-pin")
+        await PinPage(page).enter_pin(pin, timeout)
+        seen = await wait_first(page, {"pay": PAY, "error": ERROR}, timeout)
     if seen == "error":
-        ctx.step("checkout-error")
-        return CheckoutResult("failed", ctx.redact(page.url), error_text(page))
+        await ctx.record("checkout-error")
+        return CheckoutResult("failed", ctx.redact(page.url), await error_text(page))
     if seen == "pay":
-        ctx.step("checkout-pay")
-        CheckoutPage(page).pay()
-        seen = wait_first(page, {"success": SUCCESS, "failed": FAILED}, timeout)
-    ctx.step("checkout-result")
+        await ctx.record("checkout-pay")
+        await CheckoutPage(page).pay()
+        seen = await wait_first(page, {"success": SUCCESS, "failed": FAILED}, timeout)
+    await ctx.record("checkout-result")
     if seen != "success":
-        outcome, message = _outcome_of_failed_label(page)
+        outcome, message = await _outcome_of_failed_label(page)
         return CheckoutResult(outcome, ctx.redact(page.url), message)
-    message = page.locator(SUCCESS).first.inner_text().strip()
-    if return_to_merchant and CheckoutPage(page).back_to_merchant():
-        page.wait_for_url(lambda url: "status=" in url, wait_until="commit", timeout=timeout * 1000)
-        ctx.step("checkout-return")
+    message = (await page.locator(SUCCESS).first.inner_text()).strip()
+    if return_to_merchant and await CheckoutPage(page).back_to_merchant():
+        await page.wait_for_url(lambda url: "status=" in url, wait_until="commit", timeout=timeout * 1000)
+        await ctx.record("checkout-return")
     return CheckoutResult("success", ctx.redact(page.url), message)
 
 
-__all__ = ["bind", "checkout", "BindResult", "CheckoutResult", "FlowError"]
+def navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float = 30) -> str:
+    """Open ``page_url``, click ``selector`` and return the URL of the navigation to ``host`` it starts (a
+    merchant's "link DANA" button leading to DANA's bind page), captured before the page loads."""
+    return ctx.session.run(_navigation_on_click(ctx, page_url, selector, host, timeout))
+
+
+async def _navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float) -> str:
+    page = ctx.page
+    await page.goto(page_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    async with page.expect_request(lambda r: r.is_navigation_request() and urlsplit(r.url).netloc == host,
+                                   timeout=timeout * 1000) as request:
+        await page.click(selector, timeout=timeout * 1000)
+    return (await request.value).url
+
+
+__all__ = ["bind", "checkout", "navigation_on_click", "BindResult", "CheckoutResult", "FlowError"]

@@ -1,7 +1,8 @@
 """Page objects for DANA's hosted pages, written against the selectors DANA's pages use (protocol ref 7).
 
 The embedded sandbox's pages (conformance/sandbox/binding_pages.py, checkout_pages.py) honour the same selectors, so this code drives
-the real sandbox too. Every wait is on a selector or a URL, with a bound; nothing sleeps.
+the real sandbox too. Every wait is on a selector or a URL, with a bound; nothing sleeps. Async: they run on the
+browser session's thread (session.py), so scenarios side by side share one Chromium.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class PageTimeout(AssertionError):
     """None of the awaited page states appeared in time."""
 
 
-def wait_first(page, states: dict[str, str], timeout: float) -> str:
+async def wait_first(page, states: dict[str, str], timeout: float) -> str:
     """Name of the first of ``states`` (name -> selector) that is visible, waiting at most ``timeout`` s.
 
     DANA's real OAuth page may bounce through ``chrome-error://`` while trying the app deeplink ([uat-oauth]);
@@ -33,21 +34,21 @@ def wait_first(page, states: dict[str, str], timeout: float) -> str:
     """
     union = page.locator(", ".join(states.values())).first
     try:
-        union.wait_for(state="visible", timeout=timeout * 1000)
+        await union.wait_for(state="visible", timeout=timeout * 1000)
     except Exception as exc:
         if page.url.startswith("chrome-error://"):
-            page.go_back(wait_until="domcontentloaded")
-            return wait_first(page, states, timeout)
+            await page.go_back(wait_until="domcontentloaded")
+            return await wait_first(page, states, timeout)
         raise PageTimeout(f"waited {timeout}s on {page.url} for any of {sorted(states)}; none appeared") from exc
     for name, selector in states.items():
-        if page.locator(selector).first.is_visible():
+        if await page.locator(selector).first.is_visible():
             return name
-    return wait_first(page, states, timeout)      # the page changed between the two looks
+    return await wait_first(page, states, timeout)      # the page changed between the two looks
 
 
-def error_text(page) -> str:
+async def error_text(page) -> str:
     loc = page.locator(ERROR).first
-    return loc.inner_text().strip() if loc.count() else ""
+    return (await loc.inner_text()).strip() if await loc.count() else ""
 
 
 @dataclass
@@ -55,14 +56,14 @@ class LoginPage:
     """Phone entry (OAuth and checkout login): `.desktop-input > .txt-input-phone-number-field`."""
     page: object
 
-    def enter_phone(self, phone: str) -> None:
+    async def enter_phone(self, phone: str) -> None:
         field = self.page.locator(PHONE).first
         # [uat-oauth]: a value pre-filled from seamlessData must be left alone (re-filling breaks DANA's state).
-        if not field.input_value():
-            field.fill(phone)
+        if not await field.input_value():
+            await field.fill(phone)
 
-    def submit(self) -> None:
-        self.page.locator(PHONE_SUBMIT).first.click()
+    async def submit(self) -> None:
+        await self.page.locator(PHONE_SUBMIT).first.click()
 
 
 @dataclass
@@ -70,8 +71,8 @@ class AgreementPage:
     """The optional consent button DANA's Go and Node scripts click between phone and PIN if visible."""
     page: object
 
-    def agree(self) -> None:
-        self.page.locator(CONSENT).first.click()
+    async def agree(self) -> None:
+        await self.page.locator(CONSENT).first.click()
 
 
 @dataclass
@@ -79,27 +80,27 @@ class PinPage:
     """Six-digit PIN that submits itself after the last digit (no button), so typing it navigates."""
     page: object
 
-    def enter_pin(self, pin: str, timeout: float) -> None:
+    async def enter_pin(self, pin: str, timeout: float) -> None:
         field = self.page.locator(PIN).first
         # fill() sends one input event with all six digits; DANA's own Python checkout script fills the PIN
         # the same way ([uat-checkout]), so the real page accepts it.
-        with self.page.expect_navigation(wait_until="commit", timeout=timeout * 1000):
-            field.fill(pin)
+        async with self.page.expect_navigation(wait_until="commit", timeout=timeout * 1000):
+            await field.fill(pin)
 
 
 @dataclass
 class CheckoutPage:
     page: object
 
-    def choose_dana(self) -> None:
-        self.page.locator(DANA_OPTION).first.click()
+    async def choose_dana(self) -> None:
+        await self.page.locator(DANA_OPTION).first.click()
 
-    def pay(self) -> None:
-        self.page.locator(PAY).first.click()
+    async def pay(self) -> None:
+        await self.page.locator(PAY).first.click()
 
-    def back_to_merchant(self) -> bool:
+    async def back_to_merchant(self) -> bool:
         link = self.page.locator(BACK_TO_MERCHANT).first
-        if not link.count():
+        if not await link.count():
             return False
-        link.click()
+        await link.click()
         return True

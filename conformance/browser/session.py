@@ -8,11 +8,15 @@ context and replaced by ``[REDACTED]`` in step URLs and inside a kept trace befo
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 import zipfile
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from conformance.browser.discovery import LAUNCH_ARGS, is_managed, require_chromium
@@ -23,6 +27,7 @@ SCREENSHOT_MODES = ("on", "off", "only-on-failure")
 REDACTED = "[REDACTED]"
 SHOT_QUALITY = 60                               # JPEG quality: page text stays legible at a tenth of PNG size
 VIEWPORT = {"width": 480, "height": 860}      # phone-sized like DANA's scripts ([uat-oauth]), small screenshots
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,19 +48,26 @@ def _slug(name: str) -> str:
 
 
 class ScenarioContext:
-    """A browser context for one scenario: its page, its page steps, its artifacts."""
+    """A browser context for one scenario: its page, its page steps, its artifacts.
 
-    def __init__(self, session: "BrowserSession", name: str, context, directory: Path, *,
+    ``page`` is Playwright's async Page, driven on the session's browser thread: async code (flows.py) awaits it
+    there; any other thread goes through ``run`` (``ctx.run(lambda page: page.goto(url))``) or the sync methods.
+    """
+
+    def __init__(self, session: "BrowserSession", name: str, context, page, directory: Path, *,
                  tracing: str, screenshot: str):
-        self.session, self.name, self.context, self.dir = session, name, context, directory
+        self.session, self.name, self.context, self.page, self.dir = session, name, context, page, directory
         self.tracing, self.screenshot = tracing, screenshot
-        self.page = context.new_page()
         self.steps: list[PageStep] = []
         self.screenshots: list[Path] = []
         self.trace: Path | None = None
-        self.listeners: list = []          # callables(PageStep): the evidence recorder subscribes here
+        self.listeners: list = []          # callables(PageStep), called on the browser thread
         self._secrets: set[str] = set()
         self._closed = False
+
+    def run(self, action: Callable[[Any], Awaitable[T]]) -> T:
+        """``await action(page)`` on the browser thread, from any other thread; its result or its exception."""
+        return self.session.run(action(self.page))
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= 6:
@@ -67,11 +79,15 @@ class ScenarioContext:
         return text
 
     def step(self, name: str) -> PageStep:
+        """Record a page step (from a thread other than the browser's)."""
+        return self.session.run(self.record(name))
+
+    async def record(self, name: str) -> PageStep:
         """Record a page step; with screenshots on (or kept for failure) also take one."""
         shot, note = None, ""
         if self.screenshot != "off" and not self.page.is_closed():
             shot = self.dir / f"{len(self.steps) + 1:02d}-{_slug(name)}.jpg"   # JPEG: a small report
-            note = self._capture(shot)
+            note = await self._capture(shot)
             if note:
                 shot = None
             else:
@@ -83,29 +99,32 @@ class ScenarioContext:
             listener(record)
         return record
 
-    def _capture(self, path: Path) -> str:
+    async def _capture(self, path: Path) -> str:
         """Take the screenshot; '' when done, else why not. A page caught mid-navigation cannot be captured,
         so on failure wait (bounded) for it to finish loading and try once more."""
         try:
-            self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
+            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
             return ""
         except Exception:
             pass
         try:
-            self.page.wait_for_load_state("load", timeout=5000)
-            self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
+            await self.page.wait_for_load_state("load", timeout=5000)
+            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
             return ""
         except Exception as exc:
             return f"no screenshot: {str(exc).splitlines()[0]}"
 
     def close(self, failed: bool = False) -> list[Path]:
         """Close the context; keep the trace and screenshots per the modes. Returns the kept artifacts."""
-        if self._closed:
-            return self.artifacts()
-        self._closed = True
+        if not self._closed:
+            self._closed = True
+            self.session.run(self._close(failed))
+        return self.artifacts()
+
+    async def _close(self, failed: bool) -> None:
         if failed and self.screenshot != "off" and not self.page.is_closed():
             try:
-                self.step("failure")
+                await self.record("failure")
             except Exception:          # a crashed page must not hide the scenario's own failure
                 pass
         if self.screenshot == "only-on-failure" and not failed:
@@ -116,14 +135,13 @@ class ScenarioContext:
             keep = self.tracing == "on" or (self.tracing == "retain-on-failure" and failed)
             if keep:
                 self.trace = self.dir / "trace.zip"
-                self.context.tracing.stop(path=str(self.trace))
-                _redact_zip(self.trace, self._secrets)
+                await self.context.tracing.stop(path=str(self.trace))
+                await asyncio.to_thread(_redact_zip, self.trace, self._secrets)
             else:
-                self.context.tracing.stop()
-        self.context.close()
+                await self.context.tracing.stop()
+        await self.context.close()
         if not any(self.dir.iterdir()):
             self.dir.rmdir()
-        return self.artifacts()
 
     def artifacts(self) -> list[Path]:
         return list(self.screenshots) + ([self.trace] if self.trace else [])
@@ -159,7 +177,12 @@ def _check_modes(tracing: str, screenshot: str) -> None:
 
 
 class BrowserSession:
-    """Starts one Chromium (system first, see discovery) and hands out fresh contexts."""
+    """Starts one Chromium (system first, see discovery) and hands out fresh contexts, to any thread.
+
+    Playwright's async API runs on an event loop of its own thread ("dana-uat-browser"); ``run`` hands it a
+    coroutine from any other thread and waits for the result. Scenarios running side by side (ahead.py) so drive
+    their pages concurrently in one Chromium, each in its own context, while one driver process serves them all.
+    """
 
     def __init__(self, chromium: str | None = None, headed: bool = False, slowmo: float = 0,
                  tracing: str = "retain-on-failure", screenshot: str = "on",
@@ -170,40 +193,71 @@ class BrowserSession:
         self.artifacts_dir = Path(artifacts_dir)
         self.timeout = timeout
         self.executable: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._playwright = None
         self._browser = None
+        self._starting = threading.Lock()      # scenarios side by side may all ask for the browser at once
+        self._dirs = threading.Lock()
 
     @property
     def started(self) -> bool:
         return self._browser is not None
 
-    def start(self) -> "BrowserSession":
-        if self._browser is not None:
-            return self
-        from playwright.sync_api import sync_playwright      # imported late: API-only runs never load it
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the browser's loop and wait for it. Never call it from that loop itself."""
+        if self._loop is None or threading.current_thread() is self._thread:
+            coroutine.close()
+            raise RuntimeError("the browser session is not started" if self._loop is None else
+                               "run() was called on the browser's own thread: await the coroutine instead")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-        path = require_chromium(self.chromium_setting, headless=not self.headed)
-        self._playwright = sync_playwright().start()
-        try:
-            if is_managed(path):
-                self._browser = self._playwright.chromium.launch(headless=not self.headed, slow_mo=self.slowmo)
-            else:
-                args = [a for a in LAUNCH_ARGS if not (self.headed and a == "--headless")]
-                self._browser = self._playwright.chromium.launch(
-                    executable_path=path, args=args, headless=not self.headed, slow_mo=self.slowmo)
-        except Exception:
-            self._playwright.stop()
-            self._playwright = None
-            raise
-        self.executable = path
+    def start(self) -> "BrowserSession":
+        with self._starting:
+            if self._browser is not None:
+                return self
+            path = require_chromium(self.chromium_setting, headless=not self.headed)
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="dana-uat-browser", daemon=True)
+            self._thread.start()
+            try:
+                self._browser = self.run(self._launch(path))
+            except BaseException:
+                self.stop()
+                raise
+            self.executable = path
         return self
 
+    async def _launch(self, path: str):
+        from playwright.async_api import async_playwright    # imported late: API-only runs never load it
+
+        self._playwright = await async_playwright().start()
+        if is_managed(path):
+            return await self._playwright.chromium.launch(headless=not self.headed, slow_mo=self.slowmo)
+        args = [a for a in LAUNCH_ARGS if not (self.headed and a == "--headless")]
+        return await self._playwright.chromium.launch(executable_path=path, args=args, headless=not self.headed,
+                                                      slow_mo=self.slowmo)
+
     def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None:
+            return
+        try:
+            self.run(self._shutdown())
+        finally:
+            self._loop = self._thread = None
+            loop.call_soon_threadsafe(loop.stop)
+            if thread is not None:
+                thread.join(10)
+            if not loop.is_running():
+                loop.close()
+
+    async def _shutdown(self) -> None:
         for name, method in (("_browser", "close"), ("_playwright", "stop")):   # the browser first
             part = getattr(self, name)
             setattr(self, name, None)
             if part is not None:
-                getattr(part, method)()
+                await getattr(part, method)()
 
     def __enter__(self) -> "BrowserSession":
         return self.start()
@@ -216,16 +270,21 @@ class BrowserSession:
         tracing, screenshot = tracing or self.tracing, screenshot or self.screenshot
         _check_modes(tracing, screenshot)
         self.start()
-        directory = self.artifacts_dir / _slug(name)
-        n = 1
-        while directory.exists():
-            n += 1
-            directory = self.artifacts_dir / f"{_slug(name)}-{n}"
-        directory.mkdir(parents=True)
-        context = self._browser.new_context(viewport=VIEWPORT, locale="id-ID", timezone_id="Asia/Jakarta")
+        with self._dirs:
+            directory = self.artifacts_dir / _slug(name)
+            n = 1
+            while directory.exists():
+                n += 1
+                directory = self.artifacts_dir / f"{_slug(name)}-{n}"
+            directory.mkdir(parents=True)
+        context, page = self.run(self._new_context(tracing))
+        return ScenarioContext(self, name, context, page, directory, tracing=tracing, screenshot=screenshot)
+
+    async def _new_context(self, tracing: str):
+        context = await self._browser.new_context(viewport=VIEWPORT, locale="id-ID", timezone_id="Asia/Jakarta")
         context.set_default_timeout(self.timeout * 1000)
         if tracing != "off":
             # DOM snapshots, actions and network, without the screencast: its frames cost a third of a flow's CPU
             # and the flows' own step screenshots (plus failure.png) are the pictures (issue 13)
-            context.tracing.start(screenshots=False, snapshots=True)
-        return ScenarioContext(self, name, context, directory, tracing=tracing, screenshot=screenshot)
+            await context.tracing.start(screenshots=False, snapshots=True)
+        return context, await context.new_page()

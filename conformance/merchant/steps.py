@@ -117,13 +117,10 @@ def _pin(run: Run, given: str | None) -> str:
 
 
 def _bind_url_from_page(run: Run, profile) -> str:
-    page = run.context().page
-    target_host = urlsplit(run.target.web_base).netloc
-    page.goto(profile.url(profile.bind.page.url), wait_until="domcontentloaded", timeout=profile.timeout * 1000)
-    with page.expect_request(lambda r: r.is_navigation_request() and urlsplit(r.url).netloc == target_host,
-                             timeout=profile.timeout * 1000) as request:
-        page.click(profile.bind.page.click, timeout=profile.timeout * 1000)
-    return request.value.url
+    from conformance.browser import navigation_on_click
+
+    return navigation_on_click(run.context(), profile.url(profile.bind.page.url), profile.bind.page.click,
+                               urlsplit(run.target.web_base).netloc, profile.timeout)
 
 
 def _graded(entries: list[dict], what: str, code: str, where: str, *, once: bool = False) -> list[Finding]:

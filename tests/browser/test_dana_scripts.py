@@ -40,24 +40,31 @@ def test_dana_oauth_scripts_reach_the_auth_code(merchant, sandbox, receiver, nee
 
 
 def test_checkout_steps_of_the_python_script_then_the_already_paid_check(ctx, sandbox, client, payment_body):
-    page = ctx.page
     payment = client.call("widget_payment", payment_body())
     web_redirect_url = payment.json["webRedirectUrl"]
-    page.goto(web_redirect_url)
-    page.locator(".dana>.bank-title").wait_for(state="visible", timeout=T)     # [uat-checkout] step 2
-    page.click(".dana>.bank-title")
-    page.locator(".desktop-input>.txt-input-phone-number-field").wait_for(timeout=T)
-    page.fill(".desktop-input>.txt-input-phone-number-field", "83811223355")   # Node/Java: without the 0
-    page.click(".agreement__button>.btn-continue")
-    page.locator('.txt-input-pin-field, input[maxlength="6"], input[type="password"]').first.wait_for(timeout=T)
-    page.fill(".txt-input-pin-field", PIN)
-    page.locator("button.btn-pay").wait_for(timeout=T)
-    page.click(".btn.btn-primary.btn-pay")
-    page.wait_for_selector("xpath=//*[contains(@class,'lbl-success')]", timeout=T)   # [uat-checkout] step 7
-    assert page.get_by_text("This transaction is paid using DANA").is_visible()
-    assert sandbox.sandbox.store.get_order(payment.json["referenceNo"]).status == "SUCCESS"
 
-    page.goto(web_redirect_url)                                                 # [uat-checkout] step 8
-    assert page.locator("button.btn-pay").is_visible()
-    page.click("button.btn-pay")
-    page.locator(".card-header-content__title.lbl-failed-payment").wait_for(timeout=T)
+    async def pay(page) -> bool:
+        await page.goto(web_redirect_url)
+        await page.locator(".dana>.bank-title").wait_for(state="visible", timeout=T)     # [uat-checkout] step 2
+        await page.click(".dana>.bank-title")
+        await page.locator(".desktop-input>.txt-input-phone-number-field").wait_for(timeout=T)
+        await page.fill(".desktop-input>.txt-input-phone-number-field", "83811223355")   # Node/Java: without the 0
+        await page.click(".agreement__button>.btn-continue")
+        await page.locator('.txt-input-pin-field, input[maxlength="6"], input[type="password"]').first.wait_for(
+            timeout=T)
+        await page.fill(".txt-input-pin-field", PIN)
+        await page.locator("button.btn-pay").wait_for(timeout=T)
+        await page.click(".btn.btn-primary.btn-pay")
+        await page.wait_for_selector("xpath=//*[contains(@class,'lbl-success')]", timeout=T)   # [uat-checkout] step 7
+        return await page.get_by_text("This transaction is paid using DANA").is_visible()
+
+    async def pay_again(page) -> bool:
+        await page.goto(web_redirect_url)                                             # [uat-checkout] step 8
+        shown = await page.locator("button.btn-pay").is_visible()
+        await page.click("button.btn-pay")
+        await page.locator(".card-header-content__title.lbl-failed-payment").wait_for(timeout=T)
+        return shown
+
+    assert ctx.run(pay)
+    assert sandbox.sandbox.store.get_order(payment.json["referenceNo"]).status == "SUCCESS"
+    assert ctx.run(pay_again)

@@ -154,7 +154,7 @@ def test_trace_kept_on_failure_with_the_ott_redacted(browser, merchant, sandbox,
     assert failing.screenshots[-1].name.endswith("failure.jpg")
 
     passing = browser.new_context("passing", tracing="retain-on-failure", screenshot="only-on-failure")
-    passing.page.goto(sandbox.base_url + "/n/cashier/new/checkout?bizNo=nope")
+    passing.run(lambda page: page.goto(sandbox.base_url + "/n/cashier/new/checkout?bizNo=nope"))
     passing.step("unknown-order")
     assert passing.close(failed=False) == [] and not passing.dir.exists()
 

@@ -19,18 +19,24 @@ def test_report_fits_a_390px_phone_without_horizontal_overflow(tmp_path, ctx):
     assert run.returncode == 1, run.stdout + run.stderr
     report = next((tmp_path / "reports").rglob("report.html"))
 
-    page = ctx.page
-    page.set_viewport_size(PHONE)
-    page.goto(report.as_uri(), wait_until="load")
-    widths = page.evaluate("[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
-    page.screenshot(path=str(tmp_path / "report-390.png"), full_page=True)   # kept with the test's tmp files
+    async def measure(page) -> dict:
+        await page.set_viewport_size(PHONE)
+        await page.goto(report.as_uri(), wait_until="load")
+        banner, failing = page.locator("#simulation"), page.locator("details[open] > details[open] > pre.full").first
+        await page.screenshot(path=str(tmp_path / "report-390.png"), full_page=True)   # kept with the test's tmp files
+        return {
+            "widths": await page.evaluate(
+                "[document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"),
+            "overflowing": await page.evaluate("""[...document.querySelectorAll('body *')]
+                .filter(e => !e.closest('.wide') && e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(e => e.tagName + '.' + e.className)"""),
+            "banner": await banner.is_visible() and (await banner.bounding_box())["y"],
+            "failing": await failing.is_visible() and await failing.evaluate(
+                "e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1")}
+
+    seen = ctx.run(measure)
+    widths = seen["widths"]
     assert widths[2] == 390 and max(widths[:2]) <= 390, widths
-    overflowing = page.evaluate("""[...document.querySelectorAll('body *')]
-        .filter(e => !e.closest('.wide') && e.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map(e => e.tagName + '.' + e.className)""")
-    assert overflowing == []
-    banner = page.locator("#simulation")
-    assert banner.is_visible() and banner.bounding_box()["y"] < PHONE["height"]        # on the first screen
-    failing = page.locator("details[open] > details[open] > pre.full").first
-    assert failing.is_visible()
-    assert failing.evaluate("e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1")
+    assert seen["overflowing"] == []
+    assert seen["banner"] is not False and seen["banner"] < PHONE["height"]        # on the first screen
+    assert seen["failing"] is True                                      # open, visible and not clipped
