@@ -42,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dana-screenshot", choices=("on", "off", "only-on-failure"), default="on",
                     help="screenshots of browser steps")
     group.addoption("--dana-chromium", help="path of the Chromium to drive")
+    group.addoption("--dana-concurrency", help="scenarios run side by side in this process (default 4 on the "
+                                               "embedded sandbox or a URL target, 1 against DANA)")
     group.addoption("--dana-confirm-production", action="store_true",
                     help="with --dana-target production: yes, run the production-safe scenarios against DANA's "
                          "production with real credentials")
@@ -140,12 +142,13 @@ class ScenarioItem(pytest.Item):
         marks += [f"api_{a}" for a in sorted(apis)] + list(sc.marks)
         for mark in marks:
             self.add_marker(mark)
+        self.runs_alone = kinds.runs_alone(sc.steps)
 
-    def runtest(self) -> None:
+    def execute(self) -> tuple:
+        """Run the scenario, with its bounded retries; on a scenario thread when run ahead (ahead.py)."""
         from conformance.scenarios.runner import run_scenario
 
         state = self.config.stash[STATE]
-        sc = self.loaded.scenario
         target = state.target()
         allowed, retried = retry.retries_for(target.kind, state.raw.get("retries")), []
         while True:    # a bounded retry of DANA's sandbox's transient failures only (conformance/retry.py)
@@ -156,8 +159,14 @@ class ScenarioItem(pytest.Item):
             scrub_artifacts(recorder.artifacts, recorder.redactor)
             reason = retry.transient(outcome)
             if reason is None or len(retried) >= allowed:
-                break
+                return outcome, recorder, retried
             retried.append(retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, reason))
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        sc = self.loaded.scenario
+        ahead = state.ahead.take(self.nodeid) if state.ahead is not None else None
+        outcome, recorder, retried = ahead.result() if ahead is not None else self.execute()
         images = [a for a in recorder.artifacts if not a.endswith(".zip")]   # absolute until written
         evidence = state.writer.write_scenario(recorder)
         # every text that leaves this item (console, JUnit, summary.json) is redacted like the evidence
@@ -203,6 +212,17 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, self.loaded.line - 1, f"scenario: {self.name}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    """Scenarios side by side (ahead.py): started before pytest's loop reaches them, reported by it in order."""
+    state = session.config.stash[STATE]
+    state.run_ahead([i for i in session.items if isinstance(i, ScenarioItem)])
+    try:
+        yield
+    finally:
+        state.stop_ahead()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -20,7 +20,7 @@ from conformance.evidence.recorder import EvidenceWriter, new_run_id
 
 STATE = pytest.StashKey["DanaState"]()
 OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
-              "dana_chromium": "chromium", "merchant_profile": "merchant_profile"}
+              "dana_chromium": "chromium", "merchant_profile": "merchant_profile", "dana_concurrency": "concurrency"}
 
 
 class DanaState:
@@ -37,6 +37,8 @@ class DanaState:
         self._starting: threading.Thread | None = None   # the target starting while collection goes on
         self._started: tuple = (None, None)              # (target, exception) left by that thread
         self._browser = None
+        self._browser_made = threading.Lock()             # scenarios side by side ask for it at once
+        self.ahead = None                                 # ahead.Ahead while scenarios run side by side
         self.broken: list[str] = []
         self.results: list[dict] = []
         self.interrupted = False
@@ -164,15 +166,39 @@ class DanaState:
         return self._target
 
     def browser(self):
-        if self._browser is None:
-            from conformance.browser import BrowserSession
+        with self._browser_made:
+            if self._browser is None:
+                from conformance.browser import BrowserSession
 
-            opt = self.config.getoption
-            self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error with a hint
-                chromium=opt("dana_chromium") or self.settings().chromium,
-                headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0), tracing=opt("dana_tracing"),
-                screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
+                opt = self.config.getoption
+                self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error
+                    chromium=opt("dana_chromium") or self.settings().chromium,
+                    headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0), tracing=opt("dana_tracing"),
+                    screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
         return self._browser
+
+    def run_ahead(self, items: list) -> None:
+        """Start ``items`` (ScenarioItems, in pytest's order) side by side when this process runs them itself and
+        the concurrency allows (ahead.py); each item's runtest then takes its own result."""
+        from conformance.ahead import Ahead, concurrency_for
+
+        if len(items) < 2 or self.config.option.collectonly or self.is_worker or \
+                self.config.pluginmanager.hasplugin("dsession"):        # xdist's controller runs nothing itself
+            return
+        workers = min(concurrency_for(self.target().kind, self.raw.get("concurrency")), len(items))
+        if workers < 2:
+            return
+        self.browser()                        # made here, on the main thread: settings errors exit from here
+        self.ahead = Ahead(workers)
+        # the scenarios that run alone go first: started at their place in the order each would stop the pool
+        # until everything before it finished; first, they run while the browser starts (reporting keeps order)
+        ordered = sorted(items, key=lambda item: not item.runs_alone)
+        self.ahead.start((item.nodeid, item.runs_alone, item.execute) for item in ordered)
+
+    def stop_ahead(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
     def publish(self) -> None:
         """The HTML report and the signed go-live bundle of this run (controller only)."""
@@ -188,6 +214,7 @@ class DanaState:
             return
 
     def close(self) -> None:
+        self.stop_ahead()
         try:
             self._join_start()
         except Exception:   # noqa: BLE001 - a start nobody used: its error was never needed

@@ -96,6 +96,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("chromium", ("DANA_UAT_CHROMIUM", "CHROMIUM_PATH"), None, "path of the Chromium to drive"),
     Option("retries", ("DANA_UAT_RETRIES",), None,
            "extra attempts of a scenario after a transport error or HTTP 5xx; default 2 on DANA's sandbox, else 0"),
+    Option("concurrency", ("DANA_UAT_CONCURRENCY",), None,
+           "scenarios run side by side in one process; default 4 on the embedded sandbox or a `dana-uat sandbox` "
+           "URL, 1 against DANA"),
     Option("phone", ("DANA_UAT_PHONE",), "083811223355", "DANA test user's phone for bind and checkout"),
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
     Option("merchant_profile", ("DANA_UAT_MERCHANT_PROFILE",), None,
@@ -287,6 +290,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                          "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
     errors += _check("DANA_UAT_RETRIES", values.get("retries"), lambda v: v.isdigit() and int(v) <= 5,
                      "{value!r} is not a number from 0 to 5", "unset it for 2 retries on DANA's sandbox, none elsewhere")
+    errors += _check("DANA_UAT_CONCURRENCY", values.get("concurrency"), lambda v: v.isdigit() and 1 <= int(v) <= 16,
+                     "{value!r} is not a number from 1 to 16", "unset it for 4 on the embedded sandbox, 1 against DANA")
     errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
                      "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 

@@ -12,6 +12,7 @@ run against both; ``server`` is kept only to stop what ``start`` started.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import httpx
@@ -126,6 +127,7 @@ class Target:
         self.admin: Admin | None = None
         self._offset = timedelta(0)
         self._receiver = None
+        self._receiver_made = threading.Lock()     # scenarios side by side (ahead.py) ask for it at once
         self.started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -247,10 +249,11 @@ class Target:
     @property
     def receiver(self):
         """The suite's loopback merchant endpoints (OAuth redirect, pay return, Finish Notify); lazy."""
-        if self._receiver is None:
-            from conformance.receiver import CallbackReceiver
+        with self._receiver_made:
+            if self._receiver is None:
+                from conformance.receiver import CallbackReceiver
 
-            self._receiver = CallbackReceiver().start()
+                self._receiver = CallbackReceiver().start()
         return self._receiver
 
     def receiver_url(self, name: str) -> str | None:

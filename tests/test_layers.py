@@ -37,6 +37,7 @@ ALLOWED = {
     "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
     "catalogue": set(),                                          # where the shipped catalogue is
     "progress": {"runstate"},                                    # the run's console lines (runstate.dana_info)
+    "ahead": set(),                                              # scenarios side by side
     "retry": set(),                                              # which failures are DANA's flakiness
     "scaffold": {"settings", "snap"},                            # dana-uat init
     "doctor": {"settings", "snap", "browser"},                   # dana-uat doctor and the run's preflight

@@ -9,6 +9,7 @@ Only a complete run against DANA (``target`` sandbox or production) is ``submitt
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import yaml
 
 from conformance.snap.timestamps import JAKARTA
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when PyYAML was built with it
 DANA_TARGETS = ("sandbox", "production")
 PRODUCTION_SAFE = "production_safe"      # the mark of a scenario that may run against DANA's production
 SIMULATION_NOTE = ("SIMULATION: this run used {where}, not DANA. It checks the integration's configuration "
@@ -63,7 +65,13 @@ def case_names(scenario_dir: Path) -> dict[str, list[str]]:
     index = (root if root.is_dir() else root.parent) / "reference-index.yaml"
     if not index.is_file():
         return {}
-    raw = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
+    stat = index.stat()
+    return _case_names(str(index), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)        # asked once per scenario of a run (pytest-html's extras) and by the summary
+def _case_names(index: str, _mtime: int, _size: int) -> dict[str, list[str]]:
+    raw = yaml.load(Path(index).read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     names: dict[str, list[str]] = {}
     for case, value in raw.items():
         sid = value if isinstance(value, str) else (value or {}).get("scenario")

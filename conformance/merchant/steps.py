@@ -282,4 +282,5 @@ def register() -> None:
     for name, model in MERCHANT_STEPS.items():
         add(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
                      browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
+                     alone=True,    # the merchant's backend is one, and its traffic is read from the journal
                      asserts=lambda s, graded=name in GRADING: graded, matchers=()))

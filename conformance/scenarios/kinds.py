@@ -10,6 +10,8 @@ A record says everything the engine needs to know about a kind:
                 one header), or ``EXPRESSIONS`` when ``save:`` holds values; ``()`` when it saves nothing
     auto_saved  names the runner saves without being asked (later steps may use ``${authCode}``)
     browser     the step drives a browser (the scenario gets the ``browser`` mark)
+    alone       the step changes what every other scenario sees (the sandbox's clock) or watches all of the
+                target's traffic, so its scenario never runs side by side with another (ahead.py)
     label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
     asserts     ``asserts(step) -> bool``: the step asserts an HTTP status and responseCode; every scenario
                 needs one such step
@@ -49,6 +51,7 @@ class StepKind:
     saves: tuple[str, ...] | None = ()
     auto_saved: tuple[str, ...] = ()
     browser: bool = False
+    alone: bool = False
     label: Callable[[Any], str] = lambda step: ""
     asserts: Callable[[Any], bool] = lambda step: False
     matchers: tuple[str, ...] = ("expect",)
@@ -112,6 +115,10 @@ def needs_browser(step_list: list) -> bool:
     return any(of(s).browser for s in step_list)
 
 
+def runs_alone(step_list: list) -> bool:
+    return any(of(s).alone for s in step_list)
+
+
 BUILTIN = (
     StepKind("call", schema.CallStep, steps.run_call,
              saves=("status", "body", "body.<path>", "headers.<name>", "request", "request.<path>"),
@@ -125,7 +132,7 @@ BUILTIN = (
     StepKind("notify", schema.NotifyStep, notify.run_notify, saves=("body", "body.<path>", "headers.<name>"),
              label=lambda s: s.notify.mode, asserts=lambda s: s.notify.mode == "send",
              matchers=("expect", "notify"), prepare=notify.prepare_answer),
-    StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}"),
+    StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}", alone=True),
     StepKind("pay", schema.PayStep, steps.run_pay),
     StepKind("save", schema.SaveStep, steps.run_save, saves=EXPRESSIONS),
 )

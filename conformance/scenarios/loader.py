@@ -238,12 +238,30 @@ def is_data_file(source: Source) -> bool:
     return isinstance(data, dict) and bool(data) and not any(k in data for k in FILE_KEYS)
 
 
+_LOADED: dict[tuple, LoadedFile | None] = {}
+
+
 def load_file(path: Path, display: str | None = None, text: str | None = None) -> LoadedFile | None:
     """Load and validate one scenario file, or raise ScenarioFileError with every problem found.
 
-    Returns None for a data file (see ``is_data_file``).
+    Returns None for a data file (see ``is_data_file``). A file loaded well is remembered while it stays the same
+    (its size and mtime, the step kinds registered): collection loads the catalogue, and the run's summary counts
+    against the same catalogue at the end.
     """
     display = display or str(path)
+    if text is not None:
+        return _load(path, display, text)
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return _load(path, display, text)          # says it cannot be read
+    key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, display, tuple(kinds.KINDS))
+    if key not in _LOADED:
+        _LOADED[key] = _load(path, display, text)
+    return _LOADED[key]
+
+
+def _load(path: Path, display: str, text: str | None) -> LoadedFile | None:
     try:
         source = load_yaml(path, text)
     except YamlSyntaxError as exc:

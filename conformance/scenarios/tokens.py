@@ -16,6 +16,7 @@ scenario only presents is the same evidence). A scenario that revokes, refreshes
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 
@@ -44,6 +45,14 @@ class Held:
 
 # target -> (phone, pin) -> Held; per target, so every run (and every xdist worker) binds its own users.
 _HELD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# target -> (phone, pin) -> Lock: scenarios side by side (ahead.py) that need the same user wait for one binding.
+_BINDING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TABLES = threading.Lock()
+
+
+def _user(target, user: tuple[str, str]) -> tuple[dict, threading.Lock]:
+    with _TABLES:
+        return _HELD.setdefault(target, {}), _BINDING.setdefault(target, {}).setdefault(user, threading.Lock())
 
 EXCHANGE = schema.CallStep.model_validate({
     "call": "apply_token", "name": "exchange the authCode of the shared binding",
@@ -57,17 +66,18 @@ EXCHANGE = schema.CallStep.model_validate({
 def run_token(run: steps.Run, step: TokenStep, where: str) -> list[Finding]:
     phone = run.expr.render(step.token.phone) if step.token.phone else run.settings.phone
     pin = run.expr.render(step.token.pin) if step.token.pin else run.settings.pin
-    held = _HELD.setdefault(run.target, {})
-    found = held.get((phone, pin))
-    if found is not None:
-        run.recorder.event("token", action="shared", phone=phone, boundIn=found.origin)
-        run.expr.saved["accessToken"] = found.access_token
-        return []
-    bind = schema.BindStep(bind=schema.BindOptions(phone=phone, pin=pin))
-    findings = steps.run_bind(run, bind, f"{where}: bind")
-    if not any(f.failed for f in findings):
-        findings += steps.run_call(run, EXCHANGE, f"{where}: apply_token")
-    if not any(f.failed for f in findings):
-        held[(phone, pin)] = Held(run.expr.saved["accessToken"], run.recorder.scenario_id)
-        run.recorder.event("token", action="bound", phone=phone, sharedWithLaterScenarios=True)
-    return findings
+    held, binding = _user(run.target, (phone, pin))
+    with binding:
+        found = held.get((phone, pin))
+        if found is not None:
+            run.recorder.event("token", action="shared", phone=phone, boundIn=found.origin)
+            run.expr.saved["accessToken"] = found.access_token
+            return []
+        bind = schema.BindStep(bind=schema.BindOptions(phone=phone, pin=pin))
+        findings = steps.run_bind(run, bind, f"{where}: bind")
+        if not any(f.failed for f in findings):
+            findings += steps.run_call(run, EXCHANGE, f"{where}: apply_token")
+        if not any(f.failed for f in findings):
+            held[(phone, pin)] = Held(run.expr.saved["accessToken"], run.recorder.scenario_id)
+            run.recorder.event("token", action="bound", phone=phone, sharedWithLaterScenarios=True)
+        return findings
