@@ -138,7 +138,8 @@ class ScenarioItem(pytest.Item):
         self.loaded = loaded
         sc = loaded.scenario
         apis = {loaded.file.api} | {s.call for s in sc.steps if isinstance(s, schema.CallStep)}
-        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if kinds.needs_browser(sc.steps) else [])
+        self.needs_browser = kinds.needs_browser(sc.steps)
+        marks = (["mandatory"] if sc.mandatory else []) + (["browser"] if self.needs_browser else [])
         marks += [f"api_{a}" for a in sorted(apis)] + list(sc.marks)
         for mark in marks:
             self.add_marker(mark)

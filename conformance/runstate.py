@@ -188,11 +188,14 @@ class DanaState:
         workers = min(concurrency_for(self.target().kind, self.raw.get("concurrency")), len(items))
         if workers < 2:
             return
-        self.browser()                        # made here, on the main thread: settings errors exit from here
+        browser = self.browser()              # made here, on the main thread: settings errors exit from here
+        if any(item.needs_browser for item in items):    # Chromium starts while the first scenarios run;
+            threading.Thread(target=_start_quietly, args=(browser,), name="dana-uat-browser-start",
+                             daemon=True).start()          # a failure surfaces in the first browser step
         self.ahead = Ahead(workers)
-        # the scenarios that run alone go first: started at their place in the order each would stop the pool
-        # until everything before it finished; first, they run while the browser starts (reporting keeps order)
-        ordered = sorted(items, key=lambda item: not item.runs_alone)
+        # the scenarios that run alone go first (API-only ones before the browser is up): started at their place
+        # in the order, each would stop the pool until everything before it finished. Reporting keeps the order.
+        ordered = sorted(items, key=lambda item: (not item.runs_alone, item.needs_browser))
         self.ahead.start((item.nodeid, item.runs_alone, item.execute) for item in ordered)
 
     def stop_ahead(self) -> None:
@@ -246,6 +249,13 @@ class DanaState:
             if path == given or given in path.parents:
                 return True
         return False
+
+
+def _start_quietly(browser) -> None:
+    try:
+        browser.start()
+    except Exception:   # noqa: BLE001 - the first browser step starts it again and reports the error there
+        pass
 
 
 def display(path: Path, config: pytest.Config) -> str:
