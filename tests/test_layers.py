@@ -31,7 +31,7 @@ ALLOWED = {
     "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry",
                "progress", "merchant", "runstate"},
     # the run's state in one pytest process: settings, target, browser, results, report and bundle
-    "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant"},
+    "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant", "ahead"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
             "progress", "scaffold", "doctor", "merchant", "cli_evidence"},
     "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
