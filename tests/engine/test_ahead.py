@@ -1,0 +1,131 @@
+"""Scenarios side by side (conformance/ahead.py): shared ones overlap, one that must run alone never does, and
+pytest still reports every scenario in its own order with its own result."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pydantic import Field
+
+from conformance import ahead
+from conformance.findings import Finding
+from conformance.scenarios import kinds, schema
+
+BOUND = 20      # seconds any wait below may take before the test fails instead of hanging
+
+
+def test_shared_jobs_overlap():
+    meet = threading.Barrier(2, timeout=BOUND)       # passes only if both jobs are running at the same time
+    pool = ahead.Ahead(2)
+    pool.start([("a", False, meet.wait), ("b", False, meet.wait)])
+    assert {pool.take("a").result(BOUND), pool.take("b").result(BOUND)} == {0, 1}
+    pool.close()
+
+
+def test_a_job_that_runs_alone_overlaps_nothing_and_waits_for_those_before_it():
+    log, lock = [], threading.Lock()
+    meet = threading.Barrier(2, timeout=BOUND)
+
+    def job(name: str, together: bool = False):
+        def run():
+            with lock:
+                log.append(("start", name))
+            if together:
+                meet.wait()
+            with lock:
+                log.append(("end", name))
+            return name
+        return run
+
+    pool = ahead.Ahead(4)
+    pool.start([("s1", False, job("s1", True)), ("s2", False, job("s2", True)), ("A", True, job("A")),
+                ("s3", False, job("s3")), ("s4", False, job("s4"))])
+    assert [pool.take(k).result(BOUND) for k in ("s1", "s2", "A", "s3", "s4")] == ["s1", "s2", "A", "s3", "s4"]
+    pool.close()
+    begin, end = log.index(("start", "A")), log.index(("end", "A"))
+    assert end == begin + 1, log                                           # nothing ran while A did
+    assert {("end", "s1"), ("end", "s2")} <= set(log[:begin]), log          # submitted before A: finished first
+
+
+def test_concurrency_defaults_to_one_against_dana_and_the_setting_wins():
+    assert ahead.concurrency_for("embedded", None) == 4 and ahead.concurrency_for("url", "") == 4
+    assert ahead.concurrency_for("sandbox", None) == 1 and ahead.concurrency_for("production", None) == 1
+    assert ahead.concurrency_for("embedded", "1") == 1 and ahead.concurrency_for("sandbox", "3") == 3
+
+
+# -- through the plugin: two toy kinds, one meeting a partner scenario, one that must run alone ------------------
+
+_MEET = {"barrier": threading.Barrier(2, timeout=BOUND)}
+_ACTIVE = {"meeting": 0}
+_LOCK = threading.Lock()
+
+
+class MeetStep(schema.Strict):
+    meet: str = Field(..., description="Wait until another scenario meets here too.")
+    name: str | None = None
+
+
+class SoloStep(schema.Strict):
+    solo: str = Field(..., description="Fails when a meeting scenario runs at the same time, or when told to.")
+    fail: bool = False
+    name: str | None = None
+
+
+def run_meet(run, step, where):
+    with _LOCK:
+        _ACTIVE["meeting"] += 1
+    try:
+        _MEET["barrier"].wait()         # both meeting scenarios must run side by side, else this times out and fails
+    except threading.BrokenBarrierError:
+        return [Finding("FAIL", "side by side", "another scenario meeting here", "none within the bound", where=where)]
+    finally:
+        with _LOCK:
+            _ACTIVE["meeting"] -= 1
+    return []
+
+
+def run_solo(run, step, where):
+    with _LOCK:
+        busy = _ACTIVE["meeting"]
+    if step.fail:
+        return [Finding("FAIL", "solo", "a failure on purpose", "this one", where=where)]
+    return [Finding("FAIL", "alone", 0, busy, where=where)] if busy else []
+
+
+@pytest.fixture
+def toy_kinds():
+    _MEET["barrier"] = threading.Barrier(2, timeout=BOUND)
+    meet = kinds.register(kinds.StepKind("meet", MeetStep, run_meet, asserts=lambda s: True))
+    solo = kinds.register(kinds.StepKind("solo", SoloStep, run_solo, asserts=lambda s: True, alone=True))
+    yield meet, solo
+    kinds.unregister("meet")
+    kinds.unregister("solo")
+
+
+FILE = """\
+api: apply_token
+scenarios:
+  - {id: first_meets, title: meets the second, steps: [{meet: here}]}
+  - {id: runs_alone, title: alone, steps: [{solo: here}]}
+  - {id: second_meets, title: meets the first, steps: [{meet: here}]}
+  - {id: fails_on_purpose, title: reported failed in its place, steps: [{solo: here, fail: true}]}
+"""
+
+
+def test_the_plugin_runs_scenarios_side_by_side_and_reports_them_in_order(pytester, toy_kinds, monkeypatch):
+    monkeypatch.delenv("DANA_UAT_CONCURRENCY", raising=False)
+    pytester.makefile(".yaml", **{"scenarios/toy": FILE})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*first_meets PASSED*", "*runs_alone PASSED*", "*second_meets PASSED*",
+                                 "*fails_on_purpose FAILED*"])
+
+
+def test_with_concurrency_1_scenarios_run_one_after_another(pytester, toy_kinds, monkeypatch):
+    monkeypatch.setenv("DANA_UAT_CONCURRENCY", "1")
+    _MEET["barrier"] = threading.Barrier(2, timeout=3)    # the first waits for its partner in vain for 3 s
+    pytester.makefile(".yaml", **{"scenarios/toy": FILE.split("  - {id: runs_alone")[0]
+                                  + "  - {id: second_meets, title: x, steps: [{meet: here}]}\n"})
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)      # one after another, neither finds the other at the barrier
