@@ -15,9 +15,10 @@ embedded sandbox and a ``dana-uat sandbox`` URL, 1 against DANA, whose test user
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,22 +63,41 @@ class Gate:
 
 
 class Ahead:
-    """A bounded pool running jobs ahead, in the order given, each taken back once by its key."""
+    """A bounded pool running jobs ahead, in the order given, each taken back once by its key.
+
+    Its threads are daemons: after Ctrl-C a scenario still waiting on its own bound (a notification that will
+    never come) does not hold the process's exit."""
 
     def __init__(self, workers: int):
         self.workers = workers
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="dana-uat-scenario")
         self._gate = Gate()
         self._futures: dict[str, Future] = {}
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(workers):
+            threading.Thread(target=self._work, name=f"dana-uat-scenario-{n}", daemon=True).start()
 
     def start(self, jobs: Iterable[tuple[str, bool, Callable[[], Any]]]) -> None:
         """Submit ``(key, alone, job)`` in order; a job's result or exception waits for ``take(key)``."""
         for key, alone, job in jobs:
-            self._futures[key] = self._pool.submit(self._run, alone, job)
+            future: Future = Future()
+            self._futures[key] = future
+            self._queue.put((future, alone, job))
 
-    def _run(self, alone: bool, job: Callable[[], Any]) -> Any:
-        with self._gate.hold(alone):
-            return job()
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, alone, job = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                with self._gate.hold(alone):
+                    result = job()
+            except BaseException as exc:   # noqa: BLE001 - handed to the item that takes it, as pytest would see it
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
 
     def take(self, key: str) -> Future | None:
         return self._futures.pop(key, None)
@@ -87,4 +107,5 @@ class Ahead:
         for future in self._futures.values():
             future.cancel()
         self._futures.clear()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in range(self.workers):
+            self._queue.put(None)
