@@ -5,8 +5,8 @@
 Measures, each repeated and reported as the median (min and max beside it):
   collect    collecting the whole catalogue (pytest --collect-only, with dana-uat run's start-up flags)
   mandatory  `dana-uat run` in process and with -n 2; also its time after the browser started
-  full       `dana-uat run --all` in process and with -n 2
-  api        the API-only scenarios (`dana-uat run --all -m "not browser"`) in process and with -n 2
+  full       `dana-uat run --all` in process (scenarios side by side, and one at a time) and with -n 2
+  api        the API-only scenarios (`dana-uat run --all -m "not browser"`) the same three ways
   sandbox    signed Widget Payment latency and throughput of the sandbox (bench/sandbox.py)
   flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
 
@@ -37,13 +37,16 @@ sys.path.insert(0, str(BENCH))
 
 from conformance.cli import LEAN  # noqa: E402
 
-RUNS = {   # name -> (group, arguments of `dana-uat`)
-    "mandatory, in process": ("mandatory", ["run"]),
-    "mandatory, -n 2": ("mandatory", ["run", "-n", "2"]),
-    "full catalogue, in process": ("full", ["run", "--all"]),
-    "full catalogue, -n 2": ("full", ["run", "--all", "-n", "2"]),
-    "API-only scenarios, in process": ("api", ["run", "--all", "-m", "not browser"]),
-    "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"]),
+ONE_AT_A_TIME = {"DANA_UAT_CONCURRENCY": "1"}
+RUNS = {   # name -> (group, arguments of `dana-uat`, environment); "in process": scenarios side by side (ahead.py)
+    "mandatory, in process": ("mandatory", ["run"], {}),
+    "mandatory, -n 2": ("mandatory", ["run", "-n", "2"], {}),
+    "full catalogue, in process": ("full", ["run", "--all"], {}),
+    "full catalogue, in process, one at a time": ("full", ["run", "--all"], ONE_AT_A_TIME),
+    "full catalogue, -n 2": ("full", ["run", "--all", "-n", "2"], {}),
+    "API-only scenarios, in process": ("api", ["run", "--all", "-m", "not browser"], {}),
+    "API-only scenarios, in process, one at a time": ("api", ["run", "--all", "-m", "not browser"], ONE_AT_A_TIME),
+    "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"], {}),
 }
 GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows")
 
@@ -61,10 +64,10 @@ def timed(command: list[str], env: dict | None = None) -> dict:
             "out": done.stdout + done.stderr}
 
 
-def run_catalogue(args: list[str], tmp: Path) -> dict:
+def run_catalogue(args: list[str], tmp: Path, extra_env: dict) -> dict:
     timings = tmp / "timings.jsonl"
     timings.unlink(missing_ok=True)
-    env = {**os.environ, "DANA_BENCH_TIMINGS": str(timings),
+    env = {**os.environ, **extra_env, "DANA_BENCH_TIMINGS": str(timings),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "conformance.cli", *args, "--report-dir", str(tmp / "reports"),
                "--", "-p", "timing_plugin"]
@@ -122,10 +125,11 @@ def measure(groups: set[str], repeat: int) -> dict:
             samples = [collect_once(tmp) for _ in range(repeat)]
             results["collection of the catalogue"] = {"samples": samples, "wall": summary(samples, "wall"),
                                                       "cpu": summary(samples, "cpu")}
-        for name, (group, args) in RUNS.items():
+        for name, (group, args, extra_env) in RUNS.items():
             if group in groups:
-                samples = [run_catalogue(args, tmp) for _ in range(repeat)]
-                results[name] = {"command": "dana-uat " + " ".join(args), "samples": samples,
+                samples = [run_catalogue(args, tmp, extra_env) for _ in range(repeat)]
+                shown = " ".join([*(f"{k}={v}" for k, v in extra_env.items()), "dana-uat", *args])
+                results[name] = {"command": shown, "samples": samples,
                                  **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
     return results
 
@@ -153,11 +157,14 @@ def table(results: dict) -> list[str]:
                 rows.append((f"{flow} flow (Chromium)", f"{statistics.median(v):.2f} s", f"{min(v):.2f} s",
                              f"{max(v):.2f} s", "", f"n={len(v)}, browser start {r['browserStart']:.2f} s"))
     for mode in ("API-only scenarios", "full catalogue", "mandatory"):
-        one, two = results.get(f"{mode}, in process"), results.get(f"{mode}, -n 2")
-        if one and two:
-            rows.append((f"{mode}: -n 2 speed-up", f"{one['wall']['median'] / two['wall']['median']:.2f}x",
-                         "", "", "", f"wall; scenarios running: "
-                         f"{one['execution']['median'] / two['execution']['median']:.2f}x (medians)"))
+        inproc, seq = results.get(f"{mode}, in process"), results.get(f"{mode}, in process, one at a time")
+        for label, base, other in (("-n 2 speed-up", inproc, results.get(f"{mode}, -n 2")),
+                                   ("-n 2 speed-up over one at a time", seq, results.get(f"{mode}, -n 2")),
+                                   ("side by side speed-up", seq, inproc)):
+            if base and other:
+                rows.append((f"{mode}: {label}", f"{base['wall']['median'] / other['wall']['median']:.2f}x",
+                             "", "", "", f"wall; scenarios running: "
+                             f"{base['execution']['median'] / other['execution']['median']:.2f}x (medians)"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
