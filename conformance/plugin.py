@@ -37,8 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dana-report-dir", help="where evidence goes (default: reports)")
     group.addoption("--dana-scenarios", help="where scenario files are collected from (default: scenarios)")
     group.addoption("--dana-run-id", help=argparse_suppress())
-    group.addoption("--dana-tracing", choices=("on", "off", "retain-on-failure"), default="retain-on-failure",
-                    help="Playwright tracing of browser steps")
+    group.addoption("--dana-tracing", choices=("on", "off", "retain-on-failure"),
+                    help="Playwright tracing of browser steps (default: retain-on-failure against DANA, off on the "
+                         "embedded sandbox and a URL target, where a failure reproduces)")
     group.addoption("--dana-screenshot", choices=("on", "off", "only-on-failure"), default="on",
                     help="screenshots of browser steps")
     group.addoption("--dana-chromium", help="path of the Chromium to drive")

@@ -19,6 +19,11 @@ from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, new_run_id
 
 STATE = pytest.StashKey["DanaState"]()
+# Playwright tracing by target kind when --dana-tracing is not given. A trace is a debugging aid, never evidence
+# (scrub.py keeps it out of the bundle), and its DOM snapshots cost a fifth of a flow's CPU (bench/browser.py). On
+# the embedded sandbox or a URL target a failure reproduces: run it again with --dana-tracing on. Against DANA it
+# may not, so a failed scenario keeps its trace.
+TRACING = {"sandbox": "retain-on-failure"}
 OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
               "dana_chromium": "chromium", "merchant_profile": "merchant_profile", "dana_concurrency": "concurrency"}
 
@@ -173,7 +178,8 @@ class DanaState:
                 opt = self.config.getoption
                 self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error
                     chromium=opt("dana_chromium") or self.settings().chromium,
-                    headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0), tracing=opt("dana_tracing"),
+                    headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0),
+                    tracing=opt("dana_tracing") or TRACING.get(self.target().kind, "off"),
                     screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
         return self._browser
 

@@ -113,7 +113,8 @@ def test_a_failing_run_leaves_no_secret_the_sandbox_issued_anywhere(tmp_path, ne
     (tmp_path / "ok").mkdir()
     (tmp_path / "ok" / "token.yaml").write_text(PASSING)
     with SandboxServer() as server:
-        failed = _run(tmp_path, "fail", server.base_url, "--junitxml", "junit.xml", "--html", "pytest-report.html")
+        failed = _run(tmp_path, "fail", server.base_url, "--junitxml", "junit.xml", "--html", "pytest-report.html",
+                      "--dana-tracing", "retain-on-failure")
         passed = _run(tmp_path, "ok", server.base_url)
         store = server.sandbox.store
         secrets = {**{c: "authCode" for c in store.auth_codes}, **{t: "accessToken" for t in store.bindings_by_access},
