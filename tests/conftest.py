@@ -33,3 +33,30 @@ PRELOAD = (
 )
 for _name in PRELOAD:
     importlib.import_module(_name)
+
+
+# `-n 2 --dist loadfile` runs a file on one worker. xdist queues the files by their number of tests, most
+# first, so the few long files (one test that bootstraps a copy, nine merchant processes) started last and
+# one worker ran on alone for a minute. They are queued first instead, longest first, so the short files
+# fill in around them; the rest keep their order.
+LONGEST_FIRST = (
+    "tests/test_readme.py",
+    "tests/merchant/test_merchant_defects.py",
+    "tests/merchant/test_merchant_mode.py",
+    "tests/test_catalogue_runs.py",
+    "tests/engine/test_plugin.py",
+    "tests/browser/test_dana_scripts.py",
+    "tests/browser/test_flows.py",
+    "tests/merchant/test_merchant_urls.py",
+    "tests/test_first_hour.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):      # xdist's reordering by number of tests
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
