@@ -5,6 +5,7 @@ uvicorn, one process per variant, so a DEFECT's SDK patch never leaks) and `dana
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -91,3 +92,21 @@ def run_uat(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: P
         args += ["--merchant-profile", str(profile)]
     run_env = {k: v for k, v in env.items() if k not in ("DEFECT", "DANA_BASE_URL", "DANA_PUBLIC_KEY")}
     return subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)
+
+
+def findings(tmp: Path) -> list[dict]:
+    """Every FAIL and WARN finding of the run, from the evidence of each scenario."""
+    out = []
+    for path in sorted((_run_dir(tmp) / "evidence").glob("*.json")):
+        data = json.loads(path.read_text())
+        out += [{"scenario": data["scenario"], **f} for f in data["findings"]]
+    return out
+
+
+def summary(tmp: Path) -> dict:
+    return json.loads((_run_dir(tmp) / "summary.json").read_text())
+
+
+def _run_dir(tmp: Path) -> Path:
+    (run_dir,) = [p for p in (tmp / "reports").iterdir() if p.is_dir() and not p.is_symlink()]
+    return run_dir

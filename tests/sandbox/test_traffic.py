@@ -17,7 +17,7 @@ from conformance.sandbox.journal import live_line, secret_digest
 from conformance.snap import format_timestamp, generate_private_key, public_key_pem, sign
 from conformance.snap.timestamps import now as jakarta_now
 from tests.sandbox import sdk
-from tests.sandbox.conftest import Raw, payment_body
+from tests.sandbox.conftest import HTTP, Raw, payment_body
 
 PAYMENT = "/rest/redirection/v1.0/debit/payment-host-to-host"
 NOTIFY = "https://merchant.example/notify"
@@ -64,7 +64,7 @@ def resign(raw: Raw, data: bytes, message: str, key=None, **headers) -> dict:
 
 
 def post(raw: Raw, data: bytes, headers: dict, path: str = PAYMENT) -> httpx.Response:
-    return httpx.post(raw.base_url + path, content=data, headers=headers, trust_env=False, timeout=10)
+    return HTTP.post(raw.base_url + path, content=data, headers=headers, timeout=10)
 
 
 # --- correct SDK traffic passes every check ---------------------------------------------------------
