@@ -124,7 +124,7 @@ def test_the_plugin_runs_scenarios_side_by_side_and_reports_them_in_order(pytest
 
 def test_with_concurrency_1_scenarios_run_one_after_another(pytester, toy_kinds, monkeypatch):
     monkeypatch.setenv("DANA_UAT_CONCURRENCY", "1")
-    _MEET["barrier"] = threading.Barrier(2, timeout=3)    # the first waits for its partner in vain for 3 s
+    _MEET["barrier"] = threading.Barrier(2, timeout=1)    # the first waits for its partner in vain for 1 s
     pytester.makefile(".yaml", **{"scenarios/toy": FILE.split("  - {id: runs_alone")[0]
                                   + "  - {id: second_meets, title: x, steps: [{meet: here}]}\n"})
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
