@@ -197,7 +197,8 @@ class BrowserSession:
         self._thread: threading.Thread | None = None
         self._playwright = None
         self._browser = None
-        self._starting = threading.Lock()      # scenarios side by side may all ask for the browser at once
+        # scenarios side by side may all ask for the browser at once, and the run may end while it starts
+        self._starting = threading.RLock()
         self._dirs = threading.Lock()
 
     @property
@@ -239,18 +240,19 @@ class BrowserSession:
                                                       slow_mo=self.slowmo)
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None:
-            return
-        try:
-            self.run(self._shutdown())
-        finally:
-            self._loop = self._thread = None
-            loop.call_soon_threadsafe(loop.stop)
-            if thread is not None:
-                thread.join(10)
-            if not loop.is_running():
-                loop.close()
+        with self._starting:            # a start under way (started in the background) finishes first
+            loop, thread = self._loop, self._thread
+            if loop is None:
+                return
+            try:
+                self.run(self._shutdown())
+            finally:
+                self._loop = self._thread = None
+                loop.call_soon_threadsafe(loop.stop)
+                if thread is not None:
+                    thread.join(10)
+                if not loop.is_running():
+                    loop.close()
 
     async def _shutdown(self) -> None:
         for name, method in (("_browser", "close"), ("_playwright", "stop")):   # the browser first
