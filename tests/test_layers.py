@@ -26,7 +26,7 @@ ALLOWED = {
     "evidence": {"evidence", "findings", "snap", "scenarios"},   # scenarios: runinfo counts against the catalogue
     "scenarios": {"scenarios", "snap", "findings", "target", "evidence", "merchant"} | MERCHANT_SIDE | {"browser"},
     # merchant mode: the engine's step kinds that drive the merchant's backend (docs/merchant-mode.md)
-    "merchant": {"merchant", "scenarios", "snap", "findings", "target", "evidence", "binding", "bindlint",
+    "merchant": {"merchant", "scenarios", "snap", "findings", "target", "evidence", "binding", "bindlint", "client",
                  "browser"},
     "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry",
                "progress", "merchant", "runstate"},

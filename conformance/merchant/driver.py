@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from conformance.client import tls_context
 from conformance.merchant.profile import Profile, fill
 
 
@@ -45,7 +46,7 @@ class MerchantDriver:
     def __init__(self, profile: Profile, recorder=None):
         self.profile = profile
         self.recorder = recorder
-        self._http = httpx.Client(timeout=profile.timeout, follow_redirects=False)
+        self._http = httpx.Client(timeout=profile.timeout, follow_redirects=False, verify=tls_context())
 
     def close(self) -> None:
         self._http.close()
