@@ -40,7 +40,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 
 from conformance.evidence.redaction import Redactor
-from conformance.sandbox import grading
+from conformance.sandbox import grading, validate
 from conformance.snap.apis import api_by_path
 from conformance.snap.requirements import REFERENCE_FIELDS
 
@@ -85,9 +85,15 @@ def _recorded_body(redactor: Redactor, raw: bytes | None) -> dict | None:
     if len(raw) > MAX_RECORDED_BODY:
         return {"text": f"[{len(raw)} bytes, not recorded]"}
     try:
-        return redactor.body(raw)
+        recorded = redactor.body(raw)
     except RecursionError:
-        return {"text": f"[{len(raw)} bytes, nested too deep to record]"}
+        recorded = None
+    # a refused body nested hundreds deep would make /sandbox-admin/traffic an answer that clients' JSON parsers
+    # cannot read (Python's recursion limit): record how big it was instead, as for a body too long
+    problem = validate.shape_problem(recorded.get("json"), validate.MAX_DEPTH) if recorded else ("depth", "")
+    if problem and problem[0] == "depth":
+        return {"text": f"[{len(raw)} bytes, nested deeper than {validate.MAX_DEPTH} levels, not recorded]"}
+    return recorded
 
 
 def _response_summary(status: int, body: bytes) -> dict:

@@ -32,7 +32,6 @@ from conformance.snap.signature import apply_token_string_to_sign, string_to_sig
 log = logging.getLogger("conformance.sandbox")
 
 MAX_BODY = 256 * 1024            # far above any Widget body; larger ones are refused unread
-MAX_DEPTH = 32                   # Widget bodies nest 4 deep; deeper ones are refused before any handler
 # X-TIMESTAMP: +07:00 is documented; other explicit offsets are accepted for the Node SDK (the
 # traffic journal grades them WARN). One definition, in conformance.snap.requirements.
 TIMESTAMP = ACCEPTED_TIMESTAMP
@@ -137,7 +136,7 @@ def parse_and_validate(call: Call) -> None:
         raise call.reject(400, "00") from None
     if not isinstance(body, dict):
         raise call.reject(400, "00")
-    shape = validate.shape_problem(body, MAX_DEPTH)
+    shape = validate.shape_problem(body, validate.MAX_DEPTH)
     if shape and shape[0] == "depth":
         raise Reject(response_code(call.api.service, 400, "00", message="Bad Request. Nesting too deep"))
     if shape:

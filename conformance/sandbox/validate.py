@@ -82,6 +82,9 @@ def check(schema: Field, body: object, prefix: str = "") -> Problem | None:
     return None
 
 
+MAX_DEPTH = 32          # Widget bodies nest 4 deep; deeper ones are refused before any handler (pipeline.py)
+
+
 def shape_problem(body: object, max_depth: int) -> tuple[str, str] | None:
     """("depth", path) past ``max_depth`` or ("text", path) for a lone surrogate, walking iteratively.
 

@@ -143,6 +143,17 @@ def test_deep_nesting_is_a_bad_request(raw, depth, code):
         assert answer.json()["responseMessage"] == "Bad Request. Nesting too deep"
 
 
+def test_a_refused_deep_body_is_journalled_as_its_size_so_the_traffic_answer_stays_readable(raw):
+    body = payment_body()
+    body["additionalInfo"]["order"]["extendInfo"] = "DEEP"
+    answer = raw.post("widget_payment", None, raw=json.dumps(body).replace('"DEEP"', "[" * 960 + "]" * 960).encode())
+    assert snap(answer)[1] == "4005400"
+    traffic = raw.admin("GET", "/traffic")
+    entries = json.loads(traffic.text)["entries"]     # before: a RecursionError in any Python client reading it
+    deep = [e for e in entries if "nested deeper than 32 levels" in str(e["request"]["body"])]
+    assert deep and deep[-1]["response"]["responseCode"] == "4005400"
+
+
 def test_trailing_slash_is_a_snap_404(raw):
     answer = raw.post("refund_order", {}, path=APIS["refund_order"].path + "/")
     assert answer.status_code == 404 and not answer.is_redirect
