@@ -6,6 +6,7 @@ Every problem becomes a ``LoadError`` naming file, line and field with a snippet
 
 from __future__ import annotations
 
+import hashlib
 import re
 import typing
 from dataclasses import dataclass, field
@@ -244,18 +245,17 @@ _LOADED: dict[tuple, LoadedFile | None] = {}
 def load_file(path: Path, display: str | None = None, text: str | None = None) -> LoadedFile | None:
     """Load and validate one scenario file, or raise ScenarioFileError with every problem found.
 
-    Returns None for a data file (see ``is_data_file``). A file loaded well is remembered while it stays the same
-    (its size and mtime, the step kinds registered): collection loads the catalogue, and the run's summary counts
-    against the same catalogue at the end.
+    Returns None for a data file (see ``is_data_file``). A file loaded well is remembered while its text and the
+    registered step kinds stay the same: collection loads the catalogue, and the run's summary counts against the
+    same catalogue at the end (reading and hashing a file costs a fraction of parsing it).
     """
     display = display or str(path)
-    if text is not None:
-        return _load(path, display, text)
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return _load(path, display, text)          # says it cannot be read
-    key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, display, tuple(kinds.KINDS))
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return _load(path, display, None)          # says it cannot be read
+    key = (str(Path(path).resolve()), display, hashlib.sha256(text.encode()).digest(), tuple(kinds.KINDS))
     if key not in _LOADED:
         _LOADED[key] = _load(path, display, text)
     return _LOADED[key]
