@@ -16,11 +16,6 @@ uat-all: bootstrap
 # every server binds its own free loopback port, so files run side by side safely.
 TEST_WORKERS ?= 2
 
-# The tests start many Python processes (xdist workers, `dana-uat run`, pytester runs). Where the environment
-# turns bytecode writing off (PYTHONDONTWRITEBYTECODE=1, common in containers), each of them compiled the
-# package and pytest re-rewrote its asserts anew: about 0.9 s of every pytest start. The test run keeps
-# bytecode (in the ignored __pycache__ folders).
-test: export PYTHONDONTWRITEBYTECODE =
 test: bootstrap
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
