@@ -1,8 +1,11 @@
 """Shared test setup."""
 
+import atexit
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 
 # The suite starts many Python processes (`dana-uat run`, xdist workers, the example merchant) and many
 # pytest sessions. Where PYTHONDONTWRITEBYTECODE is set, none of them may keep a compiled module, so each
@@ -11,6 +14,13 @@ import sys
 # caches (__pycache__ is ignored by git), for itself and for every process it starts.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
+
+# Parsed scenario files are cached between processes (conformance/scenarios/parsecache.py). The suite's
+# processes share one cache of their own, made by the first (xdist's controller, or a plain pytest) and
+# inherited by every worker and `dana-uat run` it starts; the developer's own cache is never written.
+if "DANA_UAT_CACHE_DIR" not in os.environ:
+    os.environ["DANA_UAT_CACHE_DIR"] = tempfile.mkdtemp(prefix="dana-uat-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["DANA_UAT_CACHE_DIR"], True)
 
 # httpx imports httpcore (and h11) lazily, on the first request. If that first request happens inside
 # one of pytester's in-process runs, pytester's sys.modules snapshot drops those modules afterwards and a

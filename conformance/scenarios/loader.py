@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from conformance.scenarios import expressions, kinds, schema
+from conformance.scenarios import expressions, kinds, parsecache, schema
 from conformance.scenarios.yamlsource import LocatedDict, Source, YamlSyntaxError, format_path, load_yaml
 
 
@@ -261,9 +261,20 @@ def load_file(path: Path, display: str | None = None, text: str | None = None) -
     return _LOADED[key]
 
 
+def _parse(path: Path, text: str | None) -> Source:
+    """The located data of the file: from the parse cache when an earlier process parsed this text."""
+    if text is not None and (cached := parsecache.read(text)) is not None:
+        source = Source(Path(path), text)
+        source.data = cached
+        return source
+    source = load_yaml(path, text)
+    parsecache.write(source.text, source.data)
+    return source
+
+
 def _load(path: Path, display: str, text: str | None) -> LoadedFile | None:
     try:
-        source = load_yaml(path, text)
+        source = _parse(path, text)
     except YamlSyntaxError as exc:
         src = Source(Path(path), text if text is not None else Path(path).read_text(encoding="utf-8"))
         raise ScenarioFileError([LoadError(display, exc.line, exc.column, "", exc.message,

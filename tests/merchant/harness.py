@@ -37,7 +37,8 @@ def sandbox():
 
 
 def merchant_env(server: SandboxServer, key_path: Path, port: int, defect: str = "") -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DANA_UAT_", "DEFECT"))}
+    env = {k: v for k, v in os.environ.items()        # the suite's parse cache stays (tests/conftest.py)
+           if not k.startswith(("DANA_UAT_", "DEFECT")) or k == "DANA_UAT_CACHE_DIR"}
     env.update(X_PARTNER_ID=PARTNER_ID, MERCHANT_ID=MERCHANT_ID, PRIVATE_KEY_PATH=str(key_path),
                DANA_BASE_URL=server.base_url, DANA_PUBLIC_KEY=server.dana_public_key_pem,
                MERCHANT_BASE_URL=f"http://127.0.0.1:{port}", DEFECT=defect, PYTHONPATH=str(ROOT))

@@ -40,7 +40,8 @@ def merchant_urls():
 
 
 def _run(tmp_path, scenarios: str, env: dict, *args: str):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DANA_UAT_")}
+    clean = {k: v for k, v in os.environ.items()       # the suite's parse cache stays (tests/conftest.py)
+             if not k.startswith("DANA_UAT_") or k == "DANA_UAT_CACHE_DIR"}
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--all", "--scenarios", scenarios,
                              "--report-dir", str(tmp_path), *args], cwd=ROOT, env={**clean, **env},
