@@ -12,8 +12,8 @@ IDS = "X_PARTNER_ID=2025021714245533502768\nMERCHANT_ID=216620010016033632482\n"
 
 
 def dana_uat(folder, *args, env=None):
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DANA_UAT_", "X_PARTNER", "MERCHANT",
-                                                                         "PRIVATE_KEY"))}
+    environ = {k: v for k, v in os.environ.items()        # the suite's parse cache stays (tests/conftest.py)
+               if not k.startswith(("DANA_UAT_", "X_PARTNER", "MERCHANT", "PRIVATE_KEY")) or k == "DANA_UAT_CACHE_DIR"}
     return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=folder, capture_output=True,
                           text=True, timeout=300, env={**environ, **(env or {})})
 
@@ -62,6 +62,14 @@ def test_k_selects_from_the_whole_catalogue_and_pytest_options_pass_through(fold
     assert run.returncode == 0, run.stdout + run.stderr
     assert "[1/1] PASS  scenarios/widget/refund_order.yaml::refund_order_success" in run.stdout   # not mandatory
     assert dana_uat(folder, "list", "--maxfail=1").returncode == 2     # only `run` passes options on
+
+
+def test_a_listing_cut_short_by_its_reader_ends_without_a_traceback(folder):
+    listing = subprocess.Popen([sys.executable, "-m", "conformance.cli", "list"], cwd=folder,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    listing.stdout.close()                  # the reader is gone before the first line, as `| head -0`
+    assert listing.wait(timeout=60) == 1
+    assert listing.stderr.read() == b""
 
 
 @pytest.mark.parametrize("args, env, names", [
