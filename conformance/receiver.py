@@ -72,8 +72,12 @@ class LoopbackServer:
             raise RuntimeError(f"loopback server on port {self.port} did not start within {self._start_timeout}s")
         return self
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask the server to stop without waiting for it (see Target.stop)."""
         self._server.should_exit = True
+
+    def stop(self) -> None:
+        self.signal_stop()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._sock.close()
@@ -116,6 +120,9 @@ class CallbackReceiver:
     def start(self) -> "CallbackReceiver":
         self._server.start()
         return self
+
+    def signal_stop(self) -> None:
+        self._server.signal_stop()
 
     def stop(self) -> None:
         self._server.stop()

@@ -165,6 +165,11 @@ class Target:
         return self
 
     def stop(self) -> None:
+        # uvicorn notices a stop on its next 0.1 s tick and then lingers 0.1 s more for open connections: both
+        # servers are told first, so they wind down together (0.37 -> 0.19 s at the end of every run).
+        for part in (self._receiver, self.server):
+            if part is not None:
+                part.signal_stop()
         for name, method in (("_receiver", "stop"), ("admin", "close"), ("server", "stop")):   # in this order
             part = getattr(self, name)
             setattr(self, name, None)

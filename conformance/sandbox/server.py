@@ -57,9 +57,13 @@ class SandboxServer:
             raise RuntimeError(f"the sandbox did not start on {self.base_url} within {START_TIMEOUT:.0f} s")
         return self
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask the server to stop without waiting for it (see Target.stop)."""
         if self._server is not None:
             self._server.should_exit = True
+
+    def stop(self) -> None:
+        self.signal_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._socket is not None:
