@@ -263,12 +263,12 @@ def load_file(path: Path, display: str | None = None, text: str | None = None) -
 
 def _parse(path: Path, text: str | None) -> Source:
     """The located data of the file: from the parse cache when an earlier process parsed this text."""
-    if text is not None and (cached := parsecache.read(text)) is not None:
+    if text is not None and (cached := parsecache.read(path, text)) is not None:
         source = Source(Path(path), text)
         source.data = cached
         return source
     source = load_yaml(path, text)
-    parsecache.write(source.text, source.data)
+    parsecache.write(path, source.text, source.data)
     return source
 
 

@@ -2,9 +2,10 @@
 
 Parsing is most of a `dana-uat run`'s collection: the located YAML loader is pure Python (it must be, to
 read ``${...}`` unquoted in flow mappings), about 0.6 s for the catalogue, in every run and every xdist
-worker. A file parsed well is written to the cache as JSON, under the hash of its text and of the parser's
-own source, so an edited file or a changed parser parses afresh; a file that fails to parse is never
-cached (its error is worked out each time). The cache is an accelerator only: a missing, unwritable or
+worker. A file parsed well is written to the cache as JSON, one entry per file path (so the cache grows with the
+number of files, not of edits), stamped with the hash of the text and of the parser's own source: an
+edited file or a changed parser parses afresh. A file that fails to parse is never cached (its error is
+worked out each time). The cache is an accelerator only: a missing, unwritable or
 corrupt cache just means parsing again.
 
 Where: ``DANA_UAT_CACHE_DIR`` if set (``off`` turns the cache off), else ``$XDG_CACHE_HOME/dana-uat``,
@@ -50,12 +51,15 @@ def _parser_id() -> bytes:
     return Path(yamlsource.__file__).read_bytes() + yaml.__version__.encode()
 
 
-def _entry(text: str) -> Path | None:
+def _entry(path: Path) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    digest = hashlib.sha256(_parser_id() + b"\0" + text.encode()).hexdigest()
-    return folder / "scenarios" / f"{digest}.json"
+    return folder / "scenarios" / f"{hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()}.json"
+
+
+def _stamp(text: str) -> str:
+    return hashlib.sha256(_parser_id() + b"\0" + text.encode()).hexdigest()
 
 
 def encode(value):
@@ -83,23 +87,24 @@ def decode(value):
     return out
 
 
-def read(text: str):
-    """The cached parse of ``text``, or None when there is none usable."""
-    entry = _entry(text)
+def read(path: Path, text: str):
+    """The cached parse of the file at ``path`` holding ``text``, or None when there is none usable."""
+    entry = _entry(path)
     if entry is None:
         return None
     try:
-        return decode(json.loads(entry.read_text(encoding="utf-8")))
+        kept = json.loads(entry.read_text(encoding="utf-8"))
+        return decode(kept["data"]) if kept["stamp"] == _stamp(text) else None
     except (OSError, ValueError, KeyError, TypeError):      # absent, unreadable or corrupt: parse again
         return None
 
 
-def write(text: str, data) -> None:
-    entry = _entry(text)
+def write(path: Path, text: str, data) -> None:
+    entry = _entry(path)
     if entry is None or data is None:
         return
     try:
-        encoded = json.dumps(encode(data), ensure_ascii=False, allow_nan=True)
+        encoded = json.dumps({"stamp": _stamp(text), "data": encode(data)}, ensure_ascii=False, allow_nan=True)
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
     except (Uncacheable, OSError, ValueError):
