@@ -112,6 +112,12 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
     return findings + _graded(found, "Apply Token", "2007400", where, once=True)
 
 
+def _bind_uses_browser(step, profile) -> bool:
+    """merchant_bind drives the browser to click the profile's bind page, or to bind (browser: true, complete)."""
+    opts = step.merchant_bind
+    return (profile is not None and profile.bind.page is not None) or (opts.browser and opts.complete)
+
+
 def _pin(run: Run, given: str | None) -> str:
     return run.expr.render(given) if given else run.settings.pin
 
@@ -282,5 +288,6 @@ def register() -> None:
     for name, model in MERCHANT_STEPS.items():
         add(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
                      browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
+                     browser_if=_bind_uses_browser if name == "merchant_bind" else None,
                      alone=True,    # the merchant's backend is one, and its traffic is read from the journal
                      asserts=lambda s, graded=name in GRADING: graded, matchers=()))

@@ -10,6 +10,9 @@ A record says everything the engine needs to know about a kind:
                 one header), or ``EXPRESSIONS`` when ``save:`` holds values; ``()`` when it saves nothing
     auto_saved  names the runner saves without being asked (later steps may use ``${authCode}``)
     browser     the step drives a browser (the scenario gets the ``browser`` mark)
+    browser_if  optional ``browser_if(step, profile) -> bool``, for a ``browser`` kind whose step drives the
+                browser only with some options or some merchant profile (``profile``: the run's, or None):
+                whether this one will. The run starts Chromium ahead only for scenarios that will (runstate.py)
     alone       the step changes what every other scenario sees (the sandbox's clock) or watches all of the
                 target's traffic, so its scenario never runs side by side with another (ahead.py)
     label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
@@ -51,6 +54,7 @@ class StepKind:
     saves: tuple[str, ...] | None = ()
     auto_saved: tuple[str, ...] = ()
     browser: bool = False
+    browser_if: Callable[[Any, Any], bool] | None = None
     alone: bool = False
     label: Callable[[Any], str] = lambda step: ""
     asserts: Callable[[Any], bool] = lambda step: False
@@ -113,6 +117,12 @@ def label(index: int, step: Any) -> str:
 
 def needs_browser(step_list: list) -> bool:
     return any(of(s).browser for s in step_list)
+
+
+def will_use_browser(step_list: list, profile: Any = None) -> bool:
+    """Whether these steps will drive the browser, with their options and the run's merchant profile."""
+    return any(kind.browser and (kind.browser_if is None or kind.browser_if(s, profile))
+               for s in step_list for kind in [of(s)])
 
 
 def runs_alone(step_list: list) -> bool:
