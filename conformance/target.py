@@ -77,8 +77,10 @@ class Admin:
     def notifications(self, partner_reference_no: str) -> list:
         return self._json("GET", "/notifications", params={"partnerReferenceNo": partner_reference_no})[1]
 
-    def traffic(self, since: int = 0, partner_id: str | None = None, api: str | None = None) -> dict:
-        params = {k: v for k, v in (("since", since), ("partnerId", partner_id), ("api", api)) if v}
+    def traffic(self, since: int = 0, partner_id: str | None = None, api: str | None = None,
+                limit: int | None = None) -> dict:
+        params = {k: v for k, v in (("since", since), ("partnerId", partner_id), ("api", api), ("limit", limit))
+                  if v}
         status, data = self._json("GET", "/traffic", params=params)
         if status != 200 or not isinstance(data, dict):
             raise TargetError(f"reading the traffic journal failed: HTTP {status} {data}")
@@ -223,18 +225,20 @@ class Target:
 
     # -- the traffic journal (merchant mode) ---------------------------------------------------
 
-    def traffic(self, since: int = 0, *, partner_id: str | None = None, api: str | None = None) -> dict:
+    def traffic(self, since: int = 0, *, partner_id: str | None = None, api: str | None = None,
+                limit: int | None = None) -> dict:
         """What merchants' backends sent the sandbox after sequence number ``since``, graded.
 
         ``{"last": n, "entries": [...]}`` (shape: conformance/sandbox/journal.py); ``partner_id`` and
-        ``api`` filter. Pass the ``last`` of one call as ``since`` of the next to read "what the
-        merchant sent since then". Only a sandbox sees the merchant's requests: on DANA's real
-        sandbox this raises AdminUnavailable.
+        ``api`` filter, ``limit`` keeps the oldest ``limit`` entries (``last`` is the journal's newest in
+        any case). Pass the ``last`` of one call as ``since`` of the next to read "what the merchant sent
+        since then". Only a sandbox sees the merchant's requests: on DANA's real sandbox this raises
+        AdminUnavailable.
         """
         if self.admin is None:
             raise AdminUnavailable("DANA's real sandbox has no traffic journal; merchant mode needs the "
                                    "embedded sandbox or a `dana-uat sandbox` URL as target")
-        return self.admin.traffic(since, partner_id, api)
+        return self.admin.traffic(since, partner_id, api, limit)
 
     def wait_traffic(self, since: int = 0, count: int = 1, timeout: float = 10.0, *,
                      partner_id: str | None = None, api: str | None = None) -> dict:

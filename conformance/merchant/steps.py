@@ -162,7 +162,7 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
         return []
     code, state = run.expr.saved.get("authCode"), run.expr.saved.get("bindState")
     driver.send("GET", redirect, what="replayed OAuth callback", params={"authCode": code, "state": state})
-    total = [e for e in dana.traffic(run.target, 0) if _apply_tokens(code)(e)]
+    total = [e for e in dana.traffic(run.target, 0, api="apply_token") if _apply_tokens(code)(e)]
     if len(total) != 1:
         return [fail("replayed callback", "the authCode exchanged once", f"{len(total)} Apply Token calls",
                      where=where, hint="an authCode is single-use: keep what it was exchanged for and do "
