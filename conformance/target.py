@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from conformance.settings import Settings
+from conformance.settings import Settings, tls_verify
 from conformance.snap import keys
 from conformance.snap.timestamps import JAKARTA, parse_timestamp
 
@@ -35,7 +35,7 @@ class Admin:
 
     def __init__(self, base_url: str, timeout: float = 30.0):
         self.base = base_url.rstrip("/") + "/sandbox-admin"
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base))   # it follows no redirect
 
     def close(self) -> None:
         self._http.close()
