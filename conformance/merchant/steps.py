@@ -276,7 +276,7 @@ def run_merchant_trigger(run: Run, step, where: str) -> list[Finding]:
 
 def register() -> None:
     from conformance.merchant.notify import run_merchant_notify
-    from conformance.scenarios.kinds import StepKind, register as add
+    from conformance.scenarios.kinds import StepKind, register_all
 
     runners = {"merchant_bind": run_merchant_bind, "merchant_callback": run_merchant_callback,
                "merchant_pay": run_merchant_pay, "merchant_notified": run_merchant_notified,
@@ -285,9 +285,9 @@ def register() -> None:
     labels = {"merchant_callback": lambda s: s.merchant_callback.kind,
               "merchant_notify": lambda s: s.merchant_notify.forge or s.merchant_notify.status,
               "merchant_pay": lambda s: s.merchant_pay.amount, "merchant_trigger": lambda s: s.merchant_trigger.action}
-    for name, model in MERCHANT_STEPS.items():
-        add(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
-                     browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
-                     browser_if=_bind_uses_browser if name == "merchant_bind" else None,
-                     alone=True,    # the merchant's backend is one, and its traffic is read from the journal
-                     asserts=lambda s, graded=name in GRADING: graded, matchers=()))
+    register_all(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
+                          browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
+                          browser_if=_bind_uses_browser if name == "merchant_bind" else None,
+                          alone=True,    # the merchant's backend is one, and its traffic is read from the journal
+                          asserts=lambda s, graded=name in GRADING: graded, matchers=())
+                 for name, model in MERCHANT_STEPS.items())
