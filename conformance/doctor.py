@@ -124,7 +124,11 @@ def _api_base(values: Mapping[str, str | None]) -> str | None:
     return target.rstrip("/") if target.startswith(("http://", "https://")) else None
 
 
-def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = httpx.get) -> Check:
+def _probe(url: str, timeout: float) -> httpx.Response:
+    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url))   # follows no redirect
+
+
+def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = _probe) -> Check:
     target = (values.get("target") or "embedded").strip()
     base = _api_base(values)
     if base is None:

@@ -146,6 +146,10 @@ class ScenarioItem(pytest.Item):
             self.add_marker(mark)
         self.runs_alone = kinds.runs_alone(sc.steps)
 
+    def will_use_browser(self, profile) -> bool:
+        """Whether this scenario will drive the browser with the run's merchant profile (``needs_browser``: it may)."""
+        return self.needs_browser and kinds.will_use_browser(self.loaded.scenario.steps, profile)
+
     def execute(self) -> tuple:
         """Run the scenario, with its bounded retries; on a scenario thread when run ahead (ahead.py)."""
         from conformance.scenarios.runner import run_scenario

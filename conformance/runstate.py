@@ -125,7 +125,8 @@ class DanaState:
             # first imported. The thread then only generates keys and serves; it compiles nothing.
             from conformance.target import import_sandbox
 
-            import_sandbox()
+            if (self.raw.get("target") or "embedded").strip() == "embedded":   # a URL or DANA: none to start
+                import_sandbox()
             self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
             self._starting.start()
 
@@ -195,13 +196,16 @@ class DanaState:
         if workers < 2:
             return
         browser = self.browser()              # made here, on the main thread: settings errors exit from here
-        if any(item.needs_browser for item in items):    # Chromium starts while the first scenarios run;
+        # a merchant scenario may drive the browser (its `browser` mark) yet not with these options and profile
+        profile = self.profile() if any(item.needs_browser for item in items) else None
+        uses_browser = {item.nodeid: item.will_use_browser(profile) for item in items}
+        if any(uses_browser.values()):        # Chromium starts while the first scenarios run;
             threading.Thread(target=_start_quietly, args=(browser,), name="dana-uat-browser-start",
                              daemon=True).start()          # a failure surfaces in the first browser step
         self.ahead = Ahead(workers)
         # the scenarios that run alone go first (API-only ones before the browser is up): started at their place
         # in the order, each would stop the pool until everything before it finished. Reporting keeps the order.
-        ordered = sorted(items, key=lambda item: (not item.runs_alone, item.needs_browser))
+        ordered = sorted(items, key=lambda item: (not item.runs_alone, uses_browser[item.nodeid]))
         self.ahead.start((item.nodeid, item.runs_alone, item.execute) for item in ordered)
 
     def stop_ahead(self) -> None:

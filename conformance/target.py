@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from conformance.settings import Settings
+from conformance.settings import Settings, tls_verify
 from conformance.snap import keys
 from conformance.snap.timestamps import JAKARTA, parse_timestamp
 
@@ -35,7 +35,7 @@ class Admin:
 
     def __init__(self, base_url: str, timeout: float = 30.0):
         self.base = base_url.rstrip("/") + "/sandbox-admin"
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base))   # it follows no redirect
 
     def close(self) -> None:
         self._http.close()
@@ -77,8 +77,10 @@ class Admin:
     def notifications(self, partner_reference_no: str) -> list:
         return self._json("GET", "/notifications", params={"partnerReferenceNo": partner_reference_no})[1]
 
-    def traffic(self, since: int = 0, partner_id: str | None = None, api: str | None = None) -> dict:
-        params = {k: v for k, v in (("since", since), ("partnerId", partner_id), ("api", api)) if v}
+    def traffic(self, since: int = 0, partner_id: str | None = None, api: str | None = None,
+                limit: int | None = None) -> dict:
+        params = {k: v for k, v in (("since", since), ("partnerId", partner_id), ("api", api), ("limit", limit))
+                  if v}
         status, data = self._json("GET", "/traffic", params=params)
         if status != 200 or not isinstance(data, dict):
             raise TargetError(f"reading the traffic journal failed: HTTP {status} {data}")
@@ -228,18 +230,20 @@ class Target:
 
     # -- the traffic journal (merchant mode) ---------------------------------------------------
 
-    def traffic(self, since: int = 0, *, partner_id: str | None = None, api: str | None = None) -> dict:
+    def traffic(self, since: int = 0, *, partner_id: str | None = None, api: str | None = None,
+                limit: int | None = None) -> dict:
         """What merchants' backends sent the sandbox after sequence number ``since``, graded.
 
         ``{"last": n, "entries": [...]}`` (shape: conformance/sandbox/journal.py); ``partner_id`` and
-        ``api`` filter. Pass the ``last`` of one call as ``since`` of the next to read "what the
-        merchant sent since then". Only a sandbox sees the merchant's requests: on DANA's real
-        sandbox this raises AdminUnavailable.
+        ``api`` filter, ``limit`` keeps the oldest ``limit`` entries (``last`` is the journal's newest in
+        any case). Pass the ``last`` of one call as ``since`` of the next to read "what the merchant sent
+        since then". Only a sandbox sees the merchant's requests: on DANA's real sandbox this raises
+        AdminUnavailable.
         """
         if self.admin is None:
             raise AdminUnavailable("DANA's real sandbox has no traffic journal; merchant mode needs the "
                                    "embedded sandbox or a `dana-uat sandbox` URL as target")
-        return self.admin.traffic(since, partner_id, api)
+        return self.admin.traffic(since, partner_id, api, limit)
 
     def wait_traffic(self, since: int = 0, count: int = 1, timeout: float = 10.0, *,
                      partner_id: str | None = None, api: str | None = None) -> dict:

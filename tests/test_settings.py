@@ -111,3 +111,15 @@ def test_unknown_pyproject_key_and_missing_env_file_are_errors(root):
     (root / "pyproject.toml").write_text("")
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings({}, environ={}, env_file="missing.env", root=root)
+
+
+def test_a_plain_http_client_gets_a_tls_context_that_trusts_nothing_and_https_keeps_httpx_verification():
+    import ssl
+
+    from conformance.settings import tls_verify
+
+    assert tls_verify("https://api.sandbox.dana.id/") is True and tls_verify("HTTPS://example.com") is True
+    context = tls_verify("http://127.0.0.1:8600/sandbox-admin")
+    assert isinstance(context, ssl.SSLContext)      # loads no CA bundle; never used for plain HTTP
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname    # TLS through it fails closed
+    assert context.cert_store_stats()["x509_ca"] == 0

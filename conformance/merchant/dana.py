@@ -27,14 +27,16 @@ def _journal(call):
 
 
 def last(target) -> int:
-    """The journal's newest sequence number: entries after it are what a step caused."""
-    return int(_journal(lambda: target.traffic(0, partner_id=target.merchant.partner_id))["last"])
+    """The journal's newest sequence number: entries after it are what a step caused. Every answer carries
+    it; one entry is asked for, not the merchant's whole journal (up to 5,000 entries on a long-running
+    `dana-uat sandbox`, and read before every step)."""
+    return int(_journal(lambda: target.traffic(0, partner_id=target.merchant.partner_id, limit=1))["last"])
 
 
-def traffic(target, since: int) -> list[dict]:
-    """The merchant's requests after ``since``, oldest first, each graded check by check
-    (conformance/sandbox/journal.py documents an entry)."""
-    return _journal(lambda: target.traffic(since, partner_id=target.merchant.partner_id))["entries"]
+def traffic(target, since: int, api: str | None = None) -> list[dict]:
+    """The merchant's requests after ``since`` (to ``api`` only, when given), oldest first, each graded check
+    by check (conformance/sandbox/journal.py documents an entry)."""
+    return _journal(lambda: target.traffic(since, partner_id=target.merchant.partner_id, api=api))["entries"]
 
 
 def wait_entries(target, since: int, match, *, count: int, timeout: float) -> list[dict]:

@@ -112,6 +112,12 @@ def run_merchant_bind(run: Run, step, where: str) -> list[Finding]:
     return findings + _graded(found, "Apply Token", "2007400", where, once=True)
 
 
+def _bind_uses_browser(step, profile) -> bool:
+    """merchant_bind drives the browser to click the profile's bind page, or to bind (browser: true, complete)."""
+    opts = step.merchant_bind
+    return (profile is not None and profile.bind.page is not None) or (opts.browser and opts.complete)
+
+
 def _pin(run: Run, given: str | None) -> str:
     return run.expr.render(given) if given else run.settings.pin
 
@@ -156,7 +162,7 @@ def run_merchant_callback(run: Run, step, where: str) -> list[Finding]:
         return []
     code, state = run.expr.saved.get("authCode"), run.expr.saved.get("bindState")
     driver.send("GET", redirect, what="replayed OAuth callback", params={"authCode": code, "state": state})
-    total = [e for e in dana.traffic(run.target, 0) if _apply_tokens(code)(e)]
+    total = [e for e in dana.traffic(run.target, 0, api="apply_token") if _apply_tokens(code)(e)]
     if len(total) != 1:
         return [fail("replayed callback", "the authCode exchanged once", f"{len(total)} Apply Token calls",
                      where=where, hint="an authCode is single-use: keep what it was exchanged for and do "
@@ -270,7 +276,7 @@ def run_merchant_trigger(run: Run, step, where: str) -> list[Finding]:
 
 def register() -> None:
     from conformance.merchant.notify import run_merchant_notify
-    from conformance.scenarios.kinds import StepKind, register as add
+    from conformance.scenarios.kinds import StepKind, register_all
 
     runners = {"merchant_bind": run_merchant_bind, "merchant_callback": run_merchant_callback,
                "merchant_pay": run_merchant_pay, "merchant_notified": run_merchant_notified,
@@ -279,8 +285,9 @@ def register() -> None:
     labels = {"merchant_callback": lambda s: s.merchant_callback.kind,
               "merchant_notify": lambda s: s.merchant_notify.forge or s.merchant_notify.status,
               "merchant_pay": lambda s: s.merchant_pay.amount, "merchant_trigger": lambda s: s.merchant_trigger.action}
-    for name, model in MERCHANT_STEPS.items():
-        add(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
-                     browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
-                     alone=True,    # the merchant's backend is one, and its traffic is read from the journal
-                     asserts=lambda s, graded=name in GRADING: graded, matchers=()))
+    register_all(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
+                          browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
+                          browser_if=_bind_uses_browser if name == "merchant_bind" else None,
+                          alone=True,    # the merchant's backend is one, and its traffic is read from the journal
+                          asserts=lambda s, graded=name in GRADING: graded, matchers=())
+                 for name, model in MERCHANT_STEPS.items())

@@ -10,6 +10,9 @@ A record says everything the engine needs to know about a kind:
                 one header), or ``EXPRESSIONS`` when ``save:`` holds values; ``()`` when it saves nothing
     auto_saved  names the runner saves without being asked (later steps may use ``${authCode}``)
     browser     the step drives a browser (the scenario gets the ``browser`` mark)
+    browser_if  optional ``browser_if(step, profile) -> bool``, for a ``browser`` kind whose step drives the
+                browser only with some options or some merchant profile (``profile``: the run's, or None):
+                whether this one will. The run starts Chromium ahead only for scenarios that will (runstate.py)
     alone       the step changes what every other scenario sees (the sandbox's clock) or watches all of the
                 target's traffic, so its scenario never runs side by side with another (ahead.py)
     label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
@@ -32,7 +35,7 @@ runner (its own module), then append one record to ``BUILTIN`` below, or, from y
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +54,7 @@ class StepKind:
     saves: tuple[str, ...] | None = ()
     auto_saved: tuple[str, ...] = ()
     browser: bool = False
+    browser_if: Callable[[Any, Any], bool] | None = None
     alone: bool = False
     label: Callable[[Any], str] = lambda step: ""
     asserts: Callable[[Any], bool] = lambda step: False
@@ -73,11 +77,19 @@ KINDS: dict[str, StepKind] = {}
 
 def register(kind: StepKind) -> StepKind:
     """Add (or replace) a kind; the scenario schema is rebuilt so files may use it at once."""
-    if kind.name not in kind.model.model_fields:
-        raise ValueError(f"{kind.model.__name__} has no field {kind.name!r}: a step names its kind by that key")
-    KINDS[kind.name] = kind
-    schema.use_step_models({k.name: k.model for k in ordered()}, kind_of)
+    register_all([kind])
     return kind
+
+
+def register_all(new: Iterable[StepKind]) -> None:
+    """Add (or replace) several kinds with one rebuild of the scenario schema (a few ms each: the built-in
+    and merchant kinds were fifteen rebuilds in every process that imports this module)."""
+    new = list(new)
+    for kind in new:
+        if kind.name not in kind.model.model_fields:
+            raise ValueError(f"{kind.model.__name__} has no field {kind.name!r}: a step names its kind by that key")
+    KINDS.update((kind.name, kind) for kind in new)
+    schema.use_step_models({k.name: k.model for k in ordered()}, kind_of)
 
 
 def unregister(name: str) -> None:
@@ -115,6 +127,12 @@ def needs_browser(step_list: list) -> bool:
     return any(of(s).browser for s in step_list)
 
 
+def will_use_browser(step_list: list, profile: Any = None) -> bool:
+    """Whether these steps will drive the browser, with their options and the run's merchant profile."""
+    return any(kind.browser and (kind.browser_if is None or kind.browser_if(s, profile))
+               for s in step_list for kind in [of(s)])
+
+
 def runs_alone(step_list: list) -> bool:
     return any(of(s).alone for s in step_list)
 
@@ -136,8 +154,7 @@ BUILTIN = (
     StepKind("pay", schema.PayStep, steps.run_pay),
     StepKind("save", schema.SaveStep, steps.run_save, saves=EXPRESSIONS),
 )
-for _kind in BUILTIN:
-    register(_kind)
+register_all(BUILTIN)
 
 from conformance.merchant import steps as _merchant_steps  # noqa: E402 - merchant mode's kinds, on the registry
 

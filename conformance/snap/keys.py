@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from pathlib import Path
 
@@ -47,8 +48,7 @@ def load_private_key(text: str | bytes) -> rsa.RSAPrivateKey:
     if not der:
         raise KeyFormatError("private key is empty")
     try:
-        # load_der_private_key reads both PKCS#8 and PKCS#1 DER.
-        key = serialization.load_der_private_key(der, password=None)
+        key = _private_key_from_der(der)
     except (ValueError, TypeError) as exc:
         hint = " (encrypted keys are not supported)" if label and "ENCRYPTED" in label else ""
         raise KeyFormatError(
@@ -57,6 +57,14 @@ def load_private_key(text: str | bytes) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFormatError(f"expected an RSA private key, got {type(key).__name__}")
     return key
+
+
+@functools.lru_cache(maxsize=16)
+def _private_key_from_der(der: bytes):
+    """load_der_private_key reads both PKCS#8 and PKCS#1 DER. Parsing checks an RSA key's primes (40 ms of CPU
+    for 2048 bits) and a run reads its merchant key twice (the preflight's settings and the run's), so each key
+    is parsed once per process; a key object is immutable. A refused key raises again (nothing is cached)."""
+    return serialization.load_der_private_key(der, password=None)
 
 
 def load_public_key(text: str | bytes) -> rsa.RSAPublicKey:

@@ -12,11 +12,12 @@ Configuration is the SDK's environment variables plus where DANA is (see README.
   MERCHANT_BASE_URL     where this app is reachable (its redirect and notify URLs derive from it)
   DEFECT                one deliberate mistake (see defects.py); empty for the correct app
 
-Run: uvicorn examples.merchant.app:app --port 8000   (or python -m examples.merchant.app)
+Run: uvicorn --factory examples.merchant.app:create_app --port 8000   (or python -m examples.merchant.app)
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -25,8 +26,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
 from dana.api_client import ApiClient
 from dana.exceptions import ApiException
+from dana.utils import snap_header
 from dana.utils.snap_configuration import AuthSettings, Env, SnapConfiguration
 from dana.webhook import WebhookParser
 from dana.widget.v1 import WidgetApi
@@ -34,6 +37,7 @@ from dana.widget.v1.models import (ApplyOTTRequest, ApplyOTTRequestAdditionalInf
                                    ApplyTokenAuthorizationCodeRequest, CancelOrderRequest, Money,
                                    Oauth2UrlData, RefundOrderRequest, RefundOrderRequestAdditionalInfo,
                                    WidgetPaymentRequest)
+from dana.widget.v1 import util as widget_util
 from dana.widget.v1.util import Util
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -64,10 +68,24 @@ def _read(name: str) -> str:
     return Path(path).read_text() if path else _env(name)
 
 
+def parse_private_key_once() -> None:
+    """dana-python reads PRIVATE_KEY(_PATH) and parses it again for every request it signs and for every
+    seamlessSign, and cryptography checks an RSA key's primes whenever it parses one: about 40 ms of CPU per
+    call with a 2048-bit key, more than the rest of the request. The same PEM always gives the same key, so
+    the parses the SDK makes are cached (a key object is immutable; the SDK still reads the file each time)."""
+    if hasattr(serialization.load_pem_private_key, "cache_info"):
+        return
+    cached = functools.lru_cache(maxsize=8)(serialization.load_pem_private_key)
+    # the SDK calls it as serialization.load_pem_private_key, and by the name two of its modules imported
+    for module in (serialization, snap_header, widget_util):
+        module.load_pem_private_key = cached
+
+
 class Merchant:
     """The merchant's state (in memory: a real shop keeps it in its database)."""
 
     def __init__(self):
+        parse_private_key_once()
         self.defect = defects.enable(os.environ.get("DEFECT", ""))
         self.base = _env("MERCHANT_BASE_URL").rstrip("/")
         self.api_base = _env("DANA_BASE_URL").rstrip("/")

@@ -5,6 +5,7 @@ uvicorn, one process per variant, so a DEFECT's SDK patch never leaks) and `dana
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import signal
@@ -36,6 +37,24 @@ def sandbox():
         yield server
 
 
+@functools.cache
+def _key_pems() -> tuple[str, str]:
+    """One merchant key pair per test process (generating one costs 10 to 140 ms of CPU): each merchant still
+    gets its own key file and registers the key with its sandbox anew."""
+    key = keys.generate_private_key()
+    return keys.private_key_pem(key), keys.public_key_pem(key)
+
+
+def credentials(server: SandboxServer, tmp: Path, port: int | None = None, defect: str = "") -> dict:
+    """The merchant's credentials, registered with the sandbox, as the environment the example merchant and
+    `dana-uat run` read (MERCHANT_BASE_URL: port ``port``, a free one when not given)."""
+    private, public = _key_pems()
+    key_path = tmp / "merchant-key.pem"
+    key_path.write_text(private)
+    server.register_merchant(PARTNER_ID, MERCHANT_ID, public)
+    return merchant_env(server, key_path, port or free_port(), defect)
+
+
 def merchant_env(server: SandboxServer, key_path: Path, port: int, defect: str = "") -> dict:
     env = {k: v for k, v in os.environ.items()        # the suite's parse cache stays (tests/conftest.py)
            if not k.startswith(("DANA_UAT_", "DEFECT")) or k == "DANA_UAT_CACHE_DIR"}
@@ -54,12 +73,8 @@ def _die_with_parent() -> None:
 @contextmanager
 def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
     """The example merchant in its own process on a free port; yields its environment."""
-    key = keys.generate_private_key()
-    key_path = tmp / "merchant-key.pem"
-    key_path.write_text(keys.private_key_pem(key))
-    server.register_merchant(PARTNER_ID, MERCHANT_ID, keys.public_key_pem(key))
     port = free_port()
-    env = merchant_env(server, key_path, port, defect)
+    env = credentials(server, tmp, port, defect)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
@@ -77,11 +92,16 @@ def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
             raise RuntimeError("the example merchant did not start:\n" + "".join(lines))
         yield env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.terminate()     # uvicorn winds down on its 0.1 s tick: the test goes on meanwhile, the stop is sure
+        threading.Thread(target=_reap, args=(proc,), name=f"merchant-{port}-stop", daemon=True).start()
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run_uat(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: Path | None = PROFILE,

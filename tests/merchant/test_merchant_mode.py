@@ -46,8 +46,8 @@ def test_the_correct_example_merchant_passes_every_merchant_scenario(sandbox, tm
 def test_a_wrong_profile_exits_2_naming_file_and_line(sandbox, tmp_path):
     bad = tmp_path / "dana-uat.merchant.yaml"
     bad.write_text("base_url: http://127.0.0.1:9\nbind:\n  request: {path: /bind}\npay:\n  request: {path: /pay}\n")
-    with harness.merchant(sandbox, tmp_path) as env:
-        result = harness.run_uat(sandbox, env, tmp_path, profile=bad)
+    env = harness.credentials(sandbox, tmp_path)       # the run stops at the profile: no merchant is needed
+    result = harness.run_uat(sandbox, env, tmp_path, profile=bad)
     assert result.returncode == 2
     assert "dana-uat.merchant.yaml:5: field 'pay.request': must carry {amount}" in result.stdout + result.stderr
 
@@ -60,8 +60,8 @@ def test_a_merchant_that_does_not_answer_fails_naming_url_and_timeout(sandbox, t
         profile = tmp_path / "dana-uat.merchant.yaml"
         profile.write_text(harness.PROFILE.read_text().replace("${MERCHANT_BASE_URL}", url)
                            .replace("timeout: 15", "timeout: 2"))
-        with harness.merchant(sandbox, tmp_path) as env:
-            result = harness.run_uat(sandbox, env, tmp_path, "-k", "forged_callback", profile=profile)
+        env = harness.credentials(sandbox, tmp_path)   # the mute socket is the merchant here
+        result = harness.run_uat(sandbox, env, tmp_path, "-k", "forged_callback", profile=profile)
     assert result.returncode == 1, result.stdout[-3000:]
     (finding,) = findings(tmp_path)
     assert finding["check"] == "merchant answer"
@@ -106,8 +106,8 @@ def test_the_profiles_redirect_url_is_cross_checked_with_the_bind_url(sandbox, t
 
 
 def test_merchant_mode_without_the_merchants_credentials_exits_2(sandbox, tmp_path):
-    with harness.merchant(sandbox, tmp_path) as env:
-        anonymous = {k: v for k, v in env.items() if k not in ("X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY_PATH")}
-        result = harness.run_uat(sandbox, anonymous, tmp_path, "-k", "forged_callback")
+    env = harness.credentials(sandbox, tmp_path)       # the run stops before it reaches a merchant
+    anonymous = {k: v for k, v in env.items() if k not in ("X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY_PATH")}
+    result = harness.run_uat(sandbox, anonymous, tmp_path, "-k", "forged_callback")
     assert result.returncode == 2
     assert "merchant mode tests your backend with its own credentials" in result.stdout + result.stderr

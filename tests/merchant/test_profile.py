@@ -57,3 +57,21 @@ def test_a_wrong_profile_names_file_line_and_field(tmp_path, text, where, messag
 def test_a_missing_profile_says_so(tmp_path):
     with pytest.raises(ProfileError, match="cannot be read"):
         load_profile(tmp_path / "absent.yaml", "absent.yaml")
+
+
+def test_which_merchant_scenarios_will_use_the_browser_depends_on_their_options_and_the_profile(tmp_path):
+    """The run starts Chromium ahead only for scenarios that will drive it (runstate.run_ahead): a bind through
+    the merchant does, a bind whose redirect the suite delivers does not, unless the profile's bind is a page."""
+    from conformance.scenarios import kinds
+    from conformance.scenarios.loader import load_file
+    from tests.merchant.harness import ROOT
+
+    request = _load(tmp_path, GOOD)
+    page = _load(tmp_path, GOOD.replace("request: {path: /bind}", 'page: {url: /account, click: "#link-dana"}'))
+    loaded = {sc.scenario.id: sc.scenario.steps for name in ("bind", "pay", "webhook")
+              for sc in load_file(ROOT / "scenarios" / "merchant" / f"{name}.yaml").scenarios}
+    uses = {sid for sid, steps in loaded.items() if kinds.will_use_browser(steps, request)}
+    assert uses == {"merchant_bind_through_merchant", "merchant_pay_through_merchant"}   # bind in, checkout
+    assert all(kinds.needs_browser(steps) for steps in loaded.values())                # the mark: they may
+    assert all(kinds.will_use_browser(steps, page) for steps in loaded.values())
+    assert not kinds.will_use_browser(loaded["merchant_forged_callback"], None)          # complete: false

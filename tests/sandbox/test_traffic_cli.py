@@ -125,6 +125,25 @@ def test_embedded_target_uses_the_key_file_and_reads_the_journal(tmp_path):
         assert target.traffic(found["last"])["entries"] == []
 
 
+def test_merchant_mode_reads_the_newest_sequence_number_without_the_journal(tmp_path):
+    """merchant.dana.last runs before every merchant step: it asks for one entry, not all of them, and
+    dana.traffic(api=) filters at the sandbox; both answer as reading the whole journal would."""
+    from conformance.merchant import dana
+
+    with Target(load_settings({}, environ={}, env_file=None, root=tmp_path)) as target:
+        merchant = target.merchant
+        raw = Raw(target.api_base, merchant.private_key, merchant.partner_id, merchant.merchant_id)
+        for _ in range(3):
+            raw.post("widget_payment", payment_body(notify_url="https://merchant.example/n", minutes=10)
+                     | {"merchantId": merchant.merchant_id})
+        everything = target.traffic(0, partner_id=merchant.partner_id)
+        one = target.traffic(0, partner_id=merchant.partner_id, limit=1)
+        assert len(everything["entries"]) == 3 and one["entries"] == everything["entries"][:1]
+        assert dana.last(target) == one["last"] == everything["last"] == everything["entries"][-1]["seq"]
+        assert dana.traffic(target, 0, api="widget_payment") == everything["entries"]
+        assert dana.traffic(target, 0, api="apply_token") == []
+
+
 def test_real_sandbox_target_has_no_journal(tmp_path):
     environ = {"DANA_UAT_TARGET": "sandbox", "X_PARTNER_ID": PARTNER_ID, "MERCHANT_ID": MERCHANT_ID,
                "PRIVATE_KEY": private_key_pem(generate_private_key())}
