@@ -45,7 +45,7 @@ for _name in PRELOAD:
     importlib.import_module(_name)
 
 
-# `-n 2 --dist loadfile` runs a file on one worker. xdist queues the files by their number of tests, most
+# `-n N --dist loadfile` runs a file on one worker. xdist queues the files by their number of tests, most
 # first, so the few long files (one test that bootstraps a copy, nine merchant processes) started last and
 # one worker ran on alone for a minute. They are queued first instead, longest first, so the short files
 # fill in around them; the rest keep their order.
