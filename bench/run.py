@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--repeat 3] [--only mandatory,full,api,collect,sandbox,flows]
 
 Measures, each repeated and reported as the median (min and max beside it):
-  collect    collecting the whole catalogue (pytest --collect-only, with dana-uat run's start-up flags)
+  collect    collecting the whole catalogue (pytest --collect-only, with dana-uat run's start-up flags), with the
+             parse cache (conformance/scenarios/parsecache.py) and without it
   mandatory  `dana-uat run` in process and with -n 2; also its time after the browser started
   full       `dana-uat run --all` in process (scenarios side by side, and one at a time) and with -n 2
   api        the API-only scenarios (`dana-uat run --all -m "not browser"`) the same three ways
@@ -89,10 +90,10 @@ def run_catalogue(args: list[str], tmp: Path, extra_env: dict) -> dict:
     return result
 
 
-def collect_once(tmp: Path) -> dict:
+def collect_once(tmp: Path, env: dict | None = None) -> dict:
     command = [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-p", "no:cacheprovider",
                "--dana-report-dir", str(tmp / "reports"), *LEAN]
-    result = timed(command)
+    result = timed(command, {**os.environ, **env} if env else None)
     found = re.search(r"(\d+) tests? collected", result["out"])
     result["collected"] = int(found.group(1)) if found else None
     del result["out"]
@@ -122,9 +123,10 @@ def measure(groups: set[str], repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if "collect" in groups:
-            samples = [collect_once(tmp) for _ in range(repeat)]
-            results["collection of the catalogue"] = {"samples": samples, "wall": summary(samples, "wall"),
-                                                      "cpu": summary(samples, "cpu")}
+            for name, env in (("collection of the catalogue", None),      # parsed files cached (parsecache.py)
+                              ("collection of the catalogue, parse cache off", {"DANA_UAT_CACHE_DIR": "off"})):
+                samples = [collect_once(tmp, env) for _ in range(repeat)]
+                results[name] = {"samples": samples, "wall": summary(samples, "wall"), "cpu": summary(samples, "cpu")}
         for name, (group, args, extra_env) in RUNS.items():
             if group in groups:
                 samples = [run_catalogue(args, tmp, extra_env) for _ in range(repeat)]
