@@ -224,7 +224,9 @@ class ScenarioItem(pytest.Item):
 def pytest_runtestloop(session: pytest.Session):
     """Scenarios side by side (ahead.py): started before pytest's loop reaches them, reported by it in order."""
     state = session.config.stash[STATE]
-    state.run_ahead([i for i in session.items if isinstance(i, ScenarioItem)])
+    scenarios = [i for i in session.items if isinstance(i, ScenarioItem)]
+    state.await_merchant(scenarios)
+    state.run_ahead(scenarios)
     try:
         yield
     finally:

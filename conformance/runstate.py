@@ -208,6 +208,27 @@ class DanaState:
         ordered = sorted(items, key=lambda item: (not item.runs_alone, uses_browser[item.nodeid]))
         self.ahead.start((item.nodeid, item.runs_alone, item.execute) for item in ordered)
 
+    def await_merchant(self, items: list) -> None:
+        """Merchant mode: before the first merchant scenario, the merchant's backend listens (within the profile's
+        ``timeout``), else the run ends with exit 2 naming the profile's base_url, instead of every merchant
+        scenario failing on a refused connection."""
+        from conformance.merchant.driver import wait_listening
+        from conformance.merchant.models import is_merchant_scenario
+
+        if self.config.option.collectonly or self.config.pluginmanager.hasplugin("dsession") or \
+                not any(is_merchant_scenario(item.loaded.scenario) for item in items):
+            return
+        profile = self.profile()
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+
+        def say_waiting() -> None:
+            if reporter is not None:
+                reporter.write_line(f"dana-uat: waiting up to {profile.timeout:g} s (the profile's timeout) for the "
+                                    f"merchant's backend at {profile.base_url}")
+        if not wait_listening(profile.base_url, profile.timeout, say_waiting):
+            pytest.exit(f"dana-uat: merchant mode: nothing listens at {profile.base_url} (the profile's base_url) "
+                        f"after {profile.timeout:g} s; start your backend first, or fix base_url", returncode=2)
+
     def stop_ahead(self) -> None:
         if self.ahead is not None:
             self.ahead.close()

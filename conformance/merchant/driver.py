@@ -6,8 +6,11 @@ raises MerchantUnreachable naming the URL and the bound waited.
 from __future__ import annotations
 
 import json
+import socket
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -17,6 +20,32 @@ from conformance.merchant.profile import Profile, fill
 
 class MerchantUnreachable(Exception):
     """The merchant's backend did not answer within the profile's timeout."""
+
+
+POLL = 0.1     # seconds between connection attempts while the backend starts
+
+
+def wait_listening(base_url: str, bound: float, on_wait: Callable[[], None] = lambda: None) -> bool:
+    """Whether something accepts TCP connections at ``base_url``'s host and port within ``bound`` seconds.
+
+    A backend started in the background just before the run (`uvicorn app &`, as examples/merchant shows) may
+    still be importing its SDK. A refused connection is tried again until the bound (``on_wait`` is called once,
+    at the first refusal); an accepted one is enough, whether the backend then answers is the scenarios' to see.
+    """
+    parts = urlsplit(base_url)
+    address = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    deadline, waited = time.monotonic() + bound, False
+    while True:
+        try:
+            with socket.create_connection(address, timeout=max(0.1, min(2.0, deadline - time.monotonic()))):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            if not waited:
+                on_wait()
+                waited = True
+            time.sleep(POLL)     # the poll interval of a bounded wait for the backend to listen
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,9 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def merchant(server: SandboxServer, tmp: Path, defect: str = ""):
-    """The example merchant in its own process on a free port; yields its environment."""
-    port = free_port()
+def merchant(server: SandboxServer, tmp: Path, defect: str = "", port: int | None = None):
+    """The example merchant in its own process on ``port`` (a free one when not given); yields its environment."""
+    port = port or free_port()
     env = credentials(server, tmp, port, defect)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT, env=env,
@@ -104,14 +104,20 @@ def _reap(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_uat(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: Path | None = PROFILE,
-            scenarios: str = "scenarios/merchant", timeout: float = 600) -> subprocess.CompletedProcess:
-    """`dana-uat run` against the sandbox with the merchant's credentials, as a merchant would type it."""
+def uat_command(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: Path | None = PROFILE,
+                scenarios: str = "scenarios/merchant") -> tuple[list[str], dict]:
+    """`dana-uat run` against the sandbox with the merchant's credentials, as a merchant would type it:
+    (arguments, environment)."""
     args = [sys.executable, "-m", "conformance.cli", "run", "--target", server.base_url, "--scenarios", scenarios,
             "--report-dir", str(tmp / "reports"), *extra]
     if profile is not None:
         args += ["--merchant-profile", str(profile)]
-    run_env = {k: v for k, v in env.items() if k not in ("DEFECT", "DANA_BASE_URL", "DANA_PUBLIC_KEY")}
+    return args, {k: v for k, v in env.items() if k not in ("DEFECT", "DANA_BASE_URL", "DANA_PUBLIC_KEY")}
+
+
+def run_uat(server: SandboxServer, env: dict, tmp: Path, *extra: str, profile: Path | None = PROFILE,
+            scenarios: str = "scenarios/merchant", timeout: float = 600) -> subprocess.CompletedProcess:
+    args, run_env = uat_command(server, env, tmp, *extra, profile=profile, scenarios=scenarios)
     return subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -68,6 +68,36 @@ def test_a_merchant_that_does_not_answer_fails_naming_url_and_timeout(sandbox, t
     assert f"{url}/bind" in finding["received"] and "within 2 s" in finding["received"]
 
 
+def test_a_backend_that_is_not_listening_yet_is_awaited_within_the_profiles_timeout(sandbox, tmp_path):
+    """A backend started in the background just before the run (examples/merchant/README.md) is waited for; one
+    that never listens ends the run with exit 2 naming the profile's base_url, before any scenario."""
+    port = harness.free_port()
+    env = harness.credentials(sandbox, tmp_path, port)
+    args, run_env = harness.uat_command(sandbox, env, tmp_path, "-k", "forged_callback")
+    run = subprocess.Popen(args, cwd=harness.ROOT, env={**run_env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in run.stdout:                 # the merchant starts once the run says it waits for it
+        seen.append(line)
+        if "for the merchant's backend at" in line:
+            break
+    assert f"waiting up to 15 s (the profile's timeout) for the merchant's backend at http://127.0.0.1:{port}" \
+        in seen[-1], "".join(seen)
+    with harness.merchant(sandbox, tmp_path, port=port):
+        seen += run.stdout.readlines()
+        assert run.wait(timeout=120) == 0, "".join(seen)[-4000:]
+    assert summary(tmp_path)["counts"]["passed"] == 1
+
+    never = tmp_path / "never"
+    profile = tmp_path / "dana-uat.merchant.yaml"
+    profile.write_text(harness.PROFILE.read_text().replace("timeout: 15", "timeout: 1"))
+    result = harness.run_uat(sandbox, env, never, "-k", "forged_callback", profile=profile)
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert (f"nothing listens at http://127.0.0.1:{port} (the profile's base_url) after 1 s; start your backend "
+            "first, or fix base_url") in result.stdout + result.stderr
+    assert not list(never.glob("reports/*/evidence/*.json"))            # no scenario ran
+
+
 def test_binding_started_by_clicking_the_merchants_page(sandbox, tmp_path):
     profile = tmp_path / "dana-uat.merchant.yaml"
     profile.write_text(harness.PROFILE.read_text().replace(
