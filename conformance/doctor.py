@@ -118,7 +118,7 @@ def check_browser(values: Mapping[str, str | None]) -> Check:
 
 
 def _api_base(values: Mapping[str, str | None]) -> str | None:
-    target = (values.get("target") or "embedded").strip()
+    target = settings_mod.given_target(values)
     if target in settings_mod.DANA_HOSTS:        # the target alone picks DANA's host, never ENV
         return settings_mod.DANA_HOSTS[target][0]
     return target.rstrip("/") if target.startswith(("http://", "https://")) else None
@@ -129,7 +129,7 @@ def _probe(url: str, timeout: float) -> httpx.Response:
 
 
 def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = _probe) -> Check:
-    target = (values.get("target") or "embedded").strip()
+    target = settings_mod.given_target(values)
     base = _api_base(values)
     if base is None:
         return Check("target", f"{target}: started on a free loopback port for the run")

@@ -125,7 +125,7 @@ class DanaState:
             # first imported. The thread then only generates keys and serves; it compiles nothing.
             from conformance.target import import_sandbox
 
-            if (self.raw.get("target") or "embedded").strip() == "embedded":   # a URL or DANA: none to start
+            if settings_mod.given_target(self.raw) == "embedded":   # a URL or DANA: none to start
                 import_sandbox()
             self._starting = threading.Thread(target=self._start_target, name="dana-uat-target", daemon=True)
             self._starting.start()

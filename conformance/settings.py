@@ -253,9 +253,14 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
     return None
 
 
+def given_target(values: Mapping[str, str | None]) -> str:
+    """The target as given (DANA_UAT_TARGET, --dana-target, [tool.dana-uat]), ``embedded`` when none is."""
+    return (values.get("target") or "embedded").strip()
+
+
 def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Settings:
     errors: list[ConfigError] = []
-    target = (values["target"] or "embedded").strip()
+    target = given_target(values)
     if target not in ("embedded", *DANA_HOSTS) and not re.match(r"^https?://[^/\s]+", target):
         errors.append(ConfigError("DANA_UAT_TARGET (--dana-target)", f"{target!r} is not a target",
                                   "use embedded, sandbox, production, or the http(s) URL of a running "
