@@ -45,7 +45,9 @@ def wait_listening(base_url: str, bound: float, on_wait: Callable[[], None] = la
             if not waited:
                 on_wait()
                 waited = True
-            time.sleep(POLL)     # the poll interval of a bounded wait for the backend to listen
+            # Another process starting to listen sends us no event: trying to connect again is the only way to
+            # see it, so this pause is the poll interval of the bounded wait, not a wait to be safe.
+            time.sleep(POLL)
 
 
 @dataclass(frozen=True)
