@@ -3,7 +3,8 @@
   dana-uat run [--all | --mandatory] [-k EXPR] [-m EXPR] [-n N] [--target T] [NODE IDS] [PYTEST OPTIONS]
         run the catalogue through pytest with the product's defaults: the mandatory scenarios, unless -k, -m,
         --all or node ids select others; options it does not know go to pytest. After the same preflight as
-        `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error
+        `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error, 4 a run against
+        DANA (mandatory or --all) that passed what it ran but made no bundle to submit (its last line says why)
   dana-uat init [--keys]            a .env template (and the merchant's key pair); never overwrites
   dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
@@ -28,6 +29,10 @@ from conformance.cli_evidence import err as _err
 from conformance.cli_evidence import verdict
 from conformance.evidence.recorder import new_run_id
 from conformance.progress import Progress
+from conformance.snap.hosts import DANA_HOSTS
+
+# `dana-uat run` against DANA (the mandatory or the whole catalogue) passed what it ran, yet made no bundle
+EXIT_NOT_SUBMITTABLE = 4
 
 
 # -- run -------------------------------------------------------------------------------------------
@@ -160,7 +165,14 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             print(f"{label}: {catalogue.shown(path, here)}")
     if evidence.exists():
         print(f"evidence: {catalogue.shown(evidence, here)}/", flush=True)
-    return {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
+    result = {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
+    submission = settings.target in DANA_HOSTS and not (chosen or args.keyword or args.markexpr)
+    if result == 0 and submission and next(evidence.glob("dana-uat-bundle-*.zip"), None) is None:
+        # the run a merchant hands DANA made nothing to hand: a green CI job must not hide it
+        print(f"dana-uat: NOT SUBMITTABLE: no bundle was made ({verdict(evidence).removeprefix('dana-uat: ')})",
+              flush=True)
+        return EXIT_NOT_SUBMITTABLE
+    return result
 
 
 # -- init, doctor ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import ssl
 import string
 import time
 import uuid
@@ -98,14 +99,15 @@ class DanaClient:
     """Merchant-side client of one target. ``recorder`` (optional) receives every Exchange."""
 
     def __init__(self, merchant, base_url: str, recorder=None, *, clock: Callable[[], datetime] | None = None,
-                 timeout: float = 20.0, transport: httpx.BaseTransport | None = None, debug_mode: bool = True):
+                 timeout: float = 20.0, transport: httpx.BaseTransport | None = None, debug_mode: bool = True,
+                 verify: ssl.SSLContext | None = None):
         self.merchant = merchant
         self.debug_mode = debug_mode      # every target is a sandbox; False would be a production client
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
         self.clock = clock or timestamps.now
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
-                                  verify=tls_context())
+                                  verify=verify or tls_context())   # verify: the run's (DANA_UAT_CA_BUNDLE)
 
     def close(self) -> None:
         self._http.close()

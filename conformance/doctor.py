@@ -8,6 +8,7 @@ for one only when some of it is given or the target is DANA's sandbox (else a th
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,18 @@ def _api_base(values: Mapping[str, str | None]) -> str | None:
     return target.rstrip("/") if target.startswith(("http://", "https://")) else None
 
 
-def _probe(url: str, timeout: float) -> httpx.Response:
-    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url))   # follows no redirect
+def _probe(url: str, timeout: float, ca_bundle: str | None = None) -> httpx.Response:
+    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url, ca_bundle))   # follows no redirect
+
+
+def _untrusted(exc: Exception) -> bool:
+    """Whether a request failed on certificate verification (not on DNS, a refusal or a reset)."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = _probe) -> Check:
@@ -135,9 +146,16 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
         return Check("target", f"{target}: started on a free loopback port for the run")
     dana = target in settings_mod.DANA_HOSTS
     probe = base + ("/" if dana else "/sandbox-admin/info")
+    ca_bundle = values.get("ca_bundle") or None
     try:
-        status = get(probe, timeout=REACH_TIMEOUT).status_code
+        status = get(probe, timeout=REACH_TIMEOUT, ca_bundle=ca_bundle).status_code
     except httpx.HTTPError as exc:
+        if _untrusted(exc):     # a TLS-inspecting proxy, or a host that is not DANA's, signed this certificate
+            return Check("target", problems=[ConfigError(
+                "DANA_UAT_CA_BUNDLE", f"the HTTPS certificate of {base} is signed by a CA this machine does not "
+                f"trust ({exc})", "if a TLS-inspecting proxy sits between you and DANA, set DANA_UAT_CA_BUNDLE "
+                "to its CA's PEM file (README, 'Troubleshooting'); the run's HTTP clients and Chromium then trust "
+                "it" + ("" if not ca_bundle else f"; {ca_bundle} does not hold the CA that signed it"))])
         fix = ("check this machine's DNS, network and HTTPS_PROXY: the run needs to reach it" if dana
                else "start it with `dana-uat sandbox`, or fix DANA_UAT_TARGET / --target")
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"cannot reach {base} "

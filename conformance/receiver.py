@@ -102,7 +102,10 @@ def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
 class CallbackReceiver:
     """Plays the merchant's redirect URL, payment return URL and notify URL on loopback."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None):
+        # public_url: a tunnel or reverse proxy forwarding to host:port, so DANA's servers can deliver Finish
+        # Notify here; the browser's redirects stay on this machine's own address
+        self.public_url = public_url.rstrip("/") if public_url else None
         self._lock = threading.Condition()
         self._expected: set[str] = set()
         self._callbacks: list[dict] = []        # {"query": {...}, "consumed": bool, "url": str}
@@ -147,7 +150,12 @@ class CallbackReceiver:
 
     @property
     def notify_url(self) -> str:
-        return self.base_url + "/v1.0/debit/notify"
+        return (self.public_url or self.base_url) + "/v1.0/debit/notify"
+
+    @property
+    def reachable_by_dana(self) -> bool:
+        """Whether DANA's servers can post here: only through a public URL in front of this receiver."""
+        return self.public_url is not None
 
     # ------------------------------------------------------------------ OAuth redirect
     def expect_state(self, state: str) -> None:

@@ -181,7 +181,8 @@ class DanaState:
                     chromium=opt("dana_chromium") or self.settings().chromium,
                     headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0),
                     tracing=opt("dana_tracing") or TRACING.get(self.target().kind, "off"),
-                    screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts")
+                    screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts",
+                    ca_bundle=self.settings().ca_bundle)
         return self._browser
 
     def run_ahead(self, items: list) -> None:

@@ -9,6 +9,7 @@ With no credentials at all, the embedded target generates a throwaway merchant.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
@@ -22,19 +23,27 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from conformance.snap import keys
+from conformance.snap.hosts import DANA_HOSTS
 
-SANDBOX_API = "https://api.sandbox.dana.id"
-SANDBOX_WEB = "https://m.sandbox.dana.id"
-PRODUCTION_API = "https://api.saas.dana.id"
-PRODUCTION_WEB = "https://m.dana.id"
-DANA_HOSTS = {"sandbox": (SANDBOX_API, SANDBOX_WEB), "production": (PRODUCTION_API, PRODUCTION_WEB)}
 
-def tls_verify(url: str) -> bool | ssl.SSLContext:
-    """httpx's ``verify`` for a client of ``url``. httpx builds a TLS context for every client, loading certifi's
-    CA bundle (20 to 40 ms of CPU), also for one that only ever speaks plain HTTP to a sandbox on loopback. Such
-    a client gets a context that trusts no CA: it is never used, and a TLS connection through it would fail
-    verification rather than skip it. An https:// URL gets httpx's own verification."""
-    return True if url.lower().startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+@functools.cache
+def trust(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The TLS verification of every HTTPS client of the run: httpx's own (certifi's CAs, or SSL_CERT_FILE),
+    plus the CAs in ``ca_bundle`` (DANA_UAT_CA_BUNDLE: a TLS-inspecting corporate proxy's CA, a test twin's).
+    Built once per bundle and process: loading a CA file costs 20 to 40 ms of CPU."""
+    import httpx    # imported here: reading settings alone never loads the HTTP stack
+
+    context = httpx.create_ssl_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def tls_verify(url: str, ca_bundle: str | None = None) -> ssl.SSLContext:
+    """httpx's ``verify`` for a client of ``url``. A client that only ever speaks plain HTTP to a sandbox on
+    loopback gets a context that trusts no CA: it is never used, and a TLS connection through it would fail
+    verification rather than skip it. An https:// URL gets ``trust(ca_bundle)``."""
+    return trust(ca_bundle) if url.lower().startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 # DANA's sandbox gateway key, identical in the Python, Node and Go SDKs ([sdk-webhook]).
@@ -112,6 +121,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
     Option("merchant_profile", ("DANA_UAT_MERCHANT_PROFILE",), None,
            "merchant mode: the profile (dana-uat.merchant.yaml) saying how to drive the merchant's backend"),
+    Option("ca_bundle", ("DANA_UAT_CA_BUNDLE",), None,
+           "PEM file of extra CAs to trust for HTTPS, in every HTTP client and in Chromium (a TLS-inspecting "
+           "corporate proxy's CA)"),
+    Option("receiver_listen", ("DANA_UAT_RECEIVER_LISTEN",), None,
+           "HOST:PORT the suite's receiver listens on (default a free loopback port); with "
+           "DANA_UAT_RECEIVER_PUBLIC_URL, what the tunnel or reverse proxy forwards to"),
+    Option("receiver_public_url", ("DANA_UAT_RECEIVER_PUBLIC_URL",), None,
+           "the public https URL in front of the receiver (a tunnel or your reverse proxy): each payment's "
+           "NOTIFICATION url, so DANA's real sandbox can deliver Finish Notify to the suite"),
+    Option("long_waits", ("DANA_UAT_LONG_WAITS",), None,
+           "against DANA, run the scenarios that wait out a real expiry (an authCode's 10 minutes) instead of "
+           "skipping them: 1 to enable"),
 )
 OPTION_BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -151,6 +172,13 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)   # key -> where its value came from
     dana_private_key_path: Path | None = None   # embedded: stable sandbox DANA key (created if missing)
     merchant_profile: str | None = None                     # merchant mode (docs/merchant-mode.md)
+    ca_bundle: str | None = None                            # extra CAs for HTTPS (clients and Chromium)
+    receiver_listen: tuple[str, int] | None = None          # where the receiver listens (host, port)
+    receiver_public_url: str | None = None                  # the receiver's public face (Finish Notify from DANA)
+    long_waits: bool = False                                # wait out real expiries against DANA
+
+    def tls_verify(self, url: str) -> ssl.SSLContext:
+        return tls_verify(url, self.ca_bundle)
 
     @property
     def is_embedded(self) -> bool:
@@ -253,6 +281,31 @@ def _load_key(values: dict, key_name: str, path_name: str, loader_text, loader_f
     return None
 
 
+def _ca_bundle(path: str | None) -> str | None:
+    """DANA_UAT_CA_BUNDLE as an absolute path, after checking that it holds at least one usable certificate."""
+    if not path:
+        return None
+    p = Path(path).expanduser().resolve()
+    try:
+        ssl.create_default_context(cafile=str(p))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("DANA_UAT_CA_BUNDLE", f"{p} is not a readable PEM file of CA certificates ({exc})",
+                          "point it at the PEM file of the CA that signs the HTTPS certificates you meet "
+                          "(ask your proxy's administrators), or unset it") from None
+    return str(p)
+
+
+def _listen(value: str | None) -> tuple[str, int] | None:
+    """DANA_UAT_RECEIVER_LISTEN: ``HOST:PORT`` (or a bare port, on 127.0.0.1)."""
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("DANA_UAT_RECEIVER_LISTEN", f"{value!r} is not HOST:PORT",
+                          "write it as 127.0.0.1:8780 (the address your tunnel or reverse proxy forwards to)")
+    return (host.strip("[]") or "127.0.0.1", int(port))
+
+
 def given_target(values: Mapping[str, str | None]) -> str:
     """The target as given (DANA_UAT_TARGET, --dana-target, [tool.dana-uat]), ``embedded`` when none is."""
     return (values.get("target") or "embedded").strip()
@@ -298,7 +351,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     errors += _check("CHANNEL_ID", values["channel_id"], lambda v: 1 <= len(v) <= 36,
                      "{value!r} must be 1 to 36 characters", "unset it to use 95221")
     for name, key in (("ORIGIN", "origin"), ("REDIRECT_URL_OAUTH", "redirect_url_oauth"),
-                      ("DANA_UAT_NOTIFY_URL", "notify_url")):
+                      ("DANA_UAT_NOTIFY_URL", "notify_url"), ("DANA_UAT_RECEIVER_PUBLIC_URL", "receiver_public_url")):
         errors += _check(name, values[key],
                          lambda v: urlsplit(v).scheme in ("http", "https") and bool(urlsplit(v).netloc),
                          "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
@@ -309,6 +362,10 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
     errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
                      "{value!r} is not six digits", "unset it to use the sandbox user's PIN 181818")
 
+    ca_bundle = _collect(errors, lambda: _ca_bundle(values.get("ca_bundle")))
+    receiver_listen = _collect(errors, lambda: _listen(values.get("receiver_listen")))
+    errors += _check("DANA_UAT_LONG_WAITS", values.get("long_waits"), lambda v: v in ("0", "1"),
+                     "{value!r} is neither 0 nor 1", "set DANA_UAT_LONG_WAITS=1 to run the long waits, or unset it")
     dana_private_key_path = values.get("dana_private_key_path")
     if dana_private_key_path and Path(dana_private_key_path).expanduser().exists():
         try:
@@ -333,6 +390,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     report_dir=Path(values["report_dir"]), scenario_dir=Path(values["scenario_dir"]),
                     chromium=values["chromium"], phone=values["phone"], pin=values["pin"],
                     sources=sources, merchant_profile=values.get("merchant_profile"),
+                    ca_bundle=ca_bundle, receiver_listen=receiver_listen,
+                    receiver_public_url=values.get("receiver_public_url"), long_waits=values.get("long_waits") == "1",
                     dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
 
 

@@ -33,9 +33,9 @@ class AdminUnavailable(Exception):
 class Admin:
     """Client of a sandbox's ``/sandbox-admin`` API (JSON, unsigned)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, timeout: float = 30.0, ca_bundle: str | None = None):
         self.base = base_url.rstrip("/") + "/sandbox-admin"
-        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base))   # it follows no redirect
+        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base, ca_bundle))   # follows no redirect
 
     def close(self) -> None:
         self._http.close()
@@ -152,7 +152,7 @@ class Target:
             self.server = SandboxServer(dana_private_key=dana_key).start()
             self.api_base = self.web_base = self.server.base_url
         if self.kind in ("embedded", "url"):
-            self.admin = Admin(self.api_base)
+            self.admin = Admin(self.api_base, ca_bundle=self.settings.ca_bundle)
             try:
                 info = self.admin.info()
             except httpx.HTTPError as exc:
@@ -262,7 +262,8 @@ class Target:
             if self._receiver is None:
                 from conformance.receiver import CallbackReceiver
 
-                self._receiver = CallbackReceiver().start()
+                host, port = self.settings.receiver_listen or ("127.0.0.1", 0)
+                self._receiver = CallbackReceiver(host, port, public_url=self.settings.receiver_public_url).start()
         return self._receiver
 
     def receiver_url(self, name: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import threading
 import zipfile
 from collections.abc import Awaitable, Callable, Coroutine
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from conformance.browser import trust
 from conformance.browser.discovery import LAUNCH_ARGS, is_managed, require_chromium
 from conformance.snap.timestamps import JAKARTA
 
@@ -186,8 +188,11 @@ class BrowserSession:
 
     def __init__(self, chromium: str | None = None, headed: bool = False, slowmo: float = 0,
                  tracing: str = "retain-on-failure", screenshot: str = "on",
-                 artifacts_dir: Path | str = Path("reports") / "browser", timeout: float = 30):
+                 artifacts_dir: Path | str = Path("reports") / "browser", timeout: float = 30,
+                 ca_bundle: str | None = None):
         _check_modes(tracing, screenshot)
+        self.ca_bundle = ca_bundle          # extra CAs Chromium trusts (browser/trust.py)
+        self._home: Path | None = None
         self.chromium_setting, self.headed, self.slowmo = chromium, headed, slowmo
         self.tracing, self.screenshot = tracing, screenshot
         self.artifacts_dir = Path(artifacts_dir)
@@ -233,11 +238,14 @@ class BrowserSession:
         from playwright.async_api import async_playwright    # imported late: API-only runs never load it
 
         self._playwright = await async_playwright().start()
+        options = {"headless": not self.headed, "slow_mo": self.slowmo}
+        if self.ca_bundle:
+            self._home = trust.browser_home(self.ca_bundle)
+            options["env"] = trust.browser_env(self._home)
         if is_managed(path):
-            return await self._playwright.chromium.launch(headless=not self.headed, slow_mo=self.slowmo)
+            return await self._playwright.chromium.launch(**options)
         args = [a for a in LAUNCH_ARGS if not (self.headed and a == "--headless")]
-        return await self._playwright.chromium.launch(executable_path=path, args=args, headless=not self.headed,
-                                                      slow_mo=self.slowmo)
+        return await self._playwright.chromium.launch(executable_path=path, args=args, **options)
 
     def stop(self) -> None:
         with self._starting:            # a start under way (started in the background) finishes first
@@ -248,6 +256,9 @@ class BrowserSession:
                 self.run(self._shutdown())
             finally:
                 self._loop = self._thread = None
+                if self._home is not None:
+                    shutil.rmtree(self._home, ignore_errors=True)
+                    self._home = None
                 loop.call_soon_threadsafe(loop.stop)
                 if thread is not None:
                     thread.join(10)

@@ -22,8 +22,9 @@ from conformance.snap.apis import APIS
 OFF_LOOP_BODY = 16 * 1024
 
 
-def create_app(sandbox, *, on_startup=None) -> Starlette:
-    """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness)."""
+def create_app(sandbox, *, on_startup=None, admin: bool = True) -> Starlette:
+    """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness). ``admin=False`` (the
+    DANA twin, sandbox/twin.py) serves only what DANA serves: the SNAP APIs and the hosted pages."""
     async def api(request: Request):
         response = await pipeline.handle(sandbox, request, HANDLERS)
         # Graded and journalled before the answer leaves, so the journal never lags the merchant;
@@ -41,9 +42,9 @@ def create_app(sandbox, *, on_startup=None) -> Starlette:
     # Every method reaches the pipeline, which answers non-POST with a SNAP-shaped 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     routes = [Route(path, api, methods=methods) for path in api_paths]
-    routes += admin_routes(sandbox)
     routes += list(web.page_routes(sandbox))
-    routes += sandbox_tools_routes(sandbox)
+    if admin:     # DANA's sandbox-tools live on DANA's dashboard host, not on the API or page hosts
+        routes += admin_routes(sandbox) + sandbox_tools_routes(sandbox)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

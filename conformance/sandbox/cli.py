@@ -11,10 +11,14 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from conformance.sandbox import twin
 from conformance.sandbox.danakey import load_or_create
 from conformance.sandbox.journal import live_line
+from conformance.sandbox.rules import Rules
 from conformance.sandbox.server import SandboxServer
+from conformance.snap.hosts import DANA_HOSTS, hostnames
 from conformance.snap.keys import KeyFormatError, load_public_key_file, public_key_pem
 
 
@@ -28,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and saved there (PKCS#8) if FILE does not exist; the public key is written to "
                              "FILE's name + .pub.pem. Default: a fresh key per start")
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
+    parser.add_argument("--as-dana", choices=tuple(DANA_HOSTS), metavar="ENV",
+                        help="the DANA twin (sandbox or production): HTTPS under DANA's hostnames, no admin API, "
+                             "no embedded-only trigger (docs/sandbox.md, 'The DANA twin'); needs --tls-dir")
+    parser.add_argument("--tls-dir", metavar="DIR", help="--as-dana: where the throwaway CA (ca.pem) and the "
+                        "server certificate are written")
+    parser.add_argument("--record", metavar="FILE", help="--as-dana: append one JSON line per answered request")
 
 
 def _printer():
@@ -63,7 +73,11 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, KeyFormatError) as exc:
             print(f"dana-uat sandbox: --dana-private-key: {exc}", file=sys.stderr)
             return 2
-    server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key)
+    twin = _twin_options(args)
+    if isinstance(twin, str):
+        print(f"dana-uat sandbox: {twin}", file=sys.stderr)
+        return 2
+    server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key, **twin)
     for spec in getattr(args, "merchant", None) or []:
         problem = _register(server, spec)
         if problem:
@@ -80,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"dana-uat sandbox: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     base = server.base_url
+    if getattr(args, "as_dana", None):
+        _twin_banner(args, server)
+        return _serve(args, server, stop, previous)
     print(f"DANA sandbox running at {base}", flush=True)
     print(f"  API base URL (configuration.host): {base}")
     print(f"  OAuth / binding page:  {base}/v1.0/get-auth-code  (also {base}/n/ipg/oauth)")
@@ -94,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  DANA public key file for your backend (DANA_PUBLIC_KEY_PATH): {dana_key.public_path}")
     if not getattr(args, "quiet", False):
         print("Traffic: one graded line per request (details: GET /sandbox-admin/traffic)")
+    return _serve(args, server, stop, previous)
+
+
+def _serve(args, server: SandboxServer, stop: threading.Event, previous) -> int:
+    if not getattr(args, "quiet", False):
         server.sandbox.journal.subscribe(_printer())
     sys.stdout.flush()
     try:
@@ -105,6 +127,38 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
         print("DANA sandbox stopped.", flush=True)
     return 0
+
+
+def _twin_options(args: argparse.Namespace) -> dict | str:
+    """SandboxServer's options for ``--as-dana`` (a problem as text), or {} for the ordinary sandbox."""
+    env = getattr(args, "as_dana", None)
+    if env is None:
+        return {} if not (getattr(args, "tls_dir", None) or getattr(args, "record", None)) else \
+            "--tls-dir and --record belong to --as-dana"
+    if not getattr(args, "tls_dir", None):
+        return "--as-dana needs --tls-dir DIR (where the twin's throwaway CA is written)"
+    try:
+        _ca, chain, key = twin.issue_certificates(Path(args.tls_dir), twin.names_for(env))
+    except OSError as exc:
+        return f"--tls-dir {args.tls_dir}: {exc}"
+    options = {"admin": False, "tls": (str(chain), str(key)), "rules": Rules.load(as_dana=True)}
+    if getattr(args, "record", None):
+        options["wrap"] = twin.Recorder(Path(args.record)).wrap
+    return options
+
+
+def _twin_banner(args: argparse.Namespace, server: SandboxServer) -> None:
+    env = args.as_dana
+    server.sandbox.base_url = twin.web_base(env, server.port)     # webRedirectUrl names DANA's page host
+    recorder = getattr(server.wrap, "__self__", None)
+    if isinstance(recorder, twin.Recorder):   # the SNAP API requests again, as the journal graded and redacted them
+        server.sandbox.journal.subscribe(lambda entry: recorder.write(twin.journal_line(entry)))
+    api, web = (f"https://{n}" + ("" if server.port == 443 else f":{server.port}") for n in hostnames(env))
+    print(f"DANA twin ({env}) running on {server.host}:{server.port}: {api} and {web}", flush=True)
+    print("  no admin API: it answers only what DANA answers; map the names to this address (/etc/hosts)")
+    print(f"  CA to trust (DANA_UAT_CA_BUNDLE): {Path(args.tls_dir, 'ca.pem')}")
+    print("DANA public key (verifies this twin's Finish Notify; DANA_PUBLIC_KEY_PATH):")
+    print(server.dana_public_key_pem, end="", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,18 @@ def _outcome(raw: dict | str) -> Outcome:
     return Outcome(raw.get("code"), raw.get("message"), effect, raw.get("note", ""))
 
 
+def _without_embedded_only(table: dict) -> dict:
+    def keep(raw) -> bool:
+        return not (isinstance(raw, dict) and raw.get("embedded_only"))
+
+    return {**table,
+            "apis": {api: {path: {v: raw for v, raw in values.items() if keep(raw)} for path, values in fields.items()}
+                     for api, fields in (table.get("apis") or {}).items()},
+            "users": [row for row in table.get("users") or [] if keep(row)],
+            "roles": {role: {api: raw for api, raw in (apis or {}).items() if keep(raw)}
+                      for role, apis in (table.get("roles") or {}).items()}}
+
+
 class Rules:
     def __init__(self, table: dict):
         self.apis: dict[str, dict[str, dict[str, Outcome]]] = {
@@ -72,9 +84,12 @@ class Rules:
                 outcome.response()          # fail at start-up, not per request
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Rules":
+    def load(cls, path: Path | None = None, *, as_dana: bool = False) -> "Rules":
+        """The table; ``as_dana`` (the DANA twin) drops the rows marked ``embedded_only``: triggers that are
+        the embedded sandbox's own choice, which DANA's real sandbox does not have."""
         with open(path or MAGIC_FILE, encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle) or {})
+            table = yaml.safe_load(handle) or {}
+        return cls(_without_embedded_only(table) if as_dana else table)
 
     def all_outcomes(self):
         for fields in self.apis.values():

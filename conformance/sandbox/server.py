@@ -18,9 +18,12 @@ START_TIMEOUT = 15.0
 
 
 class SandboxServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None, admin: bool = True,
+                 tls: tuple[str, str] | None = None, rules=None, wrap=None):
         self.host, self.port = host, port
-        self.sandbox = Sandbox(dana_private_key)
+        self.wrap = wrap or (lambda app: app)      # ASGI middleware around the app (the twin's record)
+        self.admin, self.tls = admin, tls          # tls: (certificate chain file, key file), served as HTTPS
+        self.sandbox = Sandbox(dana_private_key, rules=rules)
         self.dana_public_key_pem = self.sandbox.dana_public_key_pem
         self.base_url = ""
         self._server: uvicorn.Server | None = None
@@ -42,12 +45,13 @@ class SandboxServer:
         sock.listen(2048)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
         self.sandbox.base_url = self.base_url
         ready = threading.Event()
-        app = create_app(self.sandbox, on_startup=ready.set)
+        app = self.wrap(create_app(self.sandbox, on_startup=ready.set, admin=self.admin))
+        tls = dict(zip(("ssl_certfile", "ssl_keyfile"), self.tls)) if self.tls else {}
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                timeout_keep_alive=30, server_header=False)
+                                timeout_keep_alive=30, server_header=False, **tls)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"dana-sandbox-{self.port}", daemon=True)

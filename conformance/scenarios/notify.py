@@ -26,9 +26,15 @@ def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
     ref = run.expr.render(opts.partnerReferenceNo)
     if opts.mode == "send":
         return _send_notify(run, step, ref, where)
-    if run.target.kind == "sandbox":
-        raise StepSkipped("DANA's real sandbox cannot deliver to the suite's loopback receiver")
-    if run.settings.notify_url:   # DANA posts to the merchant's own URL: read what the sandbox sent
+    if run.target.kind == "sandbox":      # DANA: only the suite's receiver, behind a public URL, is read
+        if run.settings.notify_url:
+            raise StepSkipped(f"DANA delivers this Finish Notify to DANA_UAT_NOTIFY_URL ({run.settings.notify_url}), "
+                              "which the suite cannot read; unset it to have DANA deliver to the suite's receiver")
+        if not run.target.receiver.reachable_by_dana:
+            raise StepSkipped("DANA cannot deliver Finish Notify to the suite's receiver on this machine: set "
+                              "DANA_UAT_RECEIVER_PUBLIC_URL to a public URL in front of it (README, 'Finish "
+                              "Notify from DANA')")
+    if run.settings.notify_url and run.target.kind != "sandbox":   # the merchant's own URL: what the sandbox sent
         if opts.answer is not None:
             raise StepSkipped(f"this scenario sets how the suite's receiver answers; DANA_UAT_NOTIFY_URL "
                               f"({run.settings.notify_url}) answers for itself (merchant mode grades that)")

@@ -2,14 +2,17 @@
 
 One function per kind, each returning the step's findings; kinds.py registers them (notify.py runs notify).
 
-Steps share a ``Run`` (target, client, recorder, expression context, browser). Admin-only steps
-(clock, pay) are skipped on DANA's real sandbox with the reason; never on the embedded target.
+Steps share a ``Run`` (target, client, recorder, expression context, browser). Against DANA, which has no
+admin API, ``pay`` pays at the order's checkout page in the browser and ``clock`` waits in real time within a
+bound (longer waits are skipped with the reason); on a sandbox both use its admin API.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +23,9 @@ from conformance.scenarios.expressions import Context, dig
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 BIND_TIMEOUT = 30      # seconds for the browser to come back from DANA's bind pages
+# Against DANA a `clock` step waits in real time: up to SHORT_WAIT always, up to LONG_WAIT with
+# DANA_UAT_LONG_WAITS=1 (an authCode's 10 minutes), never longer (a 25-hour cancel window is skipped).
+SHORT_WAIT, LONG_WAIT = 60, 15 * 60
 
 
 class StepSkipped(Exception):
@@ -38,6 +44,7 @@ class Run:
     browser: Callable[[], Any] | None = None   # returns the session's BrowserSession (lazy)
     browser_ctx: Any = None                    # this scenario's browser context, made on first use
     notes: list[str] = field(default_factory=list)
+    checkout_urls: dict[str, str] = field(default_factory=dict)   # partnerReferenceNo -> webRedirectUrl answered
 
     @property
     def settings(self):
@@ -107,6 +114,8 @@ def run_call(run: Run, step: schema.CallStep, where: str) -> list[Finding]:
     if expect.extra_fields == "warn":
         findings += checks.extra_fields(step.call, body, where)
     findings += checks.status_matches_code(ex.status, body, where)
+    if isinstance(body, dict) and isinstance(body.get("webRedirectUrl"), str) and isinstance(request, dict):
+        run.checkout_urls[str(request.get("partnerReferenceNo"))] = body["webRedirectUrl"]   # the `pay` step's page
     sources = {"status": ex.status, "body": body, "request": request,
                "headers": {k.lower(): v for k, v in ex.response_headers.items()}}
     findings += save(run, step.save, sources, where)
@@ -133,17 +142,32 @@ def parse_duration(text: str) -> int:
 
 
 def run_clock(run: Run, step: schema.ClockStep, where: str) -> list[Finding]:
-    if run.target.admin is None:
-        raise StepSkipped("DANA's real sandbox has no movable clock; this scenario runs on the embedded target")
     seconds = parse_duration(step.clock)
+    if run.target.admin is None:
+        return _wait_real_time(run, seconds)
     data = run.target.advance_clock(seconds)
     run.recorder.event("clock", advancedSeconds=seconds, sandbox=data)
     return []
 
 
+def _wait_real_time(run: Run, seconds: int) -> list[Finding]:
+    """DANA's clock cannot be moved: the step waits the time out for real, if that is short or allowed."""
+    allowed = LONG_WAIT if run.settings.long_waits else SHORT_WAIT
+    if seconds > allowed:
+        more = ("" if run.settings.long_waits or seconds > LONG_WAIT else
+                "; DANA_UAT_LONG_WAITS=1 waits it out for real")
+        raise StepSkipped(f"DANA's clock cannot be moved and waiting {seconds} s in real time is longer than "
+                          f"{allowed} s{more}")
+    started = time.monotonic()
+    # Waiting IS the step here: DANA's own expiry (validUpTo, an authCode's lifetime) must pass in real time.
+    threading.Event().wait(seconds)
+    run.recorder.event("clock", waitedSeconds=round(time.monotonic() - started, 1), realTime=True)
+    return []
+
+
 def run_pay(run: Run, step: schema.PayStep, where: str) -> list[Finding]:
     if run.target.admin is None:
-        raise StepSkipped("paying without a browser needs the sandbox admin API (embedded or `dana-uat sandbox`)")
+        return _pay_at_checkout(run, step, where)
     ref = run.expr.render(step.pay.partnerReferenceNo)
     phone = run.expr.render(step.pay.phone) or run.settings.phone
     status, data = run.target.admin.pay(ref, phone)
@@ -151,6 +175,19 @@ def run_pay(run: Run, step: schema.PayStep, where: str) -> list[Finding]:
     if status != step.pay.expect_status:
         return [fail("pay", step.pay.expect_status, status, where=where, hint=str(data))]
     return []
+
+
+def _pay_at_checkout(run: Run, step: schema.PayStep, where: str) -> list[Finding]:
+    """Against DANA, which has no admin API, the order is paid as a customer pays it: at its checkout page."""
+    ref = run.expr.render(step.pay.partnerReferenceNo)
+    url = run.checkout_urls.get(ref)
+    if url is None:
+        raise StepSkipped(f"no webRedirectUrl was answered for {ref}: DANA's checkout page is the only way to pay it")
+    if step.pay.expect_status != 200:
+        raise StepSkipped(f"an order refused with HTTP {step.pay.expect_status} by the admin pay call has no "
+                          "counterpart at DANA's checkout page")
+    phone = run.expr.render(step.pay.phone) if step.pay.phone else None
+    return run_checkout(run, schema.CheckoutStep(checkout=schema.CheckoutOptions(url=url, phone=phone)), where)
 
 
 def run_save(run: Run, step: schema.SaveStep, where: str) -> list[Finding]:
