@@ -169,8 +169,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     submission = settings.target in DANA_HOSTS and not (chosen or args.keyword or args.markexpr)
     if result == 0 and submission and next(evidence.glob("dana-uat-bundle-*.zip"), None) is None:
         # the run a merchant hands DANA made nothing to hand: a green CI job must not hide it
-        print(f"dana-uat: NOT SUBMITTABLE: no bundle was made ({verdict(evidence).removeprefix('dana-uat: ')})",
-              flush=True)
+        why = verdict(evidence).splitlines()[0].removeprefix("dana-uat: ")
+        print(f"dana-uat: NOT SUBMITTABLE: no bundle was made ({why})", flush=True)
         return EXIT_NOT_SUBMITTABLE
     return result
 

@@ -12,6 +12,10 @@ apt_install() {   # quiet; refresh the package lists once if the first try fails
 }
 as_root_on_debian() { command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; }
 
+# NSS's certutil gives Chromium the CAs of DANA_UAT_CA_BUNDLE (conformance/browser/trust.py)
+if ! found certutil >/dev/null && as_root_on_debian; then
+  apt_install libnss3-tools || echo "chromium: no libnss3-tools package here; DANA_UAT_CA_BUNDLE cannot reach Chromium" >&2
+fi
 if [ -n "${DANA_UAT_CHROMIUM:-}" ] && found "$DANA_UAT_CHROMIUM" >/dev/null; then
   echo "chromium: $(found "$DANA_UAT_CHROMIUM") (DANA_UAT_CHROMIUM)"; exit 0
 fi

@@ -51,6 +51,8 @@ for _name in PRELOAD:
 # fill in around them; the rest keep their order.
 LONGEST_FIRST = (
     "tests/test_readme.py",
+    "tests/twin/test_twin_runs.py",
+    "tests/twin/test_twin_catalogue.py",
     "tests/merchant/test_merchant_defects.py",
     "tests/merchant/test_merchant_mode.py",
     "tests/test_catalogue_runs.py",
