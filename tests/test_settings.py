@@ -118,8 +118,31 @@ def test_a_plain_http_client_gets_a_tls_context_that_trusts_nothing_and_https_ke
 
     from conformance.settings import tls_verify
 
-    assert tls_verify("https://api.sandbox.dana.id/") is True and tls_verify("HTTPS://example.com") is True
+    https = tls_verify("https://api.sandbox.dana.id/")
+    assert https is tls_verify("HTTPS://example.com")       # one context per process, built once
+    assert https.verify_mode == ssl.CERT_REQUIRED and https.check_hostname and https.cert_store_stats()["x509_ca"] > 0
     context = tls_verify("http://127.0.0.1:8600/sandbox-admin")
     assert isinstance(context, ssl.SSLContext)      # loads no CA bundle; never used for plain HTTP
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname    # TLS through it fails closed
     assert context.cert_store_stats()["x509_ca"] == 0
+
+
+def test_the_ca_bundle_is_trusted_beside_the_usual_cas_and_a_bad_one_names_the_setting(tmp_path):
+    from conformance.sandbox.twin import issue_certificates
+    from conformance.settings import tls_verify
+
+    ca, _chain, _key = issue_certificates(tmp_path / "tls", ["api.sandbox.dana.id"])
+    settings = load_settings({"ca_bundle": str(ca)}, environ={}, env_file=None, root=tmp_path)
+    usual = tls_verify("https://api.sandbox.dana.id/").cert_store_stats()["x509_ca"]
+    assert settings.tls_verify("https://api.sandbox.dana.id/").cert_store_stats()["x509_ca"] == usual + 1
+    (tmp_path / "not-a-ca.pem").write_text("hello")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"ca_bundle": str(tmp_path / "not-a-ca.pem")}, environ={}, env_file=None, root=tmp_path)
+    assert caught.value.name == "DANA_UAT_CA_BUNDLE" and "not-a-ca.pem" in str(caught.value)
+
+
+def test_the_receiver_listen_address_is_host_and_port():
+    assert load_settings({"receiver_listen": "0.0.0.0:8780"}, environ={}, env_file=None).receiver_listen == \
+        ("0.0.0.0", 8780)
+    with pytest.raises(ConfigError, match="DANA_UAT_RECEIVER_LISTEN"):
+        load_settings({"receiver_listen": "8780x"}, environ={}, env_file=None)
