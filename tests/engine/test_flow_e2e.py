@@ -144,9 +144,10 @@ def test_admin_steps_are_skipped_with_a_reason_on_danas_real_sandbox(pytester, m
     monkeypatch.setenv("X_PARTNER_ID", "2025000000000000000001")
     monkeypatch.setenv("MERCHANT_ID", "216620000000000000001")
     monkeypatch.setenv("PRIVATE_KEY", private_key_pem(generate_private_key()).replace("\n", "\\n"))
-    # The call after the clock is never sent: the scenario stops, skipped, at the clock step.
+    # The call after the clock is never sent: the scenario stops, skipped, at the clock step (DANA's clock
+    # cannot be moved, and 2 minutes is longer than a run waits in real time without DANA_UAT_LONG_WAITS).
     pytester.makefile(".yaml", **{"scenarios/clock": "api: widget_payment\nscenarios:\n  - id: moves_clock\n"
-                                                     "    title: t\n    steps:\n      - clock: 1m\n"
+                                                     "    title: t\n    steps:\n      - clock: 2m\n"
                                                      "      - call: widget_payment\n"
                                                      "        expect: {status: 200, responseCode: \"2005400\"}\n"})
     pytester.makefile(".yaml", **{"scenarios/send": "api: widget_payment\nscenarios:\n  - id: sends_notify\n"
@@ -154,5 +155,6 @@ def test_admin_steps_are_skipped_with_a_reason_on_danas_real_sandbox(pytester, m
                                                     "      - notify: {mode: send, url: \"http://127.0.0.1:9/\"}\n"})
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--dana-target", "sandbox", "-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["*step 1 clock +1m: DANA's real sandbox has no movable clock*"])
+    result.stdout.fnmatch_lines(["*step 1 clock +2m: DANA's clock cannot be moved and waiting 120 s in real time is "
+                                 "longer than 60 s; DANA_UAT_LONG_WAITS=1 waits it out for real*"])
     result.stdout.fnmatch_lines(["*step 1 notify send: DANA's real sandbox sends Finish Notify only for its own*"])
