@@ -142,9 +142,15 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     scope = "mandatory scenarios" if mandatory else ("selected scenarios" if chosen or args.keyword or
                                                      args.markexpr else "all scenarios")
     where = " + ".join(catalogue.shown(r, here) for r in roots)
-    scope += " marked production_safe" if settings.target == "production" else ""
+    if settings.target == "production":
+        scope = "the production set (scenarios marked production_safe)" + ("" if mandatory else f", of the {scope}")
     print(f"dana-uat: {scope} from {where} against target {settings.target} ({settings.api_base or 'loopback'})",
           flush=True)
+
+    if settings.target == "production":
+        problem = _ask_the_person(settings)
+        if problem:
+            return _err(problem)
 
     import pytest
 
@@ -173,6 +179,22 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"dana-uat: NOT SUBMITTABLE: no bundle was made ({why})", flush=True)
         return EXIT_NOT_SUBMITTABLE
     return result
+
+
+def _ask_the_person(settings) -> str | None:
+    """Production: the phone and PIN of the person's real DANA account, into this process's environment, where
+    the run's settings read them (never to disk). A problem comes back as the error line."""
+    from conformance.person import NoAnswer, production_account
+
+    given = settings.phone if settings.sources.get("phone", "default") != "default" else None
+    try:
+        phone, pin = production_account(given)
+    except NoAnswer as exc:
+        return f"production run stopped before any request: {exc}"
+    if not phone.lstrip("+").isdigit() or not (pin.isdigit() and len(pin) == 6):
+        return "production run stopped before any request: a phone number of digits and a six-digit PIN are needed"
+    os.environ["DANA_UAT_PHONE"], os.environ["DANA_UAT_PIN"] = phone, pin
+    return None
 
 
 # -- init, doctor ------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class DanaClient:
                  timeout: float = 20.0, transport: httpx.BaseTransport | None = None, debug_mode: bool = True,
                  verify: ssl.SSLContext | None = None):
         self.merchant = merchant
-        self.debug_mode = debug_mode      # every target is a sandbox; False would be a production client
+        self.debug_mode = debug_mode      # X-Debug-Mode: 1, sent to a sandbox only (runner: not in production)
         self.base_url = base_url.rstrip("/")
         self.recorder = recorder
         self.clock = clock or timestamps.now

@@ -245,10 +245,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     if not (config.getoption("dana_mandatory_only") or production):
         return
     merchant_mode = config.stash[STATE].profile() is not None    # asked for explicitly: never filtered out
+    # Against production the production set (marked production_safe) stands for the mandatory scenarios, and
+    # nothing outside it is ever sent (runinfo.required counts the run against the same set).
     keep = [i for i in items if not isinstance(i, ScenarioItem)
             or (merchant_mode and is_merchant_scenario(i.loaded.scenario) and not production)
-            or ((i.loaded.scenario.mandatory or not config.getoption("dana_mandatory_only"))
-                and (not production or PRODUCTION_SAFE in i.loaded.scenario.marks))]
+            or (PRODUCTION_SAFE in i.loaded.scenario.marks if production else i.loaded.scenario.mandatory)]
     dropped = [i for i in items if i not in keep]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

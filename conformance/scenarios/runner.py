@@ -62,7 +62,8 @@ def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], An
         recorder.outcome = "skipped"
         return ScenarioResult("skipped", skip_reason=f"embedded only: {reason}")
     client = DanaClient(target.merchant, target.api_base, recorder, clock=target.now,
-                        verify=target.settings.tls_verify(target.api_base))
+                        verify=target.settings.tls_verify(target.api_base),
+                        debug_mode=target.settings.env != "production")   # X-Debug-Mode is a sandbox header
     run = Run(scenario=loaded, target=target, client=client, recorder=recorder,
               expr=expression_context(target), browser=browser)
     outcome = ScenarioResult("passed")

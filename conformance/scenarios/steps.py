@@ -196,13 +196,23 @@ def run_save(run: Run, step: schema.SaveStep, where: str) -> list[Finding]:
     return []
 
 
+def person(run: Run, phone: str | None, pin: str | None) -> tuple[str, str]:
+    """Who logs in on DANA's pages: the step's user, else the settings' (in production a real person's account,
+    conformance/person.py, whose PIN is then a secret of the evidence and the browser traces)."""
+    phone = run.expr.render(phone) if phone else run.settings.phone
+    pin = run.expr.render(pin) if pin else run.settings.pin
+    if run.settings.env == "production":
+        run.recorder.redactor.learn(pin)
+        run.context().add_secret(pin)
+    return phone, pin
+
+
 def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     from conformance import binding, bindlint
     from conformance.browser import bind as browser_bind
 
     opts = step.bind
-    phone = run.expr.render(opts.phone) if opts.phone else run.settings.phone
-    pin = run.expr.render(opts.pin) if opts.pin else run.settings.pin
+    phone, pin = person(run, opts.phone, opts.pin)
     redirect = run.target.receiver_url("redirect_url")
     url = binding.build_bind_url(run.target.merchant, run.target.web_base, redirect, mode=opts.mode,
                                  scopes=opts.scopes, seamless_phone=phone if opts.seamless else None,
@@ -244,8 +254,7 @@ def run_checkout(run: Run, step: schema.CheckoutStep, where: str) -> list[Findin
 
     opts = step.checkout
     url = run.expr.render(opts.url)
-    phone = run.expr.render(opts.phone) if opts.phone else run.settings.phone
-    pin = run.expr.render(opts.pin) if opts.pin else run.settings.pin
+    phone, pin = person(run, opts.phone, opts.pin)
     run.recorder.event("browser", action="checkout", url=url)
     result = browser_checkout(run.context(), url, phone=phone, pin=pin)
     run.recorder.event("browser", action="checkout-result", outcome=result.outcome, finalUrl=result.final_url)

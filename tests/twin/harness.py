@@ -98,7 +98,7 @@ class TwinRun:
         return env
 
     def run(self, args: list[str], env: dict[str, str] | None = None, *, twin_args: list[str] = (),
-            timeout: float = 600, name: str = "run") -> Result:
+            timeout: float = 600, name: str = "run", stdin: str = "") -> Result:
         work = self.root / name
         work.mkdir()
         twin = [dana_uat(), "sandbox", "--as-dana", self.env, "--host", "127.0.0.1", "--port", "443",
@@ -107,7 +107,7 @@ class TwinRun:
                 "--merchant", f"{PARTNER_ID}:{MERCHANT_ID}:{self.root / 'merchant-public.pem'}", *twin_args]
         config = {"workdir": str(work), "twin": twin, "run": [dana_uat(), "run", *args],
                   "env": {"DANA_UAT_REPORT_DIR": "reports", **(self.merchant_env() if env is None else env)},
-                  "result": str(work / "result.json"), "timeout": timeout}
+                  "result": str(work / "result.json"), "timeout": timeout, "stdin": stdin}
         (work / "config.json").write_text(json.dumps(config))
         done = subprocess.run(["unshare", "--net", "--mount", sys.executable, str(HERE / "netns.py"),
                                str(self.hosts), "--", sys.executable, str(HERE / "scene.py"),

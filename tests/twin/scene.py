@@ -44,7 +44,8 @@ def main(config_path: str) -> int:
     try:
         with (work / "run.out").open("w") as out, (work / "run.err").open("w") as err:
             code = subprocess.run(config["run"], cwd=work, env={**os.environ, **config["env"]}, stdout=out,
-                                  stderr=err, timeout=config.get("timeout", 600), check=False).returncode
+                                  stderr=err, input=config.get("stdin", ""), text=True,
+                                  timeout=config.get("timeout", 600), check=False).returncode
     finally:
         twin.send_signal(signal.SIGTERM)
         try:
