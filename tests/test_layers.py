@@ -33,12 +33,13 @@ ALLOWED = {
     # the run's state in one pytest process: settings, target, browser, results, report and bundle
     "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant", "ahead"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
-            "progress", "scaffold", "doctor", "merchant", "cli_evidence"},
+            "progress", "scaffold", "doctor", "merchant", "cli_evidence", "person"},
     "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
     "catalogue": set(),                                          # where the shipped catalogue is
     "progress": {"runstate"},                                    # the run's console lines (runstate.dana_info)
     "ahead": set(),                                              # scenarios side by side
     "retry": set(),                                              # which failures are DANA's flakiness
+    "person": set(),                                             # production: the person's account, asked
     "scaffold": {"settings", "snap"},                            # dana-uat init
     "doctor": {"settings", "snap", "browser"},                   # dana-uat doctor and the run's preflight
     "__init__": set(),
