@@ -160,7 +160,8 @@ class NotifyStep(Strict):
 
 
 class ClockStep(Strict):
-    clock: str = Field(..., description="Move the embedded sandbox's clock forward, e.g. 16m, 30s, 2h.")
+    clock: str = Field(..., description="Move a sandbox's clock forward, e.g. 16m, 30s, 2h; "
+                       "against DANA, wait it out in real time (up to 60 s, 15 min with DANA_UAT_LONG_WAITS=1).")
     name: str | None = Field(None, description="What the step does, for the report.")
 
     @field_validator("clock", mode="before")
@@ -178,8 +179,8 @@ class PayOptions(Strict):
 
 
 class PayStep(Strict):
-    pay: PayOptions = Field(default_factory=PayOptions, description="Pay an order without a browser, like DANA's "
-                            "sandbox tools (embedded sandbox only).")
+    pay: PayOptions = Field(default_factory=PayOptions, description="Pay an order: on a sandbox through its "
+                            "admin API (no browser); against DANA at the order's checkout page in the browser.")
     name: str | None = Field(None, description="What the step does, for the report.")
 
 
