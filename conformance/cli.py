@@ -65,6 +65,8 @@ def _add_run(sub) -> None:
     p.add_argument("-m", dest="markexpr", help="only scenarios matching this pytest -m expression")
     p.add_argument("-n", dest="workers", help="parallel workers (pytest-xdist), e.g. 2 or auto")
     p.add_argument("--headed", action="store_true", help="show the browser")
+    p.add_argument("--strict", action="store_true",
+                   help="merchant mode: recommendations fail the run too (docs/merchant-mode.md)")
     p.add_argument("--slowmo", type=int, default=0, help="slow browser actions by MS milliseconds")
     p.add_argument("-v", "--verbose", action="store_true", help="pytest's verbose output as well")
 
@@ -132,6 +134,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     for flag, value in (("-k", args.keyword), ("-m", args.markexpr), ("-n", args.workers)):
         if value:
             pytest_args += [flag, value]
+    if args.strict:
+        pytest_args.append("--dana-strict")
     if args.headed:
         pytest_args.append("--headed")
     if args.slowmo:

@@ -19,6 +19,7 @@ from conformance import settings as settings_mod
 from conformance.evidence.recorder import Recorder
 from conformance.evidence.runinfo import PRODUCTION_SAFE, summarise
 from conformance.evidence.scrub import scrub_artifacts
+from conformance.merchant.advice import merchant_parts, recommendation_groups
 from conformance.merchant.models import is_merchant_scenario
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
@@ -50,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "production with real credentials")
     group.addoption("--merchant-profile", help="merchant mode: the profile saying how to drive the merchant's "
                     "backend (docs/merchant-mode.md); without it merchant scenarios are not collected")
+    group.addoption("--dana-strict", action="store_true",
+                    help="merchant mode: fail on recommendations too (docs/merchant-mode.md, outcome per check)")
     for name, kw in (("--headed", {"action": "store_true", "help": "show the browser"}),
                      ("--slowmo", {"type": int, "default": 0, "help": "slow browser actions by MS milliseconds"})):
         try:   # pytest-playwright defines the same flags; share them when it is installed
@@ -180,7 +183,9 @@ class ScenarioItem(pytest.Item):
                     "failures": [recorder.message(f) for f in outcome.failures]}
         info = {"scenario": sc.id, "title": sc.title, "file": self.loaded.file.display, "api": self.loaded.file.api,
                 "mandatory": sc.mandatory, "portal": sc.portal, "embeddedOnly": sc.embedded_only,
-                "outcome": outcome.status, **messages, "evidence": f"evidence/{evidence.name}", "retries": retried}
+                "outcome": outcome.status, **messages, "evidence": f"evidence/{evidence.name}", "retries": retried,
+                "findings": [recorder._finding(f) for f in outcome.findings],    # redacted, for the grouping
+                "skipReason": recorder.redactor.text(outcome.skip_reason or "")}
         self.user_properties.append(("dana", json.dumps(info, ensure_ascii=False)))
         if self.config.pluginmanager.hasplugin("html"):   # pytest --html: our evidence as its extras
             from conformance.evidence.htmlextras import scenario_extras
@@ -271,7 +276,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
         interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
         display=lambda p: _in_evidence(p, session.config))
-    state.writer.write_summary({**summary, "merchantMode": _merchant_mode(state)})
+    extra = {"recommendations": [g.to_dict() for g in recommendation_groups(state.results)],
+             "merchantParts": merchant_parts(state.results)} if state.raw.get("merchant_profile") else {}
+    state.writer.write_summary({**summary, "merchantMode": _merchant_mode(state), **extra})
     state.publish()
 
 
@@ -289,11 +296,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.write_line(f"dana-uat {_merchant_mode(state)}")
     if state.bundle_refusal and not config.getoption("dana_run_id"):   # `dana-uat run` says it itself
         terminalreporter.write_line("dana-uat bundle refused: " + state.bundle_refusal)
-    warned = [r for r in state.results if r["warnings"]]
-    if warned:
-        terminalreporter.section("dana-uat warnings (shown, not failing)", sep="-")
-        for r in warned:
-            for w in r["warnings"]:
-                terminalreporter.write_line(f"WARN {r['file']}::{r['scenario']}: {w.splitlines()[0]}")
+    if state.raw.get("merchant_profile"):   # merchant mode: grouped by check and cause (merchant/advice.py)
+        groups = recommendation_groups(state.results)
+        if groups:
+            terminalreporter.section(f"dana-uat recommendations ({sum(g.count for g in groups)} in "
+                                     f"{len(groups)} groups; --strict fails them)", sep="-")
+            for g in groups:
+                terminalreporter.write_line(g.line())
+    else:
+        warned = [r for r in state.results if r["warnings"]]
+        if warned:
+            terminalreporter.section("dana-uat warnings (shown, not failing)", sep="-")
+            for r in warned:
+                for w in r["warnings"]:
+                    terminalreporter.write_line(f"WARN {r['file']}::{r['scenario']}: {w.splitlines()[0]}")
     if not config.getoption("dana_run_id"):   # `dana-uat run` prints the path itself, last
         terminalreporter.write_line(f"dana-uat evidence: {display(state.writer.root, config)}/")

@@ -169,6 +169,7 @@ class DanaState:
                 pytest.exit(f"dana-uat target error: {exc}", returncode=2)
             self._target = target
         self._target.merchant_profile = self.profile()     # also for a target started during collection
+        self._target.merchant_strict = bool(self.config.getoption("dana_strict"))   # recommendations fail too
         return self._target
 
     def browser(self):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from conformance import binding, bindlint
 from conformance.findings import Finding, fail, warn
-from conformance.merchant import dana
+from conformance.merchant import dana, policy
 from conformance.merchant.driver import MerchantDriver, MerchantUnreachable
 from conformance.merchant.models import AUTO_SAVED, GRADING, MERCHANT_STEPS
 from conformance.scenarios.steps import Run, StepSkipped, at
@@ -34,10 +34,11 @@ def _driver(run: Run) -> MerchantDriver:
 
 
 def _guard(runner):
-    """A merchant that does not answer is a FAIL naming the URL and the bound, never a traceback."""
+    """A merchant that does not answer is a FAIL naming the URL and the bound, never a traceback; every
+    finding is graded as merchant mode grades it (policy.py: recommendations WARN, FAIL with --strict)."""
     def wrapped(run: Run, step, where: str) -> list[Finding]:
         try:
-            return runner(run, step, where)
+            return policy.apply(runner(run, step, where), strict=getattr(run.target, "merchant_strict", False))
         except MerchantUnreachable as exc:
             return [fail("merchant answer", "an answer within the profile's timeout", str(exc), where=where,
                          hint="is the backend running at the profile's base_url?")]
@@ -232,10 +233,19 @@ def _code_in(text) -> str | None:
     return body.get("responseCode") if isinstance(body, dict) else None
 
 
+ACK_HINT = ("answer a Finish Notify you applied with HTTP 200 and {\"responseCode\":\"2005600\",\"responseMessage\":"
+            "\"Successful\"}; anything else makes DANA retry")
+# The Widget Binding guide's own sample answers HTTP 200 with a text body. [doc-finish-notify] makes the answer's
+# responseCode and responseMessage mandatory (dana-node's FinishNotifyResponse model has both): a FAIL that says so.
+TEXT_ACK_HINT = ("the answer is HTTP 200 without a JSON responseCode, as the Widget Binding guide's sample answers "
+                 "(a text body); [doc-finish-notify] makes responseCode and responseMessage mandatory: answer "
+                 "JSON {\"responseCode\":\"2005600\",\"responseMessage\":\"Successful\"}")
+
+
 def _ack_finding(status, code, where: str) -> Finding:
+    hint = TEXT_ACK_HINT if status == 200 and code is None else ACK_HINT
     return fail("acknowledgement", "HTTP 200 with responseCode 2005600", f"HTTP {status} {code}", where=where,
-                hint="answer a Finish Notify you applied with HTTP 200 and {\"responseCode\":\"2005600\"}; "
-                "anything else makes DANA retry")
+                hint=hint)
 
 
 @_guard

@@ -1,6 +1,6 @@
 """The example merchant's nine defective variants (examples/merchant/defects.py), each driven through
 `dana-uat run` with the example's profile: each exits 1 with findings of the one check named for its
-defect and of no other check. (The correct app and the profile's errors: test_merchant_mode.py.)
+defect and of no other check (the correct app's one recommendation aside). (The correct app and the profile's errors: test_merchant_mode.py.)
 """
 
 from __future__ import annotations
@@ -42,5 +42,7 @@ def test_each_defective_variant_fails_on_its_own_check_only(sandbox, tmp_path, d
     assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-2000:]
     found = findings(tmp_path)
     assert found, result.stdout[-3000:]
-    assert {f["check"] for f in found} == {DEFECT_CHECKS[defect]}, json.dumps(found, indent=1)[:4000]
-    assert all(f["severity"] == "FAIL" for f in found)
+    failed = [f for f in found if f["severity"] == "FAIL"]
+    assert {f["check"] for f in failed} == {DEFECT_CHECKS[defect]}, json.dumps(found, indent=1)[:4000]
+    # besides, only the recommendation the correct app has too (it verifies as DANA's WebhookParser does)
+    assert {f["check"] for f in found if f["severity"] == "WARN"} <= {"webhook freshness"}

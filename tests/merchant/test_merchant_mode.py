@@ -33,14 +33,33 @@ def sandbox():
 
 
 def test_the_correct_example_merchant_passes_every_merchant_scenario(sandbox, tmp_path):
+    """The example verifies Finish Notify exactly as DANA's WebhookParser does (no freshness window, as DANA
+    documents none): every scenario passes, and the stale X-TIMESTAMP it accepts is one recommendation, shown
+    grouped; --strict fails that scenario alone."""
     with harness.merchant(sandbox, tmp_path) as env:
         result = harness.run_uat(sandbox, env, tmp_path)
+        strict = harness.run_uat(sandbox, env, tmp_path / "strict", "--strict", "-k", "stale or valid_paid")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     done = summary(tmp_path)
     assert sorted(s["scenario"] for s in done["scenarios"]) == sorted(merchant_scenarios())
     assert done["counts"]["passed"] == len(merchant_scenarios()) >= 14
-    assert findings(tmp_path) == []                       # not even a WARN
+    (stale,) = findings(tmp_path)                         # the one recommendation, nothing else
+    assert (stale["scenario"], stale["severity"], stale["check"]) == (
+        "merchant_webhook_stale_timestamp", "WARN", "webhook freshness")
+    assert "DANA documents no freshness window" in stale["hint"]
     assert "merchant mode: profile" in result.stdout
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("WARN ")]
+    assert line.startswith("WARN webhook freshness x1: dana-node 1.5.11 and dana-python 2.2.2 WebhookParser "
+                           "verifies the signature only"), line
+    assert [g["check"] for g in done["recommendations"]] == ["webhook freshness"]
+
+    assert strict.returncode == 1, strict.stdout[-3000:]
+    strict_done = summary(tmp_path / "strict")
+    assert {s["scenario"]: s["outcome"] for s in strict_done["scenarios"]} == {
+        "merchant_webhook_stale_timestamp": "failed", "merchant_webhook_valid_paid": "passed"}
+    (failed,) = findings(tmp_path / "strict")
+    assert (failed["severity"], failed["check"]) == ("FAIL", "webhook freshness")
+    assert "failed by --strict" in failed["hint"]
 
 
 def test_a_wrong_profile_exits_2_naming_file_and_line(sandbox, tmp_path):
