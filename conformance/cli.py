@@ -25,10 +25,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from conformance import catalogue, cli_evidence, doctor
+from conformance import settings as settings_mod
 from conformance.cli_evidence import err as _err
 from conformance.cli_evidence import verdict
 from conformance.evidence.recorder import new_run_id
 from conformance.progress import Progress
+from conformance.settings import ConfigError
 from conformance.snap.hosts import DANA_HOSTS
 
 # `dana-uat run` against DANA (the mandatory or the whole catalogue) passed what it ran, yet made no bundle
@@ -201,6 +203,37 @@ def _ask_the_person(settings) -> str | None:
     return None
 
 
+# -- sandbox ---------------------------------------------------------------------------------------
+
+class _Problem:
+    def __init__(self, name: str, problem: str, fix: str):
+        self.name, self.problem, self.fix = name, problem, fix
+
+
+MERCHANT_SETTINGS = {"partner_id": "X_PARTNER_ID", "merchant_id": "MERCHANT_ID",
+                     "private_key": "PRIVATE_KEY or PRIVATE_KEY_PATH"}
+
+
+def _settings_merchants(env_file: str | None) -> list[tuple[str, str, str, str]]:
+    """The merchant `dana-uat run` would use (.env, environment, [tool.dana-uat]), for `dana-uat sandbox` to
+    register: [(partnerId, merchantId, public key PEM, where it came from)], none when nothing sets one. Half a
+    merchant (a partner id without a key) is a configuration error naming what is missing."""
+    values, sources = settings_mod.read_values({}, env_file=env_file or ".env", root=Path.cwd())
+    given = {k: values.get(k) or (values.get("private_key_path") if k == "private_key" else None)
+             for k in MERCHANT_SETTINGS}
+    if not any(given.values()):
+        return []
+    missing = [MERCHANT_SETTINGS[k] for k, v in given.items() if not v]
+    if missing:
+        raise settings_mod.ConfigError(missing[0], f"is not set, but {', '.join(n for k, n in MERCHANT_SETTINGS.items() if given[k])} "
+                                       "is: the sandbox cannot register half a merchant",
+                                       "set all three in .env (or the environment), as the official SDK reads them")
+    settings = settings_mod.build_settings({**values, "target": "embedded"}, sources)
+    where = sorted({sources[k].split(" ")[0] for k in ("partner_id", "merchant_id")})
+    return [(settings.merchant.partner_id, settings.merchant.merchant_id, settings.merchant.public_key_pem,
+             " and ".join(where))]
+
+
 # -- init, doctor ------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -337,7 +370,13 @@ def _main(argv: list[str] | None) -> int:
             return 2
         sp = argparse.ArgumentParser(prog="dana-uat sandbox")
         sandbox_cli.add_arguments(sp)
-        return int(sandbox_cli.run(sp.parse_args(argv[1:])) or 0)
+        sp.add_argument("--env-file", help="the .env with the merchant to register (default: ./.env)")
+        sandbox_args = sp.parse_args(argv[1:])
+        try:   # the DANA twin (--as-dana) knows only what --merchant registers, as DANA knows the portal's
+            sandbox_args.settings_merchants = [] if sandbox_args.as_dana else _settings_merchants(sandbox_args.env_file)
+        except ConfigError as exc:
+            return _config_error([_Problem(*p) for p in exc.problems])
+        return int(sandbox_cli.run(sandbox_args) or 0)
     parser = build_parser()
     try:
         args, unknown = parser.parse_known_args(argv)

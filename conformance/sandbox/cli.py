@@ -40,17 +40,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", metavar="FILE", help="--as-dana: append one JSON line per answered request")
 
 
-def _printer():
-    """The live line of each request; a closed stdout silences it and the sandbox keeps serving."""
-    live = {"on": True}
+UNKNOWN_PARTNER = ("  partnerId {partner!r} is not registered with this sandbox, so every call it signs is refused "
+                   "(4015400). Fix: start `dana-uat sandbox` where the .env your SDK reads sets X_PARTNER_ID, "
+                   "MERCHANT_ID and PRIVATE_KEY or PRIVATE_KEY_PATH (or export them), or give --merchant "
+                   "PARTNER_ID:MERCHANT_ID:PUBLIC_KEY_FILE, or POST /sandbox-admin/merchants")
+
+
+def _printer(known=lambda partner: True):
+    """The live line of each request, and once per unknown partnerId a line naming it and the fix; a closed
+    stdout silences it and the sandbox keeps serving."""
+    live, named = {"on": True}, set()
 
     def show(entry: dict) -> None:
-        if live["on"]:
-            try:
-                print(live_line(entry), flush=True)
-            except (OSError, ValueError):
-                live["on"] = False
+        if not live["on"]:
+            return
+        partner = entry.get("partnerId")
+        lines = [live_line(entry)]
+        if partner and partner not in named and not known(partner):
+            named.add(partner)
+            lines.append(_printable(UNKNOWN_PARTNER.format(partner=partner[:64])))
+        try:
+            print("\n".join(lines), flush=True)
+        except (OSError, ValueError):
+            live["on"] = False
     return show
+
+
+def _printable(text: str) -> str:
+    """What a client sent must not colour, move or break the developer's terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text) \
+        .encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _register(server: SandboxServer, spec: str) -> str | None:
@@ -83,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             print(f"dana-uat sandbox: {problem}", file=sys.stderr)
             return 2
+    # the merchant of the settings `dana-uat run` reads (.env, environment), given by conformance/cli.py
+    from_settings = getattr(args, "settings_merchants", None) or []
+    for partner_id, merchant_id, public_pem, _ in from_settings:
+        server.register_merchant(partner_id, merchant_id, public_pem)
     # The handler goes in before anything is printed: a supervisor may send SIGTERM as soon as it
     # has read the URLs, and the default action would kill the process without stopping the server.
     stop = threading.Event()
@@ -105,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
     print("  Test users: 083811223355 / PIN 181818 (see GET /sandbox-admin/users)")
     print("DANA public key (verifies this sandbox's Finish Notify):")
     print(server.dana_public_key_pem, end="")
+    for partner_id, merchant_id, _, where in from_settings:
+        print(f"  Merchant registered from {where}: partnerId {partner_id}, merchantId {merchant_id}")
+    if not from_settings and not getattr(args, "merchant", None):
+        print("  No merchant registered: set X_PARTNER_ID, MERCHANT_ID and PRIVATE_KEY(_PATH) in .env here, "
+              "or give --merchant (a `dana-uat run` registers its own)")
     if dana_key is not None:
         state = "generated and saved" if dana_key.created else "reused"
         print(f"  DANA private key {state}: {dana_key.path} (stays the same across restarts)")
@@ -116,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(args, server: SandboxServer, stop: threading.Event, previous) -> int:
     if not getattr(args, "quiet", False):
-        server.sandbox.journal.subscribe(_printer())
+        server.sandbox.journal.subscribe(_printer(lambda p: server.sandbox.store.get_merchant(p) is not None))
     sys.stdout.flush()
     try:
         stop.wait()
