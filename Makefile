@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: uat uat-all test bootstrap browser constraints clean
+.PHONY: uat uat-all test bootstrap browser node constraints clean
 
 uat: bootstrap
 	$(BIN)/dana-uat run
@@ -21,7 +21,7 @@ TEST_WORKERS ?= 3
 test: bootstrap
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-bootstrap: $(STAMP) browser
+bootstrap: $(STAMP) browser node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(STAMP): pyproject.toml setup.py constraints.txt | $(BIN)/python
 
 browser: $(STAMP)
 	@scripts/ensure-chromium.sh $(BIN)/python
+
+# Node.js and npm for the Node example merchant (examples/merchant-node) that the merchant-mode tests run.
+node:
+	@scripts/ensure-node.sh
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude dana-uat | grep -v '^#' > constraints.txt

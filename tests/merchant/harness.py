@@ -75,24 +75,41 @@ def merchant(server: SandboxServer, tmp: Path, defect: str = "", port: int | Non
     """The example merchant in its own process on ``port`` (a free one when not given); yields its environment."""
     port = port or free_port()
     env = credentials(server, tmp, port, defect)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], cwd=ROOT, env=env,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+    with backend([sys.executable, "-m", "uvicorn", "--factory", "examples.merchant.app:create_app", "--host",
+                  "127.0.0.1", "--port", str(port), "--no-access-log"], ROOT, env, "Uvicorn running", port):
+        yield env
+
+
+@contextmanager
+def node_merchant(server: SandboxServer, tmp: Path, app_dir: Path, defect: str = "", port: int | None = None,
+                  env_extra: dict | None = None):
+    """The Node example merchant (examples/merchant-node, installed in ``app_dir``) on ``port``."""
+    port = port or free_port()
+    env = {**credentials(server, tmp, port, defect), "PORT": str(port), **(env_extra or {})}
+    with backend(["node", "server.js"], app_dir, env, "merchant-node listening", port):
+        yield env
+
+
+@contextmanager
+def backend(args: list[str], cwd: Path, env: dict, ready_text: str, port: int):
+    """A merchant backend process; ready once it prints ``ready_text`` (on stdout or stderr)."""
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_die_with_parent)
     ready, lines = threading.Event(), []
 
-    def watch():     # uvicorn says when it listens: wait for that line, not for a fixed time
-        for line in proc.stderr:
+    def watch():     # the backend says when it listens: wait for that line, not for a fixed time
+        for line in proc.stdout:
             lines.append(line)
-            if "Uvicorn running" in line:
+            if ready_text in line:
                 ready.set()
         ready.set()
     threading.Thread(target=watch, daemon=True).start()
     try:
         if not ready.wait(START_TIMEOUT) or proc.poll() is not None:
             raise RuntimeError("the example merchant did not start:\n" + "".join(lines))
-        yield env
+        yield proc
     finally:
-        proc.terminate()     # uvicorn winds down on its 0.1 s tick: the test goes on meanwhile, the stop is sure
+        proc.terminate()     # it winds down on its own: the test goes on meanwhile, the stop is sure
         threading.Thread(target=_reap, args=(proc,), name=f"merchant-{port}-stop", daemon=True).start()
 
 
