@@ -19,7 +19,8 @@ from conformance.findings import FAIL, WARN, Finding
 REQUIRED, RECOMMENDED, GRADED, UNSEEN = "required", "recommendation", "as graded", "not covered"
 
 # The merchant's own parts, in the order a payment meets them (the report's per-part table).
-PARTS = ("bind start", "OAuth callback", "pay", "Finish Notify handler", "outbound requests", "status endpoint")
+PARTS = ("bind start", "OAuth callback", "pay", "Finish Notify handler", "outbound requests", "status endpoint",
+         "every endpoint")
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,12 @@ RULES: dict[str, Rule] = {
     "bind URL": _r("bind start", REQUIRED, "[doc-get-oauth]"),
     "required parameter": _r("bind start", GRADED, "[doc-get-oauth] parameter table; [doc-deeplink]"),
     "length": _r("bind start", GRADED, "[doc-get-oauth] lengths"),
-    "unknown parameter": _r("bind start", GRADED, "recommendation: a split value, not refused by any source"),
+    "unknown parameter": _r("bind start", RECOMMENDED, "recommendation: a split value, refused by no source"),
     "timestamp format": _r("bind start", GRADED, "[doc-get-oauth]; DANA's helpers write other forms"),
     "redirectUrl": _r("bind start", GRADED, "[doc-get-oauth]"),
     "state length": _r("bind start", GRADED, "[doc-get-oauth] state 1-32; the SDK helpers' UUID is a WARN"),
     "state": _r("bind start", REQUIRED, "[doc-get-oauth] state"),
-    "scopes": _r("bind start", GRADED, "[doc-binding-guide] scopes"),
+    "scopes": _r("bind start", RECOMMENDED, "recommendation: [doc-binding-guide] scopes, spelt as every SDK does"),
     "terminalType": _r("bind start", REQUIRED, "[sdk-enum]"),
     "seamlessData": _r("bind start", REQUIRED, "[doc-deeplink] seamlessData"),
     "seamlessData keys": _r("bind start", RECOMMENDED, "recommendation: [doc-deeplink] key names"),
@@ -93,15 +94,17 @@ RULES: dict[str, Rule] = {
     "partnerReferenceNo": _r("outbound requests", REQUIRED, "[doc-payment]: DANA deduplicates on it"),
     "partnerRefundNo": _r("outbound requests", REQUIRED, "[sdk-models]"),
     "X-EXTERNAL-ID": _r("outbound requests", RECOMMENDED,
-                        "recommendation: [sdk-header] generates a fresh one; the sandbox answers a reuse itself"),
+                        "recommendation: SNAP asks for one unique per day, no DANA source shows a reuse refused, "
+                        "and the SDKs generate a fresh one ([sdk-header])"),
     "validUpTo": _r("outbound requests", REQUIRED, "[uat-tests]: at most 15 minutes ahead (API requirement)"),
     "amount": _r("outbound requests", REQUIRED, "[sdk-models] Money"),
     "urlParams": _r("outbound requests", REQUIRED, "[sdk-models] urlParams"),
     # the merchant's own view of the order
     "order paid": _r("status endpoint", REQUIRED, "your profile's status endpoint"),
     "order status": _r("status endpoint", UNSEEN, "the profile has no status endpoint"),
-    "merchant answer": _r("status endpoint", REQUIRED, "your profile's timeout"),
-    "merchant response": _r("status endpoint", REQUIRED, "the profile's endpoints answer JSON or a redirect"),
+    # any endpoint of the profile
+    "merchant answer": _r("every endpoint", REQUIRED, "your profile's timeout"),
+    "merchant response": _r("every endpoint", REQUIRED, "your profile's endpoints answer JSON or a redirect"),
 }
 DEFAULT = Rule("outbound requests", GRADED, "the grader's own source")
 
