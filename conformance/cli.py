@@ -6,6 +6,7 @@
         `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error, 4 a run against
         DANA (mandatory or --all) that passed what it ran but made no bundle to submit (its last line says why)
   dana-uat init [--keys]            a .env template (and the merchant's key pair); never overwrites
+  dana-uat init --merchant-profile  a commented dana-uat.merchant.yaml template (merchant mode); never overwrites
   dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
@@ -237,9 +238,16 @@ def _settings_merchants(env_file: str | None) -> list[tuple[str, str, str, str]]
 # -- init, doctor ------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from conformance.scaffold import InitError, init
+    from conformance.scaffold import InitError, init, init_profile
 
     try:
+        if args.merchant_profile:
+            written = init_profile(Path.cwd())
+            for line in written:
+                print(f"wrote {line}")
+            print("next: start `dana-uat sandbox` beside your backend's .env, then `dana-uat run --merchant-profile "
+                  "dana-uat.merchant.yaml --scenarios scenarios/merchant --target <its URL>` (docs/merchant-mode.md)")
+            return 0
         written = init(Path.cwd(), with_keys=args.keys)
     except InitError as exc:
         return _err(f"init: {exc} already exist(s); nothing was written (init never overwrites; edit or move them)")
@@ -333,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     ip = sub.add_parser("init", help="write a .env template here (and with --keys the merchant's RSA key pair)")
     ip.add_argument("--keys", action="store_true",
                     help="also write keys/merchant-private.pem (PKCS#8) and keys/merchant-public.pem for DANA's portal")
+    ip.add_argument("--merchant-profile", action="store_true",
+                    help="write a commented dana-uat.merchant.yaml template instead (merchant mode)")
     dp = sub.add_parser("doctor", help="check settings, keys, browser and target; every problem with its fix")
     dp.add_argument("--target", help="embedded (default), sandbox, or the URL of a `dana-uat sandbox`")
     dp.add_argument("--env-file", default=None, help="a .env file with the merchant's settings (default ./.env)")

@@ -26,6 +26,8 @@ def verdict(run_dir: Path) -> str:
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "dana-uat: no run summary was written"
+    if "merchantParts" in summary:          # merchant mode: the backend's test, never go-live evidence
+        return "dana-uat: " + summary.get("merchantVerdict", "merchant mode")
     why = refusal(summary)
     if why:
         return f"dana-uat: bundle refused, {why}"

@@ -19,7 +19,8 @@ from conformance import settings as settings_mod
 from conformance.evidence.recorder import Recorder
 from conformance.evidence.runinfo import PRODUCTION_SAFE, summarise
 from conformance.evidence.scrub import scrub_artifacts
-from conformance.merchant.advice import merchant_parts, recommendation_groups
+from conformance.merchant.advice import merchant_parts, part_lines, recommendation_groups
+from conformance.merchant.advice import verdict as merchant_verdict
 from conformance.merchant.models import is_merchant_scenario
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
@@ -276,8 +277,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
         interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
         display=lambda p: _in_evidence(p, session.config))
-    extra = {"recommendations": [g.to_dict() for g in recommendation_groups(state.results)],
-             "merchantParts": merchant_parts(state.results)} if state.raw.get("merchant_profile") else {}
+    extra = {}
+    if state.raw.get("merchant_profile"):     # merchant mode's own terms (docs/merchant-mode.md, "The report")
+        parts = merchant_parts(state.results)
+        extra = {"recommendations": [g.to_dict() for g in recommendation_groups(state.results)],
+                 "merchantParts": parts, "merchantVerdict": merchant_verdict(parts)}
     state.writer.write_summary({**summary, "merchantMode": _merchant_mode(state), **extra})
     state.publish()
 
@@ -294,7 +298,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
         return
     terminalreporter.write_line(f"dana-uat {_merchant_mode(state)}")
-    if state.bundle_refusal and not config.getoption("dana_run_id"):   # `dana-uat run` says it itself
+    if state.bundle_refusal and not config.getoption("dana_run_id") and not state.raw.get("merchant_profile"):
         terminalreporter.write_line("dana-uat bundle refused: " + state.bundle_refusal)
     if state.raw.get("merchant_profile"):   # merchant mode: grouped by check and cause (merchant/advice.py)
         groups = recommendation_groups(state.results)
@@ -303,6 +307,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
                                      f"{len(groups)} groups; --strict fails them)", sep="-")
             for g in groups:
                 terminalreporter.write_line(g.line())
+        terminalreporter.section("dana-uat merchant mode: your backend, part by part (report.html has each check)",
+                                 sep="-")
+        for line in part_lines(merchant_parts(state.results)):
+            terminalreporter.write_line(line)
     else:
         warned = [r for r in state.results if r["warnings"]]
         if warned:

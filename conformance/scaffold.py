@@ -27,6 +27,58 @@ HEADER = """\
 """
 
 
+PROFILE = Path("dana-uat.merchant.yaml")
+PROFILE_TEMPLATE = """\
+# dana-uat merchant mode: how the suite drives YOUR backend (docs/merchant-mode.md describes every field).
+# Run: dana-uat run --target http://127.0.0.1:8600 --scenarios scenarios/merchant --merchant-profile dana-uat.merchant.yaml
+# against a `dana-uat sandbox` your backend's SDK points at. A wrong field stops the run with exit 2 and file:line.
+
+# Where your backend listens; ${VAR} reads the environment (here MERCHANT_BASE_URL, e.g. http://127.0.0.1:8000).
+base_url: ${MERCHANT_BASE_URL}
+
+# Starts a binding for the test user {phone}: answers a redirect to DANA's bind URL, or JSON with it in url_field.
+bind:
+  request: {method: GET, path: "/bind?phone={phone}"}
+  url_field: bindUrl
+  # or, in the browser: page: {url: /account, click: "#link-dana"}   (instead of request)
+
+# Starts a payment of {amount} (it must carry {amount}: magic amounts drive DANA's answers): answers a redirect to
+# the checkout URL, or JSON with it in url_field (and the order's partnerReferenceNo in reference_field).
+pay:
+  request: {method: POST, path: /pay, json: {amount: "{amount}"}}
+  url_field: checkoutUrl
+  reference_field: partnerReferenceNo
+
+# Optional, recommended: your own view of an order, so the suite sees what a Finish Notify changed.
+status:
+  request: {method: GET, path: "/orders/{partnerReferenceNo}"}
+  field: status
+  paid: PAID
+
+# Optional triggers; without them the refund and cancel scenarios are skipped, saying why.
+# refund:
+#   request: {method: POST, path: /refund, json: {partnerReferenceNo: "{partnerReferenceNo}", amount: "{amount}"}}
+# cancel:
+#   request: {method: POST, path: /cancel, json: {partnerReferenceNo: "{partnerReferenceNo}"}}
+
+# Optional cross-checks of what your backend sends (the bind URL's redirectUrl, the payment's NOTIFICATION url).
+# redirect_url: https://shop.example/oauth/callback
+# notify_url: https://shop.example/v1.0/debit/notify
+
+# Seconds to wait for your backend at most: to listen before the first scenario, and for each answer.
+timeout: 15
+"""
+
+
+def init_profile(folder: Path) -> list[str]:
+    """Write the commented merchant profile template; never overwrites (InitError)."""
+    path = folder / PROFILE
+    if path.exists():
+        raise InitError(str(path))
+    path.write_text(PROFILE_TEMPLATE, encoding="utf-8")
+    return [f"{PROFILE}  merchant mode's profile, commented: set the paths of your backend's endpoints"]
+
+
 class InitError(Exception):
     """A file init would write already exists."""
 

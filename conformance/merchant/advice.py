@@ -133,3 +133,23 @@ def merchant_parts(results: list[dict]) -> list[dict]:
                     "basis": rule.basis if rule.level != policy.GRADED else rule.basis + " (FAIL or WARN as graded)"})
     order = {p: i for i, p in enumerate(policy.PARTS)}
     return sorted(out, key=lambda row: order.get(row["part"], len(order)))
+
+
+def part_lines(rows: list[dict]) -> list[str]:
+    """The per-part table in one line per part, for the console (the report shows every row)."""
+    lines = []
+    for part in dict.fromkeys(r["part"] for r in rows):
+        mine = [r for r in rows if r["part"] == part]
+        tally = {o: [r["check"] for r in mine if r["outcome"] == o]
+                 for o in ("FAIL", "WARN", "PASS", "not covered", "not reached")}
+        said = [f"{len(tally['PASS'])} passed"] if tally["PASS"] else []
+        said += [f"{o} {', '.join(checks)}" for o, checks in tally.items() if checks and o != "PASS"]
+        lines.append(f"{part}: " + "; ".join(said))
+    return lines
+
+
+def verdict(rows: list[dict]) -> str:
+    count = {o: sum(1 for r in rows if r["outcome"] == o) for o in ("PASS", "FAIL", "WARN", "not covered")}
+    return (f"merchant mode: {count['PASS']} checks passed, {count['FAIL']} failed, {count['WARN']} with "
+            f"recommendations, {count['not covered']} not covered; a test of your backend, not UAT evidence for "
+            "DANA (no bundle)")

@@ -10,7 +10,7 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -20,6 +20,15 @@ from conformance.merchant.profile import Profile, fill
 
 class MerchantUnreachable(Exception):
     """The merchant's backend did not answer within the profile's timeout."""
+
+
+class MerchantAnswerError(Exception):
+    """One of the profile's endpoints answered what it cannot mean: HTML or text where JSON is expected, a
+    redirect loop, a redirect without Location. The message names the endpoint."""
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_OWN_HOPS = 5      # redirects within the merchant's own site (a login page, a trailing slash) followed at most
 
 
 POLL = 0.1     # seconds between connection attempts while the backend starts
@@ -110,28 +119,54 @@ class MerchantDriver:
         return self.send(request.method, self.profile.url(path), what=what, json_body=body,
                          headers=request.headers or None)
 
-    def _url_from(self, answer: Answer, field: str) -> str | None:
-        if answer.status in (301, 302, 303, 307, 308):
+    def _off_site(self, answer: Answer, what: str) -> Answer:
+        """Follow the merchant's redirects within its own site (bounded) to the one that leaves it; a loop or a
+        redirect without Location is a MerchantAnswerError naming the endpoint."""
+        own, seen = urlsplit(self.profile.base_url).netloc, [answer.url]
+        while answer.status in REDIRECTS:
+            if not answer.location:
+                raise MerchantAnswerError(f"{what}: {seen[0]} answered HTTP {answer.status} without a Location")
+            target = urljoin(answer.url, answer.location)
+            if urlsplit(target).netloc != own:
+                return Answer(answer.url, answer.status, {**answer.headers, "location": target}, answer.text)
+            if target in seen or len(seen) > MAX_OWN_HOPS:
+                raise MerchantAnswerError(f"{what}: {seen[0]} redirects in a loop ({' -> '.join(seen + [target])})")
+            seen.append(target)
+            answer = self.send("GET", target, what=what)
+        return answer
+
+    def _url_from(self, answer: Answer, field: str, what: str) -> str | None:
+        answer = self._off_site(answer, what)
+        if answer.status in REDIRECTS:
             return answer.location
         body = answer.json
+        if not isinstance(body, dict) and 200 <= answer.status < 300:
+            kind = answer.headers.get("content-type", "no Content-Type").split(";")[0]
+            raise MerchantAnswerError(f"{what}: {answer.url} answered HTTP {answer.status} {kind} "
+                                      f"({answer.text[:80]!r}) where a redirect or JSON with {field!r} is expected")
         return body.get(field) if isinstance(body, dict) else None
 
     def start_bind(self, phone: str) -> tuple[str | None, Answer]:
         answer = self._profile_request(self.profile.bind.request, {"phone": phone}, "start a binding")
-        return self._url_from(answer, self.profile.bind.url_field), answer
+        return self._url_from(answer, self.profile.bind.url_field, "start a binding"), answer
 
     def start_pay(self, amount: str) -> tuple[str | None, str | None, Answer]:
         pay = self.profile.pay
         answer = self._profile_request(pay.request, {"amount": amount}, "start a payment")
+        checkout = self._url_from(answer, pay.url_field, "start a payment")
         body = answer.json if isinstance(answer.json, dict) else {}
         ref = body.get(pay.reference_field) if pay.reference_field else None
-        return self._url_from(answer, pay.url_field), ref, answer
+        return checkout, ref, answer
 
     def order_state(self, ref: str) -> tuple[Answer, Any] | None:
         """The merchant's own view of ``ref`` (None without a status endpoint)."""
         if self.profile.status is None:
             return None
-        answer = self._profile_request(self.profile.status.request, {"partnerReferenceNo": ref},
-                                       "read the order")
+        answer = self._off_site(self._profile_request(self.profile.status.request, {"partnerReferenceNo": ref},
+                                                      "read the order"), "read the order")
         body = answer.json
+        if not isinstance(body, dict) and 200 <= answer.status < 300:
+            raise MerchantAnswerError(f"read the order: {answer.url} answered HTTP {answer.status} "
+                                      f"{answer.headers.get('content-type', 'no Content-Type').split(';')[0]} where "
+                                      f"JSON with {self.profile.status.field!r} is expected")
         return answer, body.get(self.profile.status.field) if isinstance(body, dict) else None

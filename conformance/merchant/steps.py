@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from conformance import binding, bindlint
 from conformance.findings import Finding, fail, warn
 from conformance.merchant import dana, policy
-from conformance.merchant.driver import MerchantDriver, MerchantUnreachable
+from conformance.merchant.driver import MerchantAnswerError, MerchantDriver, MerchantUnreachable
 from conformance.merchant.models import AUTO_SAVED, GRADING, MERCHANT_STEPS
 from conformance.scenarios.steps import Run, StepSkipped, at
 
@@ -42,6 +42,10 @@ def _guard(runner):
         except MerchantUnreachable as exc:
             return [fail("merchant answer", "an answer within the profile's timeout", str(exc), where=where,
                          hint="is the backend running at the profile's base_url?")]
+        except MerchantAnswerError as exc:
+            return [fail("merchant response", "JSON or a redirect off your site, as the profile says", str(exc),
+                         where=where, hint="check the profile's path for this endpoint, and that no login page, "
+                         "error page or redirect rule answers it instead of your handler")]
         except dana.JournalUnavailable as exc:
             raise StepSkipped(str(exc)) from None
         finally:   # one HTTP client per step: steps share values (run.expr.saved), not connections

@@ -75,3 +75,28 @@ def test_which_merchant_scenarios_will_use_the_browser_depends_on_their_options_
     assert all(kinds.needs_browser(steps) for steps in loaded.values())                # the mark: they may
     assert all(kinds.will_use_browser(steps, page) for steps in loaded.values())
     assert not kinds.will_use_browser(loaded["merchant_forged_callback"], None)          # complete: false
+
+
+def test_init_writes_a_commented_profile_template_that_loads_and_is_never_overwritten(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from conformance.merchant.profile import load_profile
+
+    run = lambda: subprocess.run([sys.executable, "-m", "conformance.cli", "init", "--merchant-profile"],  # noqa: E731
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    first = run()
+    assert first.returncode == 0, first.stderr
+    written = tmp_path / "dana-uat.merchant.yaml"
+    assert "wrote dana-uat.merchant.yaml" in first.stdout
+    text = written.read_text()
+    assert text.count("\n#") >= 10                       # commented for a merchant who has not read the docs
+    monkeypatch.setenv("MERCHANT_BASE_URL", "http://127.0.0.1:8000")
+    profile = load_profile(written)
+    assert (profile.base_url, profile.bind.request.path, profile.status.paid) == (
+        "http://127.0.0.1:8000", "/bind?phone={phone}", "PAID")
+    assert profile.refund is None and profile.cancel is None    # optional triggers stay commented out
+    written.write_text("base_url: mine\n")
+    second = run()
+    assert second.returncode == 2 and "never overwrites" in second.stderr + second.stdout
+    assert written.read_text() == "base_url: mine\n"
