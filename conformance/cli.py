@@ -9,7 +9,8 @@
   dana-uat init --merchant-profile  a commented dana-uat.merchant.yaml template (merchant mode); never overwrites
   dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
-  dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli)
+  dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli); registers the
+                                    merchant of ./.env (or --env-file), as `run` reads it
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
   dana-uat bundle [RUN_DIR]         (re)make the signed go-live bundle of a complete run; exit 1 when incomplete
   dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and key
