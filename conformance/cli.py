@@ -1,6 +1,7 @@
 """The ``dana-uat`` command.
 
-  dana-uat run [--all | --mandatory] [-k EXPR] [-m EXPR] [-n N] [--target T] [NODE IDS] [PYTEST OPTIONS]
+  dana-uat run [--all | --mandatory] [-k EXPR] [-m EXPR] [-n N] [--target T] [--merchant-profile FILE [--strict]]
+               [NODE IDS] [PYTEST OPTIONS]
         run the catalogue through pytest with the product's defaults: the mandatory scenarios, unless -k, -m,
         --all or node ids select others; options it does not know go to pytest. After the same preflight as
         `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error, 4 a run against

@@ -4,6 +4,7 @@ packages, installed by `make bootstrap` (scripts/ensure-node.sh)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,5 +28,6 @@ def install(into: Path) -> Path:
     done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=into, capture_output=True, text=True,
                           timeout=INSTALL_TIMEOUT)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert (into / "node_modules" / "dana-node" / "package.json").is_file()
+    installed = json.loads((into / "node_modules" / "dana-node" / "package.json").read_text())
+    assert installed["version"] == "1.5.11"             # the lockfile's, the version the docs were checked against
     return into

@@ -71,3 +71,14 @@ def test_the_per_part_table_names_every_check_with_its_outcome_and_why_one_is_no
     assert "no refund trigger" in rows["Refund Order"]["detail"]
     assert rows["forged callback"]["outcome"] == "PASS"
     assert [r["part"] for r in advice.merchant_parts(results)][0] == "bind start"
+
+
+def test_a_finish_notify_answered_as_the_guides_sample_does_fails_saying_what_the_sample_leaves_out():
+    from conformance.merchant.steps import _ack_finding
+
+    text_body = _ack_finding(200, None, "step 3")          # HTTP 200 with a text body: no responseCode to read
+    assert (text_body.severity, text_body.check) == ("FAIL", "acknowledgement")
+    assert "guide's sample" in text_body.hint and "makes responseCode and responseMessage mandatory" in text_body.hint
+    assert "[doc-finish-notify]" in text_body.hint and policy.rule("acknowledgement").level == policy.REQUIRED
+    wrong_code = _ack_finding(200, "2000000", "step 3")
+    assert "guide's sample" not in wrong_code.hint and "makes DANA retry" in wrong_code.hint
