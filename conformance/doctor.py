@@ -125,8 +125,10 @@ def _api_base(values: Mapping[str, str | None]) -> str | None:
     return target.rstrip("/") if target.startswith(("http://", "https://")) else None
 
 
-def _probe(url: str, timeout: float, ca_bundle: str | None = None) -> httpx.Response:
-    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url, ca_bundle))   # follows no redirect
+def _probe(url: str, timeout: float, ca_bundle: str | None = None,
+           headers: Mapping[str, str] | None = None) -> httpx.Response:
+    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url, ca_bundle),   # follows no redirect
+                     headers=headers)
 
 
 def _untrusted(exc: Exception) -> bool:
@@ -147,8 +149,10 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
     dana = target in settings_mod.DANA_HOSTS
     probe = base + ("/" if dana else "/sandbox-admin/info")
     ca_bundle = values.get("ca_bundle") or None
+    token = None if dana else values.get("sandbox_token")     # a sandbox's admin token goes to that sandbox only
     try:
-        status = get(probe, timeout=REACH_TIMEOUT, ca_bundle=ca_bundle).status_code
+        status = get(probe, timeout=REACH_TIMEOUT, ca_bundle=ca_bundle,
+                     headers={"Authorization": f"Bearer {token}"} if token else None).status_code
     except httpx.HTTPError as exc:
         if _untrusted(exc):     # a TLS-inspecting proxy, or a host that is not DANA's, signed this certificate
             return Check("target", problems=[ConfigError(
@@ -160,6 +164,8 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
                else "start it with `dana-uat sandbox`, or fix DANA_UAT_TARGET / --target")
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"cannot reach {base} "
                                                      f"({type(exc).__name__}: {exc})", fix)])
+    if not dana and status == 401:
+        return Check("target", problems=[settings_mod.sandbox_token_refused(base, token)])
     if not dana and status != 200:
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"{probe} answered HTTP {status}",
                                                      "give the URL of a running `dana-uat sandbox`")])

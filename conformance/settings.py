@@ -119,6 +119,8 @@ OPTIONS: tuple[Option, ...] = (
            "URL, 1 against DANA"),
     Option("phone", ("DANA_UAT_PHONE",), "083811223355", "DANA test user's phone for bind and checkout"),
     Option("pin", ("DANA_UAT_PIN",), "181818", "DANA test user's PIN"),
+    Option("sandbox_token", ("DANA_UAT_SANDBOX_TOKEN",), None,
+           "the admin token of a `dana-uat sandbox` URL target (Authorization: Bearer); always redacted"),
     Option("merchant_profile", ("DANA_UAT_MERCHANT_PROFILE",), None,
            "merchant mode: the profile (dana-uat.merchant.yaml) saying how to drive the merchant's backend"),
     Option("ca_bundle", ("DANA_UAT_CA_BUNDLE",), None,
@@ -176,6 +178,7 @@ class Settings:
     receiver_listen: tuple[str, int] | None = None          # where the receiver listens (host, port)
     receiver_public_url: str | None = None                  # the receiver's public face (Finish Notify from DANA)
     long_waits: bool = False                                # wait out real expiries against DANA
+    sandbox_token: str | None = field(default=None, repr=False)   # a URL target's admin token
 
     def tls_verify(self, url: str) -> ssl.SSLContext:
         return tls_verify(url, self.ca_bundle)
@@ -306,6 +309,16 @@ def _listen(value: str | None) -> tuple[str, int] | None:
     return (host.strip("[]") or "127.0.0.1", int(port))
 
 
+def sandbox_token_refused(base: str, token: str | None) -> ConfigError:
+    """A `dana-uat sandbox` answered 401: the setting that fixes it (the run's preflight, exit 2)."""
+    name = OPTION_BY_KEY["sandbox_token"].env[0]
+    if not token:
+        return ConfigError(name, f"is not set but the sandbox at {base} wants its admin token",
+                           "set it to the token the sandbox printed at its start (or was started with)")
+    return ConfigError(name, f"was refused by the sandbox at {base}",
+                       "set it to the token that sandbox was started with (--admin-token or its own setting)")
+
+
 def given_target(values: Mapping[str, str | None]) -> str:
     """The target as given (DANA_UAT_TARGET, --dana-target, [tool.dana-uat]), ``embedded`` when none is."""
     return (values.get("target") or "embedded").strip()
@@ -392,6 +405,7 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     sources=sources, merchant_profile=values.get("merchant_profile"),
                     ca_bundle=ca_bundle, receiver_listen=receiver_listen,
                     receiver_public_url=values.get("receiver_public_url"), long_waits=values.get("long_waits") == "1",
+                    sandbox_token=values.get("sandbox_token"),
                     dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
 
 

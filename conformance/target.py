@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from conformance.settings import Settings, tls_verify
+from conformance.settings import Settings, sandbox_token_refused, tls_verify
 from conformance.snap import keys
 from conformance.snap.timestamps import JAKARTA, parse_timestamp
 
@@ -31,11 +31,15 @@ class AdminUnavailable(Exception):
 
 
 class Admin:
-    """Client of a sandbox's ``/sandbox-admin`` API (JSON, unsigned)."""
+    """Client of a sandbox's ``/sandbox-admin`` API (JSON, unsigned; the bearer token when one is set)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, ca_bundle: str | None = None):
+    def __init__(self, base_url: str, timeout: float = 30.0, ca_bundle: str | None = None, *,
+                 token: str | None = None):
         self.base = base_url.rstrip("/") + "/sandbox-admin"
-        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base, ca_bundle))   # follows no redirect
+        self.token = token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(timeout=timeout, verify=tls_verify(self.base, ca_bundle),   # follows no redirect
+                                  headers=headers)
 
     def close(self) -> None:
         self._http.close()
@@ -49,6 +53,9 @@ class Admin:
 
     def info(self) -> dict:
         status, data = self._json("GET", "/info")
+        if status == 401:
+            problem = sandbox_token_refused(self.base.removesuffix("/sandbox-admin"), self.token)
+            raise TargetError(f"{problem.name} {problem.problem}; {problem.fix}")
         if status != 200 or not isinstance(data, dict):
             raise TargetError(f"{self.base}/info answered HTTP {status}; is this a `dana-uat sandbox`?")
         return data
@@ -152,7 +159,9 @@ class Target:
             self.server = SandboxServer(dana_private_key=dana_key).start()
             self.api_base = self.web_base = self.server.base_url
         if self.kind in ("embedded", "url"):
-            self.admin = Admin(self.api_base, ca_bundle=self.settings.ca_bundle)
+            # the URL target's token (DANA_UAT_SANDBOX_TOKEN); the embedded one is on loopback, open
+            self.admin = Admin(self.api_base, ca_bundle=self.settings.ca_bundle,
+                               token=self.settings.sandbox_token if self.kind == "url" else None)
             try:
                 info = self.admin.info()
             except httpx.HTTPError as exc:

@@ -19,6 +19,7 @@ import anyio
 from starlette.requests import Request
 from starlette.routing import Route
 
+from conformance.sandbox.access import OPEN_ACCESS, AdminAccess
 from conformance.sandbox.responses import BodyProblem, read_body
 from conformance.sandbox.responses import SafeJSONResponse as JSONResponse
 from conformance.sandbox.store import OrderNotPayable, normalise_phone
@@ -85,7 +86,8 @@ def order_json(order) -> dict:
             "payReturnUrl": order.pay_return_url, "notifyUrl": order.notify_url}
 
 
-def admin_routes(sandbox) -> list[Route]:
+def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
+    """The admin API as ``access`` serves it (sandbox/access.py): open, behind a token, or not at all."""
     store = sandbox.store
 
     def clock_json() -> dict:
@@ -236,7 +238,10 @@ def admin_routes(sandbox) -> list[Route]:
     async def magic(request: Request):
         return JSONResponse(sandbox.rules.table())
 
-    return [
+    async def health(request: Request):
+        return JSONResponse({"status": "ok"})        # a probe's answer: no data, no token needed
+
+    return access.mount([
         Route(f"{PREFIX}/info", info, methods=["GET"]),
         Route(f"{PREFIX}/merchants", merchants, methods=["POST"]),
         Route(f"{PREFIX}/clock", clock, methods=["GET", "POST"]),
@@ -250,4 +255,4 @@ def admin_routes(sandbox) -> list[Route]:
         Route(f"{PREFIX}/traffic/wait", wait_traffic, methods=["POST"]),
         Route(f"{PREFIX}/users", users, methods=["GET"]),
         Route(f"{PREFIX}/magic", magic, methods=["GET"]),
-    ]
+    ], Route(f"{PREFIX}/health", health, methods=["GET"]))

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from conformance.sandbox import pipeline, web
+from conformance.sandbox.access import OPEN_ACCESS, AdminAccess, as_access
 from conformance.sandbox.admin import PREFIX as ADMIN_PREFIX
 from conformance.sandbox.admin import admin_routes
 from conformance.sandbox.handlers import HANDLERS
@@ -22,9 +23,10 @@ from conformance.snap.apis import APIS
 OFF_LOOP_BODY = 16 * 1024
 
 
-def create_app(sandbox, *, on_startup=None, admin: bool = True) -> Starlette:
-    """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness). ``admin=False`` (the
-    DANA twin, sandbox/twin.py) serves only what DANA serves: the SNAP APIs and the hosted pages."""
+def create_app(sandbox, *, on_startup=None, admin: AdminAccess | bool = OPEN_ACCESS) -> Starlette:
+    """The sandbox app; ``on_startup()`` is called once the server loop runs (readiness). ``admin`` says whether
+    the admin API is mounted, and behind what (sandbox/access.py, its one switch); ``False`` (the DANA twin,
+    sandbox/twin.py, or --no-admin) serves only what DANA serves: the SNAP APIs and the hosted pages."""
     async def api(request: Request):
         response = await pipeline.handle(sandbox, request, HANDLERS)
         # Graded and journalled before the answer leaves, so the journal never lags the merchant;
@@ -43,8 +45,9 @@ def create_app(sandbox, *, on_startup=None, admin: bool = True) -> Starlette:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     routes = [Route(path, api, methods=methods) for path in api_paths]
     routes += list(web.page_routes(sandbox))
-    if admin:     # DANA's sandbox-tools live on DANA's dashboard host, not on the API or page hosts
-        routes += admin_routes(sandbox) + sandbox_tools_routes(sandbox)
+    access = as_access(admin)
+    if access.mounted:     # DANA's sandbox-tools live on DANA's dashboard host, not on the API or page hosts
+        routes += admin_routes(sandbox, access) + sandbox_tools_routes(sandbox)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -8,12 +8,14 @@ per API request it receives (the traffic journal, conformance/sandbox/journal.py
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from conformance.sandbox import twin
+from conformance.sandbox.access import OFF, TOKEN, TOKEN_ENV, AdminAccess, is_loopback, token_problem
 from conformance.sandbox.danakey import load_or_create
 from conformance.sandbox.journal import live_line
 from conformance.sandbox.rules import Rules
@@ -38,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-dir", metavar="DIR", help="--as-dana: where the throwaway CA (ca.pem) and the "
                         "server certificate are written")
     parser.add_argument("--record", metavar="FILE", help="--as-dana: append one JSON line per answered request")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        help=f"the bearer token the admin API (/sandbox-admin) wants (default: ${TOKEN_ENV}; "
+                             "else none on a loopback address and a generated one, printed once, on any other)")
+    parser.add_argument("--no-admin", action="store_true",
+                        help="serve no admin API at all: merchants come from --merchant only")
 
 
 UNKNOWN_PARTNER = ("  partnerId {partner!r} is not registered with this sandbox, so every call it signs is refused "
@@ -84,7 +91,40 @@ def _register(server: SandboxServer, spec: str) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
+def _admin_access(args: argparse.Namespace, environ) -> tuple[AdminAccess | None, str, str | None]:
+    """The admin API's mode, where its token came from, or the problem with the token given."""
+    token, source = getattr(args, "admin_token", None), "--admin-token"
+    if not token:
+        token, source = environ.get(TOKEN_ENV) or None, TOKEN_ENV
+    if token and token_problem(token):
+        return None, source, f"{source}: {token_problem(token)}"
+    access = AdminAccess.for_host(args.host, token, no_admin=bool(getattr(args, "no_admin", False)))
+    return access, ("generated" if access.generated else source), None
+
+
+def _banner_admin(server: SandboxServer, source: str) -> None:
+    access, base = server.admin, server.base_url
+    if access.mode == OFF:
+        print(f"  Admin API:             {access.describe()}")
+        return
+    print(f"  Admin API:             {base}/sandbox-admin/info  ({access.describe()})")
+    print(f"  Health probe:          {base}/sandbox-admin/health  (no token, no data)")
+    if access.mode == TOKEN and access.generated:
+        # Shown this once, as the issue asks: the team copies it into their DANA_UAT_SANDBOX_TOKEN.
+        print(f"  Admin token (generated, shown once): {access.token}")
+        print(f"    clients send it from the setting {TOKEN_ENV}; set it before the start to choose it")
+    elif access.mode == TOKEN:
+        print(f"  Admin token: from {source} (clients send it from the setting {TOKEN_ENV})")
+    if not is_loopback(server.host):
+        print(f"  Listening on {server.host}: anyone who reaches this port can call the SNAP APIs and pages "
+              "(signed, as on DANA's sandbox)")
+
+
+def run(args: argparse.Namespace, environ=None) -> int:
+    access, token_source, problem = _admin_access(args, os.environ if environ is None else environ)
+    if problem:
+        print(f"dana-uat sandbox: {problem}", file=sys.stderr)
+        return 2
     dana_key = None
     if getattr(args, "dana_private_key", None):
         try:
@@ -96,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(twin, str):
         print(f"dana-uat sandbox: {twin}", file=sys.stderr)
         return 2
+    twin.setdefault("admin", access)           # the twin has none, whatever the token settings say
     server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key, **twin)
     for spec in getattr(args, "merchant", None) or []:
         problem = _register(server, spec)
@@ -124,8 +165,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  API base URL (configuration.host): {base}")
     print(f"  OAuth / binding page:  {base}/v1.0/get-auth-code  (also {base}/n/ipg/oauth)")
     print(f"  Checkout page:         {base}/n/cashier/new/checkout  (webRedirectUrl of Widget Payment)")
-    print(f"  Admin API:             {base}/sandbox-admin/info")
-    print("  Test users: 083811223355 / PIN 181818 (see GET /sandbox-admin/users)")
+    _banner_admin(server, token_source)
+    print("  Test users: 083811223355 / PIN 181818" + ("" if access.mode == OFF else " (see GET /sandbox-admin/users)"))
     print("DANA public key (verifies this sandbox's Finish Notify):")
     print(server.dana_public_key_pem, end="")
     for partner_id, merchant_id, _, where in from_settings:

@@ -11,6 +11,7 @@ import threading
 
 import uvicorn
 
+from conformance.sandbox.access import AdminAccess, as_access
 from conformance.sandbox.app import create_app
 from conformance.sandbox.state import Sandbox
 
@@ -18,11 +19,14 @@ START_TIMEOUT = 15.0
 
 
 class SandboxServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None, admin: bool = True,
-                 tls: tuple[str, str] | None = None, rules=None, wrap=None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None,
+                 admin: AdminAccess | bool | None = None, tls: tuple[str, str] | None = None, rules=None, wrap=None):
         self.host, self.port = host, port
         self.wrap = wrap or (lambda app: app)      # ASGI middleware around the app (the twin's record)
-        self.admin, self.tls = admin, tls          # tls: (certificate chain file, key file), served as HTTPS
+        # admin: open on loopback, a generated token on any other address, none when False (sandbox/access.py)
+        self.admin = admin if isinstance(admin, AdminAccess) else \
+            AdminAccess.for_host(host) if admin in (None, True) else as_access(False)
+        self.tls = tls                             # tls: (certificate chain file, key file), served as HTTPS
         self.sandbox = Sandbox(dana_private_key, rules=rules)
         self.dana_public_key_pem = self.sandbox.dana_public_key_pem
         self.base_url = ""
@@ -38,14 +42,16 @@ class SandboxServer:
             return self
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto
         # says TCP; without it every response waits for a delayed ACK (~40 ms on Linux).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET     # ::1 is a loopback too
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self.port))
         sock.listen(2048)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        self.base_url = f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if family == socket.AF_INET6 else self.host
+        self.base_url = f"{'https' if self.tls else 'http'}://{host}:{self.port}"
         self.sandbox.base_url = self.base_url
         ready = threading.Event()
         app = self.wrap(create_app(self.sandbox, on_startup=ready.set, admin=self.admin))
