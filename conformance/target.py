@@ -66,11 +66,12 @@ class Admin:
         if status != 200:
             raise TargetError(f"registering merchant {partner_id} failed: HTTP {status} {data}")
 
-    def clock(self) -> dict:
-        return self._json("GET", "/clock")[1]
+    def clock(self, partner_id: str) -> dict:
+        return self._json("GET", "/clock", params={"partnerId": partner_id})[1]
 
-    def advance(self, seconds: int) -> dict:
-        status, data = self._json("POST", "/clock", json={"advanceSeconds": seconds})
+    def advance(self, seconds: int, partner_id: str) -> dict:
+        """Move this merchant's clock; other merchants' clocks on the same sandbox stay where they are."""
+        status, data = self._json("POST", "/clock", json={"advanceSeconds": seconds, "partnerId": partner_id})
         if status != 200:
             raise TargetError(f"moving the sandbox clock failed: HTTP {status} {data}")
         return data
@@ -197,10 +198,10 @@ class Target:
     # -- clock -----------------------------------------------------------------------------------
 
     def sync_clock(self) -> None:
-        """Learn the sandbox clock's offset from real time, so ${now} follows a moved clock."""
+        """Learn this merchant's sandbox clock offset from real time, so ${now} follows a moved clock."""
         if self.admin is None:
             return
-        data = self.admin.clock()
+        data = self.admin.clock(self.merchant.partner_id)
         if isinstance(data, dict) and "offsetSeconds" in data:
             self._offset = timedelta(seconds=float(data["offsetSeconds"]))
         elif isinstance(data, dict) and data.get("now"):
@@ -212,7 +213,7 @@ class Target:
     def advance_clock(self, seconds: int) -> dict:
         if self.admin is None:
             raise AdminUnavailable("DANA's real sandbox has no movable clock")
-        data = self.admin.advance(seconds)
+        data = self.admin.advance(seconds, self.merchant.partner_id)
         self.sync_clock()
         return data
 

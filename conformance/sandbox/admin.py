@@ -90,8 +90,17 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
     """The admin API as ``access`` serves it (sandbox/access.py): open, behind a token, or not at all."""
     store = sandbox.store
 
-    def clock_json() -> dict:
-        return {"now": sandbox.clock.stamp(), "offsetSeconds": sandbox.clock.offset_seconds}
+    def clock_json(partner_id: str | None) -> dict:
+        if partner_id is None:       # the sandbox's own clock, and every merchant's moved one
+            return {"now": sandbox.clock.stamp(), "offsetSeconds": sandbox.clock.offset_seconds,
+                    "merchants": sandbox.clock.offsets()}
+        return {"partnerId": partner_id, "now": sandbox.clock.stamp(partner_id),
+                "offsetSeconds": sandbox.clock.offset(partner_id)}
+
+    def registered(partner_id: str) -> str:
+        if store.get_merchant(partner_id) is None:
+            raise AdminError(404, f"partnerId {partner_id!r} is not registered")
+        return partner_id
 
     def order_or_404(partner_reference_no: str):
         sandbox.sweep()
@@ -117,13 +126,17 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
 
     @_guard
     async def clock(request: Request):
-        if request.method == "POST":
-            data = await _json(request)
-            seconds = data.get("advanceSeconds")
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
-                raise AdminError(400, "advanceSeconds: a number between 0 and 1e9 is required")
-            sandbox.clock.advance(float(seconds))
-        return JSONResponse(clock_json())
+        """One merchant's clock (partnerId); a move never touches another merchant's (issue 26)."""
+        if request.method == "GET":
+            partner_id = request.query_params.get("partnerId")
+            return JSONResponse(clock_json(registered(partner_id) if partner_id else None))
+        data = await _json(request)
+        partner_id = registered(_text(data, "partnerId"))
+        seconds = data.get("advanceSeconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10**9:
+            raise AdminError(400, "advanceSeconds: a number between 0 and 1e9 is required")
+        sandbox.clock.advance(float(seconds), partner_id)
+        return JSONResponse(clock_json(partner_id))
 
     @_guard
     async def get_order(request: Request):
@@ -142,9 +155,7 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
     @_guard
     async def auth_codes(request: Request):
         data = await _json(request)
-        partner_id, phone = _text(data, "partnerId"), _text(data, "phone", sandbox.default_phone)
-        if store.get_merchant(partner_id) is None:
-            raise AdminError(404, f"partnerId {partner_id!r} is not registered")
+        partner_id, phone = registered(_text(data, "partnerId")), _text(data, "phone", sandbox.default_phone)
         if store.find_user(phone) is None:
             raise AdminError(404, f"no sandbox user with phone {phone!r}")
         scopes = data.get("scopes") or ["CASHIER", "AGREEMENT_PAY", "QUERY_BALANCE",

@@ -43,6 +43,7 @@ from conformance.evidence.redaction import Redactor
 from conformance.sandbox import grading, validate
 from conformance.snap.apis import api_by_path
 from conformance.snap.requirements import REFERENCE_FIELDS
+from conformance.snap.timestamps import format_timestamp
 
 log = logging.getLogger("conformance.sandbox")
 
@@ -128,6 +129,8 @@ class Journal:
         observed = grading.Observed(api_by_path(path), path, headers, raw, clock.now(), clock.real_now(),
                                     base_url=sandbox.base_url, body=grading.parse_body(raw))
         partner = observed.partner_id
+        if partner in sandbox.store.merchants:          # graded on that merchant's clock
+            observed.now = clock.now(partner)
         merchant = sandbox.store.get_merchant(partner)
         observed.partner_key = merchant.public_key if merchant else None
         observed.other_keys = {f"the key registered for partner {pid}": m.public_key
@@ -166,7 +169,7 @@ class Journal:
             verdicts = grading.grade(observed)
             redactor = Redactor()
             entry = {
-                "seq": 0, "at": self.sandbox.clock.stamp(), "partnerId": observed.partner_id or None,
+                "seq": 0, "at": format_timestamp(observed.now), "partnerId": observed.partner_id or None,
                 "api": observed.api.name if observed.api else None, "method": method, "path": path,
                 "request": {"headers": redactor.headers(dict(headers)),
                             "body": _recorded_body(redactor, raw)},

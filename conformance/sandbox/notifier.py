@@ -39,6 +39,7 @@ class Delivery:
     body: str
     attempts: list[dict] = field(default_factory=list)
     state: str = "pending"          # pending | retrying | delivered | failed
+    partner_id: str = ""            # whose clock stamps the attempts
 
     @property
     def finished(self) -> bool:
@@ -85,14 +86,15 @@ class Notifier:
 
     def body_for(self, order, latest_status: str) -> bytes:
         """The notification of ``order`` with ``latest_status``, as DANA encodes it."""
-        finished_at = order.paid_at if latest_status == "00" and order.paid_at else self.sandbox.clock.now()
+        finished_at = (order.paid_at if latest_status == "00" and order.paid_at
+                       else self.sandbox.clock.now(order.partner_id))
         return encode_body(finish_notify_body(order, latest_status, finished_at=finished_at,
                                                time_form=self.time_form))
 
     def sign(self, url: str, raw: bytes, partner_id: str, timestamp: str | None = None) -> dict[str, str]:
-        """Headers DANA sends with ``raw`` posted to ``url``; X-TIMESTAMP from the sandbox clock unless given."""
+        """Headers DANA sends with ``raw`` posted to ``url``; X-TIMESTAMP from the merchant's clock unless given."""
         return sign_notification(self.sandbox.dana_private_key, urlsplit(url).path or "/", raw,
-                                 timestamp or format_timestamp(self.sandbox.clock.now()), partner_id)
+                                 timestamp or self.sandbox.clock.stamp(partner_id or None), partner_id)
 
     def enqueue(self, order, latest_status: str) -> Delivery | None:
         """Sign and schedule the notification of ``order``; None when it names no NOTIFICATION url."""
@@ -101,7 +103,7 @@ class Notifier:
         raw = self.body_for(order, latest_status)
         headers = self.sign(order.notify_url, raw, order.partner_id)
         delivery = Delivery(str(next(self._ids)), order.notify_url, order.partner_reference_no,
-                            latest_status, headers, raw.decode("utf-8"))
+                            latest_status, headers, raw.decode("utf-8"), partner_id=order.partner_id)
         with self._changed:
             self._deliveries.append(delivery)
         asyncio.run_coroutine_threadsafe(self._deliver(delivery), self._ensure_loop())
@@ -125,7 +127,7 @@ class Notifier:
                     # The pause between attempts IS the emulated retry schedule (DANA retries a
                     # notify the merchant did not accept, [doc-finish-notify]), not a wait for some condition.
                     await asyncio.sleep(RETRY_PAUSES[min(attempt - 1, len(RETRY_PAUSES) - 1)])
-                record = {"at": format_timestamp(self.sandbox.clock.now()), "status": None,
+                record = {"at": self.sandbox.clock.stamp(delivery.partner_id or None), "status": None,
                           "body": None, "error": None}
                 try:
                     answer = await client.post(delivery.url, content=delivery.body.encode("utf-8"),

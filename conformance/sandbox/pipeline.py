@@ -155,7 +155,9 @@ def apply_rules(sandbox, call: Call) -> None:
     call.outcome = outcome
 
 
-def respond(sandbox, code: ResponseCode, extra: dict, started: float, *, close: bool = False) -> Response:
+def respond(sandbox, code: ResponseCode, extra: dict, started: float, *, close: bool = False,
+            partner_id: str | None = None) -> Response:
+    """The SNAP answer; X-TIMESTAMP on the clock of the merchant that signed (``partner_id``), else the sandbox's."""
     try:
         payload = responses.json_bytes(code.body(**extra))
     except (TypeError, ValueError):                     # a handler defect: still a SNAP body
@@ -163,7 +165,7 @@ def respond(sandbox, code: ResponseCode, extra: dict, started: float, *, close: 
         code = ResponseCode(f"500{code.service}01", 500, code.service, "01", "Internal Server Error")
         payload = responses.json_bytes(code.body())
     elapsed_ms = (time.perf_counter() - started) * 1000
-    headers = {"X-TIMESTAMP": sandbox.clock.stamp(), "Server-Timing": f"app;dur={elapsed_ms:.3f}"}
+    headers = {"X-TIMESTAMP": sandbox.clock.stamp(partner_id), "Server-Timing": f"app;dur={elapsed_ms:.3f}"}
     if close:
         headers["Connection"] = "close"
     return Response(payload, status_code=code.http_status, media_type="application/json", headers=headers)
@@ -194,6 +196,7 @@ async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> 
     except Reject as reject:       # the body was not read to its end: the connection cannot be reused
         return respond(sandbox, reject.code, reject.extra, started, close=True)
     request.state.raw_body = raw                                     # for the traffic journal
+    call = None
     try:
         started = time.perf_counter()      # server time = processing, not waiting for the body
         base = sandbox.base_url or str(request.base_url).rstrip("/")
@@ -207,4 +210,5 @@ async def handle(sandbox, request: Request, handlers: Mapping[str, Handler]) -> 
     except Exception:                                                # never a traceback
         log.exception("sandbox: unexpected error in %s", path)
         code, extra = response_code(api.service, 500, "01"), {}
-    return respond(sandbox, code, extra, started)                    # response
+    merchant = getattr(call, "merchant", None)                       # set once the signature verified
+    return respond(sandbox, code, extra, started, partner_id=merchant.partner_id if merchant else None)

@@ -1,6 +1,6 @@
 """The Sandbox: the in-process state object shared by the API pipeline, the admin API and the pages.
 
-It owns the store, the movable clock, the magic-value rules, the DANA gateway key pair (the private
+It owns the store, the movable clocks (one per merchant), the magic-value rules, the DANA gateway key pair (the private
 half signs Finish Notify and checkout links) and the notifier. Order expiry is event driven: a timer
 on the server loop fires at the next validUpTo, and every clock advance sweeps at once.
 """
@@ -78,7 +78,7 @@ class Sandbox:
         return closed
 
     def order_created(self, order: Order) -> None:
-        self._arm_timer(order.expires_at)
+        self._arm_timer(self.clock.to_real(order.expires_at, order.partner_id))
 
     def _on_advance(self) -> None:
         with self._timer_lock:
@@ -91,7 +91,7 @@ class Sandbox:
         self.sweep()
 
     def _arm_timer(self, at: datetime | None = None) -> None:
-        """Schedule one sweep at the next expiry on the server loop (no polling)."""
+        """Schedule one sweep at the next expiry (``at``: real time) on the server loop (no polling)."""
         at = at or self.store.next_expiry()
         loop = self._loop
         if at is None or loop is None or loop.is_closed():
@@ -100,7 +100,7 @@ class Sandbox:
             if self._timer_at is not None and self._timer_at <= at:
                 return                             # an earlier timer will re-arm for this one
             self._timer_at = at
-        delay = max(0.0, (at - self.clock.now()).total_seconds()) + 0.001
+        delay = max(0.0, (at - self.clock.real_now()).total_seconds()) + 0.001
         try:
             loop.call_soon_threadsafe(loop.call_later, delay, self._on_timer)
         except RuntimeError:                       # loop closed while stopping

@@ -3,7 +3,8 @@
 One re-entrant lock guards everything. Single operations lock themselves; handlers that read and
 then write (idempotency, state transitions) hold ``store.lock`` around the whole step, so concurrent
 requests never create a duplicate order or consume an auth code twice.
-Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years.
+Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years. Each is measured
+on the clock of the merchant (partnerId) it belongs to (clock.py: a clock per merchant).
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class Store:
         self.orders: dict[str, Order] = {}                       # referenceNo -> Order
         self.orders_by_partner_ref: dict[tuple[str, str], Order] = {}   # (merchantId, partnerRef)
         self.refunds: dict[tuple[str, str], Refund] = {}         # (merchantId, partnerRefundNo)
-        self._expiries: list[tuple[datetime, int, str]] = []     # heap of (expires_at, seq, referenceNo)
+        # per partnerId, a heap of (expires_at on that merchant's clock, seq, referenceNo)
+        self._expiries: dict[str, list[tuple[datetime, int, str]]] = {}
         self.orders_by_payment_code: dict[str, Order] = {}       # Payment Gateway virtual accounts
 
     # --- identifiers -------------------------------------------------------------------------
@@ -210,7 +212,7 @@ class Store:
         code = self.new_token(24)
         with self.lock:
             self.auth_codes[code] = AuthCode(code, partner_id, normalise_phone(phone), list(scopes),
-                                             redirect_url, state, self.clock.now() + AUTH_CODE_TTL)
+                                             redirect_url, state, self.clock.now(partner_id) + AUTH_CODE_TTL)
         return code
 
     def consume_auth_code(self, code: str, partner_id: str) -> tuple[str, AuthCode | None]:
@@ -221,13 +223,13 @@ class Store:
                 return "unknown", None
             if record.used:
                 return "used", record
-            if self.clock.now() >= record.expires_at:
+            if self.clock.now(partner_id) >= record.expires_at:
                 return "expired", record
             record.used = True
             return "ok", record
 
     def issue_binding(self, partner_id: str, phone: str, scopes: list[str]) -> Binding:
-        now = self.clock.now()
+        now = self.clock.now(partner_id)
         binding = Binding(partner_id, normalise_phone(phone), list(scopes), self.new_token(),
                           self.new_token(), now + TOKEN_TTL, now + TOKEN_TTL,
                           public_user_id=_public_user_id(partner_id, phone))
@@ -241,10 +243,10 @@ class Store:
         with self.lock:
             old = self.bindings_by_refresh.get(refresh_token)
             if (old is None or old.revoked or old.partner_id != partner_id
-                    or self.clock.now() >= old.refresh_expires):
+                    or self.clock.now(partner_id) >= old.refresh_expires):
                 return None
             new = Binding(old.partner_id, old.phone, old.scopes, self.new_token(), old.refresh_token,
-                          self.clock.now() + TOKEN_TTL, old.refresh_expires, old.public_user_id)
+                          self.clock.now(partner_id) + TOKEN_TTL, old.refresh_expires, old.public_user_id)
             self.bindings_by_access[new.access_token] = new
             self.bindings_by_refresh[refresh_token] = new
             return new
@@ -252,7 +254,7 @@ class Store:
     def find_binding(self, access_token: str, partner_id: str) -> Binding | None:
         binding = self.bindings_by_access.get(access_token or "")
         if (binding is None or binding.revoked or binding.partner_id != partner_id
-                or self.clock.now() >= binding.access_expires):
+                or self.clock.now(partner_id) >= binding.access_expires):
             return None
         return binding
 
@@ -260,7 +262,7 @@ class Store:
         """This merchant's access token, neither revoked nor unknown, but past its expiry."""
         binding = self.bindings_by_access.get(access_token or "")
         return (binding is not None and not binding.revoked and binding.partner_id == partner_id
-                and self.clock.now() >= binding.access_expires)
+                and self.clock.now(partner_id) >= binding.access_expires)
 
     def revoke(self, binding: Binding) -> None:
         """Account Unbinding: every token of this user's binding with this merchant stops working."""
@@ -273,7 +275,7 @@ class Store:
         value = self.new_token(32)
         with self.lock:
             self.otts[value] = Ott(value, partner_id, normalise_phone(phone),
-                                   self.clock.now() + OTT_TTL)
+                                   self.clock.now(partner_id) + OTT_TTL)
         return value
 
     def redeem_ott(self, ott: str, partner_id: str) -> User | None:
@@ -284,7 +286,7 @@ class Store:
         with self.lock:
             record = self.otts.get(ott or "")
             if (record is None or record.used or record.partner_id != partner_id
-                    or self.clock.now() >= record.expires_at):
+                    or self.clock.now(partner_id) >= record.expires_at):
                 return None
             record.used = True
             return self.find_user(record.phone)
@@ -306,7 +308,8 @@ class Store:
             self.orders_by_partner_ref[key] = order
             if order.payment_code:
                 self.orders_by_payment_code[order.payment_code] = order
-            heapq.heappush(self._expiries, (order.expires_at, next(self._seq), order.reference_no))
+            heapq.heappush(self._expiries.setdefault(order.partner_id, []),
+                           (order.expires_at, next(self._seq), order.reference_no))
             return order, True
 
     def get_order(self, reference_no: str) -> Order | None:
@@ -322,24 +325,28 @@ class Store:
         return found[-1] if found else None
 
     def next_expiry(self) -> datetime | None:
+        """The next order expiry of any merchant, in real time (each is on its own merchant's clock)."""
         with self.lock:
-            return self._expiries[0][0] if self._expiries else None
+            return min((self.clock.to_real(heap[0][0], pid) for pid, heap in self._expiries.items() if heap),
+                       default=None)
 
     def close_expired(self) -> list[Order]:
-        """Close every open order whose validUpTo has passed on the sandbox clock."""
-        now, closed = self.clock.now(), []
+        """Close every open order whose validUpTo has passed on its merchant's clock."""
+        closed = []
         with self.lock:
-            while self._expiries and self._expiries[0][0] <= now:
-                _, _, reference_no = heapq.heappop(self._expiries)
-                order = self.orders.get(reference_no)
-                if order is not None and order.status in OPEN_STATUSES:
-                    order.status, order.closed_at = OrderStatus.CLOSED, now
-                    closed.append(order)
+            for partner_id, heap in self._expiries.items():
+                now = self.clock.now(partner_id)
+                while heap and heap[0][0] <= now:
+                    _, _, reference_no = heapq.heappop(heap)
+                    order = self.orders.get(reference_no)
+                    if order is not None and order.status in OPEN_STATUSES:
+                        order.status, order.closed_at = OrderStatus.CLOSED, now
+                        closed.append(order)
         return closed
 
     def is_payable(self, order: Order) -> bool:
         """Open (INIT or PAYING) and before its validUpTo on the sandbox clock: the pages and ``pay`` agree."""
-        return order.status in OPEN_STATUSES and self.clock.now() < order.expires_at
+        return order.status in OPEN_STATUSES and self.clock.now(order.partner_id) < order.expires_at
 
     def pay(self, reference_no: str, payer_phone: str | None) -> Order:
         """Pay from a DANA user's balance, or with ``payer_phone=None`` by a bank transfer to the order's
@@ -359,14 +366,15 @@ class Store:
                 if self.balances.get(phone, Decimal(0)) < amount:
                     raise OrderNotPayable("insufficient balance")
                 self.balances[phone] -= amount
-            order.status, order.paid_at, order.payer_phone = OrderStatus.SUCCESS, self.clock.now(), phone
+            order.status, order.paid_at, order.payer_phone = (OrderStatus.SUCCESS, self.clock.now(order.partner_id),
+                                                              phone)
             return order
 
     def put_refund(self, merchant_id: str, partner_refund_no: str, order: Order, amount: Decimal,
                    currency: str, fingerprint: str) -> Refund:
         """Record a refund and give the money back to the payer (caller holds the lock)."""
         refund = Refund(self.new_reference(), partner_refund_no, order, f"{amount:.2f}", currency,
-                        self.clock.now(), fingerprint)
+                        self.clock.now(order.partner_id), fingerprint)
         self.refunds[(merchant_id, partner_refund_no)] = refund
         order.refunded += amount
         if order.payer_phone:

@@ -78,7 +78,7 @@ def test_failure_answer_is_retried_with_a_bound_and_recorded(raw, receiver):
 
 def test_expiry_by_clock_notifies_05(raw, receiver):
     ref = create(raw, receiver, "11013.00", minutes=3)
-    raw.admin("POST", "/clock", {"advanceSeconds": 181})
+    raw.admin("POST", "/clock", {"partnerId": raw.partner_id, "advanceSeconds": 181})
     [delivery] = wait(raw, ref)
     assert delivery["state"] == "delivered" and delivery["latestTransactionStatus"] == "05"
     order = raw.admin("GET", f"/orders/{ref}").json()

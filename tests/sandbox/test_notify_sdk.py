@@ -42,7 +42,7 @@ def notified(raw, receiver, amount: str, *, expire: bool = False) -> tuple[dict,
     ref = body["partnerReferenceNo"]
     assert snap(raw.post("widget_payment", body))[1] == "2005400"
     if expire:
-        raw.admin("POST", "/clock", {"advanceSeconds": 181})
+        raw.admin("POST", "/clock", {"partnerId": raw.partner_id, "advanceSeconds": 181})
     else:
         assert raw.admin("POST", f"/orders/{ref}/pay", {"phone": "083811223355"}).status_code == 200
     [delivery] = raw.admin("POST", "/notifications/wait",

@@ -57,7 +57,7 @@ def test_apply_token_invalid_and_expired_code(api, raw):
     assert sdk.error(lambda: api.apply_token(sdk.auth_code_request("test123"))) == (
         401, "4017400", "Unauthorized. Invalid Auth Code")
     code = auth_code(raw)
-    raw.admin("POST", "/clock", {"advanceSeconds": 601})       # auth codes live 10 minutes
+    raw.admin("POST", "/clock", {"partnerId": raw.partner_id, "advanceSeconds": 601})       # auth codes live 10 minutes
     assert sdk.error(lambda: api.apply_token(sdk.auth_code_request(code))) == (
         401, "4017400", "Unauthorized. Auth Code Expired")
 
@@ -211,7 +211,7 @@ def test_cancel_window_and_refunded_order(api, raw):
     ref, _ = paid_order(api, raw)
     assert api.cancel_order(sdk.cancel_request(MERCHANT_ID, ref)).response_code == "2005700"
     late, _ = paid_order(api, raw)
-    raw.admin("POST", "/clock", {"advanceSeconds": 24 * 3600 + 1})
+    raw.admin("POST", "/clock", {"partnerId": raw.partner_id, "advanceSeconds": 24 * 3600 + 1})
     assert sdk.error(lambda: api.cancel_order(sdk.cancel_request(MERCHANT_ID, late)))[1] == "4035700"
     refunded, _ = paid_order(api, raw)
     api.refund_order(sdk.refund_request(MERCHANT_ID, refunded, refunded, "1.00"))

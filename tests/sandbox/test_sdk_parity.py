@@ -82,7 +82,8 @@ def test_an_expired_access_token_answers_token_expired(merchant_key):
         ott = {"userResources": ["OTT"], "additionalInfo": info}
         balance = {"partnerReferenceNo": "b-1", "balanceTypes": ["BALANCE"], "additionalInfo": info}
         assert snap(raw.post("apply_ott", ott))[1] == "2004900"
-        raw.admin("POST", "/clock", {"advanceSeconds": int((TOKEN_TTL + timedelta(days=1)).total_seconds())})
+        raw.admin("POST", "/clock", {"partnerId": raw.partner_id,
+                                     "advanceSeconds": int((TOKEN_TTL + timedelta(days=1)).total_seconds())})
         assert snap(raw.post("apply_ott", ott)) == (401, "4014901", "Token Expired")
         assert snap(raw.post("balance_inquiry", balance)) == (401, "4011101", "Token Expired")
         # an unknown token is still an invalid one

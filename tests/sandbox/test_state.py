@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_order(sandbox: Sandbox, minutes: int = 15, amount: str = "1.00") -> Order:
-    now = sandbox.clock.now()
+    now = sandbox.clock.now("P")
     order = Order(sandbox.store.new_reference(), f"ref-{minutes}-{amount}-{now.timestamp()}", "M", "P",
                   amount, "IDR", "INIT", now + timedelta(minutes=minutes), "t", None, None,
                   created_at=now, expires_at=now + timedelta(minutes=minutes))
@@ -43,18 +43,18 @@ def test_auth_code_and_ott_lifetimes_follow_the_clock():
     store = sandbox.store
     code = store.issue_auth_code("P", "083811223355", ["CASHIER"], "https://m.example/cb", "s")
     assert store.consume_auth_code(code, "other")[0] == "unknown"
-    sandbox.clock.advance(599)
+    sandbox.clock.advance(599, "P")
     assert store.consume_auth_code(code, "P")[0] == "ok"
     assert store.consume_auth_code(code, "P")[0] == "used"
     late = store.issue_auth_code("P", "083811223355", [], "", "")
-    sandbox.clock.advance(600)
+    sandbox.clock.advance(600, "P")
     assert store.consume_auth_code(late, "P")[0] == "expired"
     ott = store.issue_ott("P", "083811223355")
     assert store.redeem_ott(ott, "other") is None       # another merchant's order: not valid, not used up
     assert store.redeem_ott(ott, "P").phone == "083811223355"
     assert store.redeem_ott(ott, "P") is None
     stale = store.issue_ott("P", "083811223355")
-    sandbox.clock.advance(601)
+    sandbox.clock.advance(601, "P")
     assert store.redeem_ott(stale, "P") is None
 
 
@@ -69,7 +69,7 @@ def test_pay_order_contract():
             sandbox.pay_order(reference_no, "083811223355")
         assert caught.value.reason == reason
     expiring = make_order(sandbox, minutes=1)
-    sandbox.clock.advance(61)
+    sandbox.clock.advance(61, "P")
     assert expiring.status == "CLOSED"
     with pytest.raises(OrderNotPayable, match="expired"):
         sandbox.pay_order(expiring.reference_no, "083811223355")

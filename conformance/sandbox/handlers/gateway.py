@@ -44,7 +44,7 @@ def create_order(sandbox, call: Call):
         valid_up_to = parse_timestamp(body["validUpTo"])
     except ValueError:
         raise call.reject(400, "01", field="validUpTo") from None
-    expires_at = _expiry(sandbox.clock, valid_up_to, VALID_UP_TO_MAX)
+    expires_at = _expiry(sandbox.clock.of(call.merchant.partner_id), valid_up_to, VALID_UP_TO_MAX)
     if expires_at is None:
         raise call.reject(400, "01", field="validUpTo")
     urls = {p.get("type"): p.get("url") for p in body["urlParams"]}
@@ -55,7 +55,7 @@ def create_order(sandbox, call: Call):
         merchant_id=body["merchantId"], partner_id=call.merchant.partner_id,
         amount_value=body["amount"]["value"], currency="IDR", status=OrderStatus.INIT, valid_up_to=valid_up_to,
         title=str(order_info.get("orderTitle") or "")[:64], pay_return_url=urls.get("PAY_RETURN"),
-        notify_url=urls.get("NOTIFICATION"), created_at=sandbox.clock.now(), expires_at=expires_at,
+        notify_url=urls.get("NOTIFICATION"), created_at=sandbox.clock.now(call.merchant.partner_id), expires_at=expires_at,
         fingerprint=_fingerprint(body, ("validUpTo",)), request=body,
         external_id=call.headers.get("x-external-id", ""), pay_option=option["payOption"] or option["payMethod"],
         payment_code=code)

@@ -56,7 +56,7 @@ def _checkout_url(sandbox, call: Call, order: Order) -> str:
 
 
 def _expiry(clock, valid_up_to: datetime, maximum: timedelta = VALID_UP_TO_MAX) -> datetime | None:
-    """When the order closes on the sandbox clock, or None when validUpTo is out of range.
+    """When the order closes on the merchant's clock (``clock``), or None when validUpTo is out of range.
 
     A client may follow the moved sandbox clock (dana-uat's own engine takes ${now} from it, which
     the X-TIMESTAMP of every response tells) or keep real time (the SDKs). The sandbox-clock reading
@@ -82,12 +82,12 @@ def widget_payment(sandbox, call: Call):
         valid_up_to = parse_timestamp(body["validUpTo"])
     except ValueError:
         raise call.reject(400, "01", field="validUpTo") from None
-    expires_at = _expiry(sandbox.clock, valid_up_to)
+    expires_at = _expiry(sandbox.clock.of(call.merchant.partner_id), valid_up_to)
     if expires_at is None:
         raise call.reject(400, "01", field="validUpTo")
     urls = {p.get("type"): p.get("url") for p in body.get("urlParams") or []}
     info = body["additionalInfo"]
-    now = sandbox.clock.now()
+    now = sandbox.clock.now(call.merchant.partner_id)
     order = Order(
         reference_no=sandbox.store.new_reference(), partner_reference_no=body["partnerReferenceNo"],
         merchant_id=body["merchantId"], partner_id=call.merchant.partner_id,
@@ -161,8 +161,8 @@ def cancel_order(sandbox, call: Call):
             if body.get("originalReferenceNo"):
                 raise call.reject(404, "01")                       # Transaction Not Found
             return call.ok(originalPartnerReferenceNo=body["originalPartnerReferenceNo"],
-                           cancelTime=sandbox.clock.stamp(), additionalInfo={})
-        now = sandbox.clock.now()
+                           cancelTime=sandbox.clock.stamp(call.merchant.partner_id), additionalInfo={})
+        now = sandbox.clock.now(order.partner_id)
         if order.status == OrderStatus.SUCCESS:
             if order.refunded:
                 raise call.reject(404, "00")                       # refunded: Invalid Transaction Status
