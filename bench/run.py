@@ -1,6 +1,6 @@
 """One entry point for the suite's timings (issue 13): prints one table and writes bench/results.json.
 
-    .venv/bin/python bench/run.py [--repeat 3] [--only mandatory,full,api,collect,sandbox,flows]
+    .venv/bin/python bench/run.py [--repeat 3] [--only mandatory,full,api,collect,sandbox,flows,state]
 
 Measures, each repeated and reported as the median (min and max beside it):
   collect    collecting the whole catalogue (pytest --collect-only, with dana-uat run's start-up flags), with the
@@ -10,10 +10,13 @@ Measures, each repeated and reported as the median (min and max beside it):
   api        the API-only scenarios (`dana-uat run --all -m "not browser"`) the same three ways
   sandbox    signed Widget Payment latency and throughput of the sandbox (bench/sandbox.py)
   flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
+  state      the cost of `dana-uat sandbox --state FILE` (issue 26): the signed payment loop (requests/s) and
+             `dana-uat run --all --target URL` (the catalogue) against a `dana-uat sandbox` without and with it
 
 Wall time is what a merchant waits; CPU time (user + sys of the run and everything it started) is what the run
 costs, and is far less sensitive to other work on a shared machine, so both are kept, with the load average seen
-before and after. Timings are printed and written, never asserted.
+before and after. Timings are printed and written, never asserted. ``--only`` keeps the other groups' figures
+already in the output file.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from conformance.cli import LEAN  # noqa: E402
+from conformance.snap import generate_private_key, public_key_pem  # noqa: E402
 
 ONE_AT_A_TIME = {"DANA_UAT_CONCURRENCY": "1"}
 RUNS = {   # name -> (group, arguments of `dana-uat`, environment); "in process": scenarios side by side (ahead.py)
@@ -49,7 +53,8 @@ RUNS = {   # name -> (group, arguments of `dana-uat`, environment); "in process"
     "API-only scenarios, in process, one at a time": ("api", ["run", "--all", "-m", "not browser"], ONE_AT_A_TIME),
     "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"], {}),
 }
-GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows")
+GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows", "state")
+STATE_MODES = {"memory": False, "--state": True}
 
 
 def children_cpu() -> float:
@@ -100,6 +105,22 @@ def collect_once(tmp: Path, env: dict | None = None) -> dict:
     return result
 
 
+def catalogue_against_sandbox(tmp: Path, state: bool) -> dict:
+    """`dana-uat run --all --target URL` against a `dana-uat sandbox` process (with --state on a new file)."""
+    import sandbox as sandbox_bench
+
+    key_file = tmp / "bench-merchant.pub.pem"     # the sandbox wants one merchant; the run registers its own
+    key_file.write_text(public_key_pem(generate_private_key()))
+    state_file = tmp / "catalogue-state.db"
+    state_file.unlink(missing_ok=True)
+    process, base = sandbox_bench.start_sandbox(key_file, state_file if state else None)
+    try:
+        return run_catalogue(["run", "--all", "--target", base], tmp, {})
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def summary(samples: list[dict], key: str) -> dict:
     values = [s[key] for s in samples]
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
@@ -120,6 +141,18 @@ def measure(groups: set[str], repeat: int) -> dict:
 
         raw = browser_bench.measure(n=max(3, repeat), screenshot="on", tracing="retain-on-failure")
         results["browser flows"] = {"browserStart": raw["start"], "bind": raw["bind"], "checkout": raw["checkout"]}
+    if "state" in groups:
+        import sandbox as sandbox_bench
+
+        for mode, state in STATE_MODES.items():        # the same load, one after the other, on the same machine
+            raws = [sandbox_bench.measure(seconds=3.0, clients=8, unique=1000, state=state) for _ in range(repeat)]
+            rates = [len(r["e2e"]) / r["elapsed"] for r in raws]
+            merged = {"e2e": [v for r in raws for v in r["e2e"]], "server": [v for r in raws for v in r["server"]]}
+            results[f"payment loop, `dana-uat sandbox` {mode}"] = {
+                "p50ServerMs": sandbox_bench.pct(merged["server"], 50),
+                "p50LatencyMs": sandbox_bench.pct(merged["e2e"], 50),
+                "p95LatencyMs": sandbox_bench.pct(merged["e2e"], 95), "throughput": statistics.median(rates),
+                "throughputSamples": rates, "clients": 8}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if "collect" in groups:
@@ -133,6 +166,13 @@ def measure(groups: set[str], repeat: int) -> dict:
                 shown = " ".join([*(f"{k}={v}" for k, v in extra_env.items()), "dana-uat", *args])
                 results[name] = {"command": shown, "samples": samples,
                                  **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
+        if "state" in groups:
+            for mode, state in STATE_MODES.items():
+                samples = [catalogue_against_sandbox(tmp, state) for _ in range(repeat)]
+                results[f"full catalogue, `dana-uat sandbox` {mode}"] = {
+                    "command": f"dana-uat sandbox {'--state FILE ' if state else ''}& dana-uat run --all --target URL",
+                    "samples": samples,
+                    **{k: summary(samples, k) for k in ("wall", "cpu", "afterBrowserStart", "execution")}}
     return results
 
 
@@ -192,7 +232,13 @@ def main(argv=None) -> int:
                           "loadavgBefore": load_before, "loadavgAfter": load_after},
               "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "repeat": args.repeat, "results": results}
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    out = Path(args.out)
+    if groups != set(GROUPS) and out.exists():          # --only: the other groups' figures stay in the file
+        kept = json.loads(out.read_text())
+        record["results"] = {**kept.get("results", {}), **results}
+        record["commands"] = {**kept.get("commands", {kept.get("command", ""): sorted(kept.get("results", {}))}),
+                              record["command"]: sorted(results)}
+    out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written: {os.path.relpath(args.out, ROOT)}")
     return 0
 

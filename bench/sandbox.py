@@ -1,12 +1,13 @@
 """Benchmark: signed-request latency and throughput of the embedded sandbox on loopback.
 
-    .venv/bin/python bench/sandbox.py --seconds 10 --clients 8
+    .venv/bin/python bench/sandbox.py --seconds 10 --clients 8 [--state]
 
 The sandbox runs in its own process (``python -m conformance.sandbox``), as a merchant would run it,
 so client work does not share its interpreter. Requests are Widget Payments signed BEFORE the clock
 starts (``--unique`` distinct partnerReferenceNo, cycled): the first pass creates orders, later passes
 are idempotent replays; both go through the whole pipeline (signature verification, schema, magic
-rules, store under its lock). Server time is the pipeline's own measure (``Server-Timing: app;dur``);
+rules, store under its lock); with ``--state`` the sandbox also commits each request's changes to its
+SQLite state file before answering (conformance/sandbox/statefile.py). Server time is the pipeline's own measure (``Server-Timing: app;dur``);
 end-to-end latency and throughput are measured by the clients. Timings are printed, never asserted.
 """
 
@@ -37,10 +38,11 @@ PATH = "/rest/redirection/v1.0/debit/payment-host-to-host"
 PARTNER, MERCHANT = "BENCHPARTNER0000000001", "216620000000000000099"
 
 
-def start_sandbox(key_file: Path) -> tuple[subprocess.Popen, str]:
+def start_sandbox(key_file: Path, state: Path | None = None) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "conformance.sandbox", "--port", "0", "--quiet", "--merchant",
-         f"{PARTNER}:{MERCHANT}:{key_file}"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+         f"{PARTNER}:{MERCHANT}:{key_file}", *(["--state", str(state)] if state else [])],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     first = process.stdout.readline()                 # "DANA sandbox running at http://..."
     if "running at" not in first:
@@ -115,13 +117,14 @@ async def run(base: str, requests, clients: int, seconds: float) -> dict:
     return out
 
 
-def measure(seconds: float, clients: int, unique: int) -> dict:
-    """Run the load against a sandbox process; the raw samples (also used by bench/run.py)."""
+def measure(seconds: float, clients: int, unique: int, state: bool = False) -> dict:
+    """Run the load against a sandbox process (``state``: with ``--state`` on a new file); the raw samples
+    (also used by bench/run.py)."""
     key = generate_private_key()
     with tempfile.TemporaryDirectory() as tmp:
         key_file = Path(tmp) / "merchant.pub.pem"
         key_file.write_text(public_key_pem(key))
-        process, base = start_sandbox(key_file)
+        process, base = start_sandbox(key_file, Path(tmp) / "state.db" if state else None)
         try:
             requests = [encode(base, body, headers) for body, headers in presign(key, unique)]
             return asyncio.run(run(base, requests, clients, seconds))
@@ -135,10 +138,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--unique", type=int, default=2000, help="distinct pre-signed payments")
+    parser.add_argument("--state", action="store_true", help="run the sandbox with --state (a new SQLite file)")
     args = parser.parse_args()
-    result = measure(args.seconds, args.clients, args.unique)
+    result = measure(args.seconds, args.clients, args.unique, args.state)
     total = len(result["e2e"])
-    print(f"dana-uat sandbox benchmark: Widget Payment, {args.clients} concurrent clients, "
+    print(f"dana-uat sandbox benchmark{' with --state' if args.state else ''}: Widget Payment, "
+          f"{args.clients} concurrent clients, "
           f"{args.seconds:.0f} s, {args.unique} pre-signed requests cycled, loopback, {os.cpu_count()} CPUs")
     print(f"{'metric':<28}{'p50':>10}{'p95':>10}{'p99':>10}")
     for name, values in (("server time (ms)", result["server"]), ("end-to-end latency (ms)", result["e2e"])):

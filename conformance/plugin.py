@@ -203,7 +203,8 @@ class ScenarioItem(pytest.Item):
         recorder = Recorder(scenario_id=sc.id, nodeid=self.nodeid, title=sc.title, file=self.loaded.file.display,
                             api=self.loaded.file.api, mandatory=sc.mandatory, portal=sc.portal,
                             embedded_only=sc.embedded_only)
-        recorder.redactor.secrets.update(s for s in [target.merchant.client_secret or ""] if s)
+        recorder.redactor.secrets.update(s for s in [target.merchant.client_secret or "",
+                                                     target.settings.sandbox_token or ""] if s)
         return recorder
 
     def repr_failure(self, excinfo, style=None):

@@ -9,6 +9,7 @@ import time
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -18,6 +19,7 @@ from conformance.sandbox.admin import PREFIX as ADMIN_PREFIX
 from conformance.sandbox.admin import admin_routes
 from conformance.sandbox.handlers import HANDLERS
 from conformance.sandbox.sandbox_tools import sandbox_tools_routes
+from conformance.sandbox.statefile import CommitBeforeAnswer
 from conformance.snap.apis import APIS
 
 OFF_LOOP_BODY = 16 * 1024
@@ -69,7 +71,9 @@ def create_app(sandbox, *, on_startup=None, admin: AdminAccess | bool = OPEN_ACC
 
     # Unknown paths and unexpected errors outside the pipeline are SNAP-shaped too (no traceback).
     handlers = {404: not_routed, 405: not_routed, Exception: not_routed}
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    # --state: every request's changes are committed before its answer leaves (sandbox/statefile.py)
+    middleware = [] if sandbox.state is None else [Middleware(CommitBeforeAnswer, state=sandbox.state)]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers, middleware=middleware)
     # No 307 to the path without its trailing slash: DANA answers an unknown path with a SNAP 404.
     app.router.redirect_slashes = False
     return app

@@ -21,6 +21,7 @@ from conformance.sandbox.journal import live_line
 from conformance.sandbox.rules import Rules
 from conformance.sandbox.server import SandboxServer
 from conformance.snap.hosts import DANA_HOSTS, hostnames
+from conformance.sandbox.statefile import StateFile, StateFileError
 from conformance.snap.keys import KeyFormatError, load_public_key_file, public_key_pem
 
 
@@ -43,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--admin-token", metavar="TOKEN",
                         help=f"the bearer token the admin API (/sandbox-admin) wants (default: ${TOKEN_ENV}; "
                              "else none on a loopback address and a generated one, printed once, on any other)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="keep merchants, users' balances, bindings, tokens, orders, refunds, clocks and the "
+                             "traffic journal in this SQLite file, committed with each request, and resume from "
+                             "it at the next start (default: memory only)")
     parser.add_argument("--no-admin", action="store_true",
                         help="serve no admin API at all: merchants come from --merchant only")
 
@@ -120,6 +125,19 @@ def _banner_admin(server: SandboxServer, source: str) -> None:
               "(signed, as on DANA's sandbox)")
 
 
+def _banner_state(server: SandboxServer, args: argparse.Namespace) -> None:
+    restored = server.sandbox.restored
+    if restored is None:
+        print("  State:                 in memory (a restart forgets it; --state FILE keeps it)")
+    elif any(restored.values()):
+        counts = ", ".join(f"{n} {what}" for what, n in restored.items())
+        print(f"  State:                 {args.state} (resumed: {counts})")
+    if restored is not None and not getattr(args, "dana_private_key", None):
+        print("    add --dana-private-key FILE so your backend verifies Finish Notify across restarts too")
+    else:
+        print(f"  State:                 {args.state} (new; committed with each request)")
+
+
 def run(args: argparse.Namespace, environ=None) -> int:
     access, token_source, problem = _admin_access(args, os.environ if environ is None else environ)
     if problem:
@@ -137,11 +155,18 @@ def run(args: argparse.Namespace, environ=None) -> int:
         print(f"dana-uat sandbox: {twin}", file=sys.stderr)
         return 2
     twin.setdefault("admin", access)           # the twin has none, whatever the token settings say
-    server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key, **twin)
+    try:
+        state_file = StateFile(args.state) if getattr(args, "state", None) else None
+        server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key,
+                               state=state_file, **twin)
+    except (StateFileError, OSError) as exc:
+        print(f"dana-uat sandbox: {exc}", file=sys.stderr)
+        return 2
     for spec in getattr(args, "merchant", None) or []:
         problem = _register(server, spec)
         if problem:
             print(f"dana-uat sandbox: {problem}", file=sys.stderr)
+            server.sandbox.close_state()
             return 2
     # the merchant of the settings `dana-uat run` reads (.env, environment), given by conformance/cli.py
     from_settings = getattr(args, "settings_merchants", None) or []
@@ -155,6 +180,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
         server.start()
     except (OSError, RuntimeError) as exc:
         signal.signal(signal.SIGTERM, previous)
+        server.sandbox.close_state()
         print(f"dana-uat sandbox: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     base = server.base_url
@@ -166,6 +192,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
     print(f"  OAuth / binding page:  {base}/v1.0/get-auth-code  (also {base}/n/ipg/oauth)")
     print(f"  Checkout page:         {base}/n/cashier/new/checkout  (webRedirectUrl of Widget Payment)")
     _banner_admin(server, token_source)
+    _banner_state(server, args)
     print("  Test users: 083811223355 / PIN 181818" + ("" if access.mode == OFF else " (see GET /sandbox-admin/users)"))
     print("DANA public key (verifies this sandbox's Finish Notify):")
     print(server.dana_public_key_pem, end="")

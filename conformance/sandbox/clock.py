@@ -19,8 +19,8 @@ from conformance.snap.timestamps import JAKARTA, format_timestamp
 
 
 class Clock:
-    def __init__(self, offsets: dict[str | None, float] | None = None) -> None:
-        self._offsets: dict[str | None, float] = dict(offsets or {})
+    def __init__(self) -> None:
+        self._offsets: dict[str | None, float] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
@@ -35,6 +35,11 @@ class Clock:
         """Every merchant's moved clock, partnerId -> seconds ahead of real time."""
         with self._lock:
             return {pid: seconds for pid, seconds in self._offsets.items() if pid is not None}
+
+    def restore(self, offsets: dict[str, float]) -> None:
+        """The offsets a state file kept (sandbox/statefile.py), before anything reads the clock."""
+        with self._lock:
+            self._offsets.update(offsets)
 
     def real_now(self) -> datetime:
         return datetime.now(JAKARTA)

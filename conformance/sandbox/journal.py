@@ -193,6 +193,12 @@ class Journal:
                 log.exception("sandbox: a traffic listener failed")
         return entry
 
+    def restore(self, entries: list[dict]) -> None:
+        """The entries a state file kept (oldest first); ``seq`` goes on from the newest."""
+        with self._changed:
+            self._entries.extend(entries)
+            self._seq = max(self._seq, entries[-1]["seq"] if entries else 0)
+
     # --- reading --------------------------------------------------------------------------------
     @property
     def last(self) -> int:

@@ -20,14 +20,15 @@ START_TIMEOUT = 15.0
 
 class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None,
-                 admin: AdminAccess | bool | None = None, tls: tuple[str, str] | None = None, rules=None, wrap=None):
+                 admin: AdminAccess | bool | None = None, tls: tuple[str, str] | None = None, rules=None, wrap=None,
+                 state=None):
         self.host, self.port = host, port
         self.wrap = wrap or (lambda app: app)      # ASGI middleware around the app (the twin's record)
         # admin: open on loopback, a generated token on any other address, none when False (sandbox/access.py)
         self.admin = admin if isinstance(admin, AdminAccess) else \
             AdminAccess.for_host(host) if admin in (None, True) else as_access(False)
         self.tls = tls                             # tls: (certificate chain file, key file), served as HTTPS
-        self.sandbox = Sandbox(dana_private_key, rules=rules)
+        self.sandbox = Sandbox(dana_private_key, rules=rules, state=state)   # state: a StateFile, or None (memory)
         self.dana_public_key_pem = self.sandbox.dana_public_key_pem
         self.base_url = ""
         self._server: uvicorn.Server | None = None
@@ -79,6 +80,7 @@ class SandboxServer:
         if self._socket is not None:
             self._socket.close()
         self._server = self._thread = self._socket = None
+        self.sandbox.close_state()           # after the requests in flight finished
 
     def __enter__(self) -> "SandboxServer":
         return self.start()

@@ -30,7 +30,9 @@ __all__ = ["Sandbox", "Order", "OrderNotPayable", "User", "Merchant"]
 
 
 class Sandbox:
-    def __init__(self, dana_private_key: rsa.RSAPrivateKey | None = None, *, rules: Rules | None = None):
+    def __init__(self, dana_private_key: rsa.RSAPrivateKey | None = None, *, rules: Rules | None = None,
+                 state=None):
+        """``state``: a StateFile (sandbox/statefile.py) to resume from and write to; None keeps memory only."""
         self.clock = Clock()
         self.store = Store(self.clock)
         self.rules = rules or Rules.load()
@@ -49,11 +51,21 @@ class Sandbox:
             if row.get("default"):
                 self.default_phone = str(row["phone"])
         self.clock.on_advance(self._on_advance)
+        self.state = state
+        self.restored = state.restore(self) if state is not None else None
+
+    def close_state(self) -> None:
+        """Write the last changes and close the state file (after the server stopped)."""
+        state, self.state = self.state, None
+        if state is not None:
+            state.close()
 
     # --- wiring --------------------------------------------------------------------------------
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self.notifier.attach(loop)
+        if self.restored:
+            self.sweep()          # orders that expired while the sandbox was down; arms the timer
 
     def register_merchant(self, partner_id: str, merchant_id: str, public_key_pem_text: str) -> Merchant:
         key = load_public_key(public_key_pem_text)

@@ -1,6 +1,8 @@
 """The sandbox's state: merchants, users, auth codes, bindings (tokens), OTTs, orders, refunds.
 
-One re-entrant lock guards everything. Single operations lock themselves; handlers that read and
+One re-entrant lock guards everything. With a state file (``--state``, sandbox/statefile.py) the store
+also notes what changed (``changes``): a record it created, a field set on one (``Tracked``), a balance;
+the state file writes them with each request and ``restore`` rebuilds the indexes from what it read. Single operations lock themselves; handlers that read and
 then write (idempotency, state transitions) hold ``store.lock`` around the whole step, so concurrent
 requests never create a duplicate order or consume an auth code twice.
 Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years. Each is measured
@@ -44,6 +46,19 @@ class InconsistentRequest(Exception):
     """The same idempotency key arrived with a different body (404xx18)."""
 
 
+class Tracked:
+    """A record the state file must see change: setting any field marks it in the store's ``changes``
+    once the store tracks it (``Store._note``); in memory only, nothing is attached and nothing is marked."""
+
+    KIND = ""
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        changes = self.__dict__.get("_changes")
+        if changes is not None:
+            changes[(self.KIND, self.key)] = self
+
+
 @dataclass(frozen=True)
 class Merchant:
     partner_id: str
@@ -61,7 +76,8 @@ class User:
 
 
 @dataclass
-class AuthCode:
+class AuthCode(Tracked):
+    KIND = "auth_code"
     code: str
     partner_id: str
     phone: str
@@ -71,9 +87,15 @@ class AuthCode:
     expires_at: datetime
     used: bool = False
 
+    @property
+    def key(self) -> str:
+        return self.code
+
 
 @dataclass
-class Binding:
+class Binding(Tracked):
+    KIND = "binding"
+
     partner_id: str
     phone: str
     scopes: list[str]
@@ -84,18 +106,28 @@ class Binding:
     public_user_id: str
     revoked: bool = False
 
+    @property
+    def key(self) -> str:
+        return self.access_token
+
 
 @dataclass
-class Ott:
+class Ott(Tracked):
+    KIND = "ott"
     value: str
     partner_id: str
     phone: str
     expires_at: datetime
     used: bool = False
 
+    @property
+    def key(self) -> str:
+        return self.value
+
 
 @dataclass
-class Order:
+class Order(Tracked):
+    KIND = "order"
     reference_no: str
     partner_reference_no: str
     merchant_id: str
@@ -124,9 +156,14 @@ class Order:
     def amount(self) -> dict:
         return {"value": self.amount_value, "currency": self.currency}
 
+    @property
+    def key(self) -> str:
+        return self.reference_no
+
 
 @dataclass
-class Refund:
+class Refund(Tracked):
+    KIND = "refund"
     refund_no: str
     partner_refund_no: str
     order: Order
@@ -135,6 +172,11 @@ class Refund:
     created_at: datetime
     fingerprint: str
     status: str = "SUCCESS"
+    merchant_id: str = ""             # of the idempotency key (merchantId, partnerRefundNo)
+
+    @property
+    def key(self) -> str:
+        return f"{self.merchant_id}\n{self.partner_refund_no}"
 
 
 def _public_user_id(partner_id: str, phone: str) -> str:
@@ -169,6 +211,48 @@ class Store:
         # per partnerId, a heap of (expires_at on that merchant's clock, seq, referenceNo)
         self._expiries: dict[str, list[tuple[datetime, int, str]]] = {}
         self.orders_by_payment_code: dict[str, Order] = {}       # Payment Gateway virtual accounts
+        self.changes: dict[tuple[str, str], object] | None = None  # --state: what the next commit writes
+
+    # --- the state file's view (sandbox/statefile.py) ----------------------------------------
+    def track_changes(self) -> None:
+        self.changes = {}
+
+    def _note(self, kind: str, key: str, record: object) -> None:
+        """Mark a created or changed record; a Tracked one then marks its own later changes."""
+        if self.changes is not None:
+            self.changes[(kind, key)] = record
+            if isinstance(record, Tracked):
+                object.__setattr__(record, "_changes", self.changes)
+
+    def _note_balance(self, phone: str) -> None:
+        self._note("balance", phone, phone)
+
+    def restore(self, merchants: list[Merchant], balances: dict[str, Decimal], auth_codes: list[AuthCode],
+                bindings: list[Binding], refresh: dict[str, str], otts: list[Ott], orders: list[Order],
+                refunds: list[Refund]) -> None:
+        """Rebuild the state a state file held: the records and every index over them."""
+        with self.lock:
+            for merchant in merchants:
+                self.merchants[merchant.partner_id] = merchant
+            self.balances.update(balances)
+            records = [*auth_codes, *bindings, *otts, *orders, *refunds]
+            self.auth_codes.update((a.code, a) for a in auth_codes)
+            self.bindings_by_access.update((b.access_token, b) for b in bindings)
+            self.bindings_by_refresh.update((token, self.bindings_by_access[access])
+                                            for token, access in refresh.items() if access in self.bindings_by_access)
+            self.otts.update((o.value, o) for o in otts)
+            for order in orders:
+                self.orders[order.reference_no] = order
+                self.orders_by_partner_ref[(order.merchant_id, order.partner_reference_no)] = order
+                if order.payment_code:
+                    self.orders_by_payment_code[order.payment_code] = order
+                if order.status in OPEN_STATUSES:
+                    heapq.heappush(self._expiries.setdefault(order.partner_id, []),
+                                   (order.expires_at, next(self._seq), order.reference_no))
+            self.refunds.update(((r.merchant_id, r.partner_refund_no), r) for r in refunds)
+            for record in records:
+                if self.changes is not None:
+                    object.__setattr__(record, "_changes", self.changes)
 
     # --- identifiers -------------------------------------------------------------------------
     def new_reference(self) -> str:
@@ -184,6 +268,7 @@ class Store:
     def add_merchant(self, merchant: Merchant) -> None:
         with self.lock:
             self.merchants[merchant.partner_id] = merchant
+            self._note("merchant", merchant.partner_id, merchant)
 
     def get_merchant(self, partner_id: str) -> Merchant | None:
         return self.merchants.get(partner_id)
@@ -204,6 +289,7 @@ class Store:
         with self.lock:
             key = normalise_phone(phone)
             self.balances[key] = self.balances.get(key, Decimal("0.00")) + amount
+            self._note_balance(key)
             return self.balances[key]
 
     # --- auth codes, bindings, OTTs ----------------------------------------------------------
@@ -213,6 +299,7 @@ class Store:
         with self.lock:
             self.auth_codes[code] = AuthCode(code, partner_id, normalise_phone(phone), list(scopes),
                                              redirect_url, state, self.clock.now(partner_id) + AUTH_CODE_TTL)
+            self._note(AuthCode.KIND, code, self.auth_codes[code])
         return code
 
     def consume_auth_code(self, code: str, partner_id: str) -> tuple[str, AuthCode | None]:
@@ -236,6 +323,8 @@ class Store:
         with self.lock:
             self.bindings_by_access[binding.access_token] = binding
             self.bindings_by_refresh[binding.refresh_token] = binding
+            self._note(Binding.KIND, binding.key, binding)
+            self._note("refresh", binding.refresh_token, binding)
         return binding
 
     def refresh_binding(self, refresh_token: str, partner_id: str) -> Binding | None:
@@ -249,6 +338,8 @@ class Store:
                           self.clock.now(partner_id) + TOKEN_TTL, old.refresh_expires, old.public_user_id)
             self.bindings_by_access[new.access_token] = new
             self.bindings_by_refresh[refresh_token] = new
+            self._note(Binding.KIND, new.key, new)
+            self._note("refresh", refresh_token, new)
             return new
 
     def find_binding(self, access_token: str, partner_id: str) -> Binding | None:
@@ -276,6 +367,7 @@ class Store:
         with self.lock:
             self.otts[value] = Ott(value, partner_id, normalise_phone(phone),
                                    self.clock.now(partner_id) + OTT_TTL)
+            self._note(Ott.KIND, value, self.otts[value])
         return value
 
     def redeem_ott(self, ott: str, partner_id: str) -> User | None:
@@ -310,6 +402,7 @@ class Store:
                 self.orders_by_payment_code[order.payment_code] = order
             heapq.heappush(self._expiries.setdefault(order.partner_id, []),
                            (order.expires_at, next(self._seq), order.reference_no))
+            self._note(Order.KIND, order.key, order)
             return order, True
 
     def get_order(self, reference_no: str) -> Order | None:
@@ -366,6 +459,7 @@ class Store:
                 if self.balances.get(phone, Decimal(0)) < amount:
                     raise OrderNotPayable("insufficient balance")
                 self.balances[phone] -= amount
+                self._note_balance(phone)
             order.status, order.paid_at, order.payer_phone = (OrderStatus.SUCCESS, self.clock.now(order.partner_id),
                                                               phone)
             return order
@@ -374,11 +468,13 @@ class Store:
                    currency: str, fingerprint: str) -> Refund:
         """Record a refund and give the money back to the payer (caller holds the lock)."""
         refund = Refund(self.new_reference(), partner_refund_no, order, f"{amount:.2f}", currency,
-                        self.clock.now(order.partner_id), fingerprint)
+                        self.clock.now(order.partner_id), fingerprint, merchant_id=merchant_id)
         self.refunds[(merchant_id, partner_refund_no)] = refund
+        self._note(Refund.KIND, refund.key, refund)
         order.refunded += amount
         if order.payer_phone:
             self.balances[order.payer_phone] = self.balances.get(order.payer_phone, Decimal(0)) + amount
+            self._note_balance(order.payer_phone)
         return refund
 
     def history(self, partner_id: str, phone: str) -> list[tuple[str, object]]:

@@ -117,8 +117,10 @@ def test_cli_prints_urls_and_key_and_stops_on_sigterm(tmp_path):
     try:
         first = process.stdout.readline()
         assert first.startswith("DANA sandbox running at http://127.0.0.1:")
-        lines = [process.stdout.readline() for _ in range(8)]
+        lines = [process.stdout.readline() for _ in range(12)]
         assert any("BEGIN PUBLIC KEY" in line for line in lines)
+        assert any("Admin API:" in line and "open to this machine only" in line for line in lines)
+        assert any("State:" in line and "in memory" in line for line in lines)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
