@@ -1,8 +1,11 @@
 """``dana-uat sandbox``: run the embedded DANA sandbox standalone, for merchants to develop against.
 
-It prints the API base URL, the hosted pages, the admin API and the sandbox's DANA public key (to
-verify its Finish Notify signatures), then serves until Ctrl-C or SIGTERM, printing one graded line
-per API request it receives (the traffic journal, conformance/sandbox/journal.py).
+It prints the API base URL, the hosted pages, the admin API and its mode (open on loopback, a bearer token
+on any other address, off with --no-admin: sandbox/access.py), where the state lives (memory, or --state
+FILE: sandbox/statefile.py) and the sandbox's DANA public key (to verify its Finish Notify signatures),
+then serves until Ctrl-C or SIGTERM, printing one graded line per API request it receives (the traffic
+journal, conformance/sandbox/journal.py). SIGTERM lets the requests in flight finish, then closes the
+state file. Exit 2: a setting it cannot use (a token, a key file, a state file, a merchant spec, the port).
 """
 
 from __future__ import annotations

@@ -175,10 +175,14 @@ class StateFile:
             self._journal.append(entry)
 
     # --- writing, with each request -------------------------------------------------------------
-    def _rows(self, changes: dict) -> list[tuple[str, str, str]]:
+    def _rows(self, changes: dict) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+        """What to write and what to delete (a record the store dropped, ``Store._note_gone``)."""
         store = self.sandbox.store
-        rows = []
+        rows, gone = [], []
         for (kind, key), record in changes.items():
+            if record is None:
+                gone.append((kind, key))
+                continue
             if kind == "merchant":
                 data = {"partner_id": record.partner_id, "merchant_id": record.merchant_id,
                         "public_key_pem": record.public_key_pem}
@@ -189,7 +193,7 @@ class StateFile:
             else:
                 data = encode(record)
             rows.append((kind, key, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
-        return rows
+        return rows, gone
 
     def commit(self) -> None:
         """Write what changed since the last commit, in one transaction."""
@@ -198,7 +202,7 @@ class StateFile:
             with store.lock:
                 if not store.changes and not self._journal and self.sandbox.clock.offsets() == self._offsets:
                     return
-                rows = self._rows(store.changes)
+                rows, gone = self._rows(store.changes)
                 store.changes.clear()
                 offsets = self.sandbox.clock.offsets()
             rows += [("clock", pid, json.dumps(v)) for pid, v in offsets.items() if self._offsets.get(pid) != v]
@@ -206,6 +210,7 @@ class StateFile:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", rows)
+                self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", gone)
                 if journal:
                     self._db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?)",
                                          [(e["seq"], json.dumps(e, ensure_ascii=False)) for e in journal])

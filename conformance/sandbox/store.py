@@ -227,6 +227,11 @@ class Store:
     def _note_balance(self, phone: str) -> None:
         self._note("balance", phone, phone)
 
+    def _note_gone(self, kind: str, key: str) -> None:
+        """A record dropped from memory (e.g. by a cap) is dropped from the state file at the next commit."""
+        if self.changes is not None:
+            self.changes[(kind, key)] = None
+
     def restore(self, merchants: list[Merchant], balances: dict[str, Decimal], auth_codes: list[AuthCode],
                 bindings: list[Binding], refresh: dict[str, str], otts: list[Ott], orders: list[Order],
                 refunds: list[Refund]) -> None:

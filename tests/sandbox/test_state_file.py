@@ -187,3 +187,20 @@ def test_a_file_of_another_version_or_program_is_refused_unchanged(tmp_path):
     db.close()
     with pytest.raises(StateFileError, match="not a dana-uat sandbox state file"):
         StateFile(other)
+
+
+def test_a_field_set_on_a_record_and_a_record_dropped_reach_the_file(tmp_path):
+    from conformance.sandbox.state import Sandbox
+
+    path = tmp_path / "state.db"
+    sandbox = Sandbox(state=StateFile(path))
+    used = sandbox.store.issue_auth_code("P", PHONE, [], "", "")
+    dropped = sandbox.store.issue_auth_code("P", PHONE, [], "", "")
+    sandbox.state.commit()
+    assert sandbox.store.consume_auth_code(used, "P")[0] == "ok"       # sets .used on the record
+    del sandbox.store.auth_codes[dropped]                              # as a cap on memory would
+    sandbox.store._note_gone("auth_code", dropped)
+    sandbox.close_state()
+    again = Sandbox(state=StateFile(path))
+    assert again.store.consume_auth_code(used, "P")[0] == "used" and dropped not in again.store.auth_codes
+    again.close_state()
