@@ -20,6 +20,7 @@ import pytest
 from conformance.sandbox.access import AdminAccess, is_loopback
 from conformance.sandbox.admin import PREFIX
 from conformance.sandbox.app import create_app
+from conformance.sandbox.sandbox_tools import PATH as SANDBOX_TOOLS
 from conformance.sandbox.server import SandboxServer
 from conformance.sandbox.state import Sandbox
 from tests.sandbox.conftest import HTTP
@@ -132,8 +133,9 @@ def test_loopback_is_open_and_a_given_token_is_still_required():
 def test_no_admin_mounts_nothing_under_the_prefix():
     assert admin_routes_mounted(AdminAccess.for_host("0.0.0.0", no_admin=True)) == set()
     with SandboxServer(admin=AdminAccess.for_host("127.0.0.1", no_admin=True)) as server:
-        for path in ("/info", "/health", "/users"):
-            response = HTTP.get(f"{server.base_url}{PREFIX}{path}")
+        for path in (f"{PREFIX}/info", f"{PREFIX}/health", f"{PREFIX}/users", SANDBOX_TOOLS):
+            response = HTTP.post(f"{server.base_url}{path}") if path == SANDBOX_TOOLS else \
+                HTTP.get(f"{server.base_url}{path}")
             assert response.status_code == 404 and response.json()["responseCode"].startswith("404"), path
 
 
