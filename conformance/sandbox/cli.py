@@ -201,7 +201,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
     print(server.dana_public_key_pem, end="")
     for partner_id, merchant_id, _, where in from_settings:
         print(f"  Merchant registered from {where}: partnerId {partner_id}, merchantId {merchant_id}")
-    if not from_settings and not getattr(args, "merchant", None):
+    if not server.sandbox.store.merchants:           # none given, none resumed from --state
         print("  No merchant registered: set X_PARTNER_ID, MERCHANT_ID and PRIVATE_KEY(_PATH) in .env here, "
               "or give --merchant (a `dana-uat run` registers its own)")
     if dana_key is not None:
