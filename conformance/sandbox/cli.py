@@ -132,13 +132,12 @@ def _banner_state(server: SandboxServer, args: argparse.Namespace) -> None:
     restored = server.sandbox.restored
     if restored is None:
         print("  State:                 in memory (a restart forgets it; --state FILE keeps it)")
-    elif any(restored.values()):
-        counts = ", ".join(f"{n} {what}" for what, n in restored.items())
-        print(f"  State:                 {args.state} (resumed: {counts})")
-    if restored is not None and not getattr(args, "dana_private_key", None):
+        return
+    counts = ", ".join(f"{what} {n}" for what, n in restored.items())
+    print(f"  State:                 {args.state} " + (f"(resumed: {counts})" if any(restored.values())
+                                                       else "(new; committed with each request)"))
+    if not getattr(args, "dana_private_key", None):
         print("    add --dana-private-key FILE so your backend verifies Finish Notify across restarts too")
-    else:
-        print(f"  State:                 {args.state} (new; committed with each request)")
 
 
 def run(args: argparse.Namespace, environ=None) -> int:
