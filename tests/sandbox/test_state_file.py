@@ -25,20 +25,27 @@ PHONE = "083811223355"
 START_TIMEOUT = 30.0
 
 
+BANNERS: dict[int, list[str]] = {}      # pid -> the banner it printed
+
+
 def start(state: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """`dana-uat sandbox --state FILE` as a user starts it; its process and base URL (from the banner)."""
     proc = subprocess.Popen([sys.executable, "-m", "conformance.sandbox", "--port", "0", "--quiet",
                              "--state", str(state), *extra], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    banner, base = BANNERS.setdefault(proc.pid, []), None
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:            # bounded: the banner's first line, or the process ends
+    while time.monotonic() < deadline:            # bounded: up to the banner's key, or the process ends
         line = proc.stdout.readline()
         if not line:
             break
+        banner.append(line)
         if line.startswith("DANA sandbox running at "):
+            base = line.split(" at ", 1)[1].strip()
+        if line.startswith("-----END PUBLIC KEY-----") and base:
             threading.Thread(target=proc.stdout.read, daemon=True).start()     # drain the rest
-            return proc, line.split(" at ", 1)[1].strip()
+            return proc, base
     proc.kill()
-    raise AssertionError(f"the sandbox did not start (exit {proc.wait(10)})")
+    raise AssertionError(f"the sandbox did not start (exit {proc.wait(10)}): {banner}")
 
 
 def stop(proc: subprocess.Popen) -> int:
@@ -97,6 +104,7 @@ def test_sigkill_mid_loop_loses_nothing_that_was_answered(tmp_path, merchant):
 
     proc, base = start(state)                                        # no --merchant: it is in the file
     try:
+        assert any("State:" in line and "(resumed: merchants 1" in line for line in BANNERS[proc.pid])
         raw = Raw(base, key)
         for ref in before_kill:
             order = HTTP.get(f"{base}/sandbox-admin/orders/{ref}", timeout=10)
