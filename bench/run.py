@@ -252,8 +252,9 @@ def main(argv=None) -> int:
     if groups != set(GROUPS) and out.exists():          # --only: the other groups' figures stay in the file
         kept = json.loads(out.read_text())
         record["results"] = {**kept.get("results", {}), **results}
-        record["commands"] = {**kept.get("commands", {kept.get("command", ""): sorted(kept.get("results", {}))}),
-                              record["command"]: sorted(results)}
+        earlier = kept.get("runs") or {kept.get("command", ""): {"machine": kept.get("machine"),
+                                                                 "results": sorted(kept.get("results", {}))}}
+        record["runs"] = {**earlier, record["command"]: {"machine": record["machine"], "results": sorted(results)}}
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written: {os.path.relpath(args.out, ROOT)}")
     return 0
