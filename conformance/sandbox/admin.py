@@ -199,6 +199,13 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
         return JSONResponse(sandbox.journal.entries(since, partner_id, api, int(limit) if limit else None))
 
     @_guard
+    async def faults(request: Request):
+        """The fault plan and every fault injected so far (faults.py); 404 when none is injected."""
+        if sandbox.faults is None:
+            raise AdminError(404, "this sandbox injects no faults (start it with --faults FILE)")
+        return JSONResponse(sandbox.faults.to_dict())
+
+    @_guard
     async def wait_traffic(request: Request):
         data = await _json(request)
         since, partner_id, api = traffic_filter(data)
@@ -263,6 +270,7 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
         Route(f"{PREFIX}/notifications/wait", wait_notifications, methods=["POST"]),
         Route(f"{PREFIX}/notifications/send", send_notification, methods=["POST"]),
         Route(f"{PREFIX}/traffic", traffic, methods=["GET"]),
+        Route(f"{PREFIX}/faults", faults, methods=["GET"]),
         Route(f"{PREFIX}/traffic/wait", wait_traffic, methods=["POST"]),
         Route(f"{PREFIX}/users", users, methods=["GET"]),
         Route(f"{PREFIX}/magic", magic, methods=["GET"]),

@@ -20,6 +20,7 @@ from pathlib import Path
 from conformance.sandbox import twin
 from conformance.sandbox.access import OFF, TOKEN, TOKEN_ENV, AdminAccess, is_loopback, token_problem
 from conformance.sandbox.danakey import load_or_create
+from conformance.sandbox.faults import FaultPlanError, load_plan
 from conformance.sandbox.journal import live_line
 from conformance.sandbox.rules import Rules
 from conformance.sandbox.server import SandboxServer
@@ -37,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the sandbox's DANA private key (signs Finish Notify): read from FILE, or generated "
                              "and saved there (PKCS#8) if FILE does not exist; the public key is written to "
                              "FILE's name + .pub.pem. Default: a fresh key per start")
+    parser.add_argument("--faults", metavar="FILE",
+                        help="inject faults from this plan (YAML or JSON: latency, 5xx bursts, 429 with Retry-After, "
+                             "connection resets, stalled pages; docs/sandbox.md \"Faults\"); what was injected: "
+                             "GET /sandbox-admin/faults")
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
     parser.add_argument("--as-dana", choices=tuple(DANA_HOSTS), metavar="ENV",
                         help="the DANA twin (sandbox or production): HTTPS under DANA's hostnames, no admin API, "
@@ -85,6 +90,20 @@ def _printable(text: str) -> str:
     """What a client sent must not colour, move or break the developer's terminal."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text) \
         .encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _fault_printer(live: dict):
+    """One line per injected fault (the request's own traffic line, if any, follows)."""
+    def show(entry: dict) -> None:
+        if live["on"]:
+            detail = " ".join(f"{k}={v}" for k, v in entry.items() if k not in ("path", "method", "kind", "at",
+                                                                                   "monotonic"))
+            try:
+                print(_printable(f"FAULT {entry['kind']} {entry['method']} {entry['path']} {detail}".rstrip()),
+                      flush=True)
+            except (OSError, ValueError):
+                live["on"] = False
+    return show
 
 
 def _register(server: SandboxServer, spec: str) -> str | None:
@@ -152,6 +171,13 @@ def run(args: argparse.Namespace, environ=None) -> int:
         except (OSError, KeyFormatError) as exc:
             print(f"dana-uat sandbox: --dana-private-key: {exc}", file=sys.stderr)
             return 2
+    plan = None
+    if getattr(args, "faults", None):
+        try:
+            plan = load_plan(args.faults)
+        except FaultPlanError as exc:
+            print(f"dana-uat sandbox: --faults: {exc}", file=sys.stderr)
+            return 2
     twin = _twin_options(args)
     if isinstance(twin, str):
         print(f"dana-uat sandbox: {twin}", file=sys.stderr)
@@ -160,7 +186,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
     try:
         state_file = StateFile(args.state) if getattr(args, "state", None) else None
         server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key,
-                               state=state_file, **twin)
+                               state=state_file, faults=plan, **twin)
     except (StateFileError, OSError) as exc:
         print(f"dana-uat sandbox: {exc}", file=sys.stderr)
         return 2
@@ -207,6 +233,8 @@ def run(args: argparse.Namespace, environ=None) -> int:
         state = "generated and saved" if dana_key.created else "reused"
         print(f"  DANA private key {state}: {dana_key.path} (stays the same across restarts)")
         print(f"  DANA public key file for your backend (DANA_PUBLIC_KEY_PATH): {dana_key.public_path}")
+    if plan is not None:
+        print(f"Faults: {len(plan.faults)} row(s) from {args.faults} (injected so far: GET /sandbox-admin/faults)")
     if not getattr(args, "quiet", False):
         print("Traffic: one graded line per request (details: GET /sandbox-admin/traffic)")
     return _serve(args, server, stop, previous)
@@ -215,6 +243,8 @@ def run(args: argparse.Namespace, environ=None) -> int:
 def _serve(args, server: SandboxServer, stop: threading.Event, previous) -> int:
     if not getattr(args, "quiet", False):
         server.sandbox.journal.subscribe(_printer(lambda p: server.sandbox.store.get_merchant(p) is not None))
+        if server.faults is not None:
+            server.faults.subscribe(_fault_printer({"on": True}))
     sys.stdout.flush()
     try:
         stop.wait()

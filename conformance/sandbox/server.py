@@ -2,6 +2,8 @@
 
 ``port=0`` binds a free port before the thread starts, so ``base_url`` is known at once; ``start()``
 returns when the app's startup has run (an event, bounded wait), and ``stop()`` ends the thread.
+``faults`` (a FaultPlan, its dict or rows, or a plan file) puts the fault injector in front of the app
+(faults.py); what it injected is ``server.faults.injected()``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uvicorn
 
 from conformance.sandbox.access import AdminAccess, as_access
 from conformance.sandbox.app import create_app
+from conformance.sandbox.faults import FaultInjector, Faults, FaultPlan, plan_of
 from conformance.sandbox.state import Sandbox
 
 START_TIMEOUT = 15.0
@@ -21,7 +24,7 @@ START_TIMEOUT = 15.0
 class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, dana_private_key=None,
                  admin: AdminAccess | bool | None = None, tls: tuple[str, str] | None = None, rules=None, wrap=None,
-                 state=None):
+                 state=None, faults: FaultPlan | dict | list | str | None = None):
         self.host, self.port = host, port
         self.wrap = wrap or (lambda app: app)      # ASGI middleware around the app (the twin's record)
         # admin: open on loopback, a generated token on any other address, none when False (sandbox/access.py)
@@ -29,6 +32,9 @@ class SandboxServer:
             AdminAccess.for_host(host) if admin in (None, True) else as_access(False)
         self.tls = tls                             # tls: (certificate chain file, key file), served as HTTPS
         self.sandbox = Sandbox(dana_private_key, rules=rules, state=state)   # state: a StateFile, or None (memory)
+        plan = plan_of(faults)
+        self.faults: Faults | None = Faults(plan) if plan is not None else None
+        self.sandbox.faults = self.faults          # GET /sandbox-admin/faults reads it
         self.dana_public_key_pem = self.sandbox.dana_public_key_pem
         self.base_url = ""
         self._server: uvicorn.Server | None = None
@@ -55,7 +61,10 @@ class SandboxServer:
         self.base_url = f"{'https' if self.tls else 'http'}://{host}:{self.port}"
         self.sandbox.base_url = self.base_url
         ready = threading.Event()
-        app = self.wrap(create_app(self.sandbox, on_startup=ready.set, admin=self.admin))
+        app = create_app(self.sandbox, on_startup=ready.set, admin=self.admin)
+        if self.faults is not None:          # inside the wrap: the twin's record sees the faulted requests too
+            app = FaultInjector(app, self.faults)
+        app = self.wrap(app)
         tls = dict(zip(("ssl_certfile", "ssl_keyfile"), self.tls)) if self.tls else {}
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                                 timeout_keep_alive=30, server_header=False, **tls)
@@ -72,6 +81,8 @@ class SandboxServer:
         """Ask the server to stop without waiting for it (see Target.stop)."""
         if self._server is not None:
             self._server.should_exit = True
+        if self.faults is not None:
+            self.faults.release()              # a stalled response ends with the server
 
     def stop(self) -> None:
         self.signal_stop()

@@ -41,6 +41,7 @@ class Sandbox:
         self.notifier = Notifier(self)
         self.journal = Journal(self)              # graded traffic of merchants' backends
         self.base_url = ""
+        self.faults = None                        # faults.Faults when the server injects faults
         self.default_phone = "083811223355"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer_lock = threading.Lock()
