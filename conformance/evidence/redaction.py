@@ -30,8 +30,18 @@ BEARER = re.compile(r"(Bearer\s+)([^\s\"',;]+)")
 _NAMES = "|".join(sorted({"accessToken", "refreshToken", "ott", "authCode", "auth_code", "clientSecret",
                           "client_secret", "privateKey", "private_key", "seamlessToken", "access_token",
                           "refresh_token"}, key=len, reverse=True))
-FIELD_TEXT = re.compile(r"(?i)(?<![A-Za-z])(%s)([\"']?\s*[:=]\s*[\"']?)(?!expected|received)"
+# The name stands alone: `apply_ott: status: expected 200` names an API and a check, not an OTT (the underscore
+# before `ott` made "status" look like its value).
+FIELD_TEXT = re.compile(r"(?i)(?<![A-Za-z0-9_])(%s)([\"']?\s*[:=]\s*[\"']?)(?!expected|received)"
                         r"([A-Za-z0-9._~+/=\-]{6,})" % _NAMES)
+# A short word of letters alone ("status", "SUCCESS", "Bearer") is a word of the protocol, never a token: DANA's
+# tokens, codes and OTTs are long and mix digits in. Neither learned nor masked as a value.
+ORDINARY_WORD = re.compile(r"[A-Za-z]{1,12}")
+
+
+def secret_like(value: str) -> bool:
+    """Whether ``value`` may be a secret worth masking wherever it appears (not a short ordinary word)."""
+    return len(value) >= 6 and not ORDINARY_WORD.fullmatch(value)
 
 
 def mask(value: Any) -> str:
@@ -48,10 +58,10 @@ class Redactor:
     """Redacts structures and text; learns token values it sees so they are masked everywhere."""
 
     def __init__(self, secrets: Iterable[str] = ()):
-        self.secrets: set[str] = {s for s in secrets if s and len(s) >= 6}
+        self.secrets: set[str] = {s for s in secrets if s and len(s) >= 6}     # told: masked whatever they are
 
     def learn(self, value: Any) -> None:
-        if isinstance(value, str) and len(value) >= 6:
+        if isinstance(value, str) and secret_like(value):
             self.secrets.add(value)
 
     # -- text ------------------------------------------------------------------------------------
@@ -63,7 +73,8 @@ class Redactor:
         for secret in sorted(self.secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, mask(secret))
-        value = FIELD_TEXT.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), value)
+        value = FIELD_TEXT.sub(lambda m: m.group(0) if not secret_like(m.group(3))
+                               else m.group(1) + m.group(2) + mask(m.group(3)), value)
         if "://" in value and "?" in value and " " not in value.strip():
             value = self.url(value)
         return value

@@ -117,3 +117,22 @@ def test_scrub_zip_replaces_learned_secrets_in_text_and_binary_entries(tmp_path)
     with zipfile.ZipFile(path) as zf:
         blobs = b"".join(zf.read(n) for n in zf.namelist())
     assert b"learned-auth-code" not in blobs and b"unseen-ott-42" not in blobs and b"redacted" in blobs
+
+
+@pytest.mark.parametrize("text", [
+    "step 2 call apply_ott: status: expected 200, received 429",          # the message issue 28 saw cut
+    "step 1 token: apply_token: status: expected 200, received 503",
+    "save.ott: save: expected 'a value at body.userResources', received '(absent)'",
+    "ott: SUCCESS and accessToken=Bearer",
+])
+def test_the_words_of_a_failure_message_are_never_taken_for_secrets(text):
+    assert Redactor().text(text) == text
+
+
+def test_a_short_ordinary_word_in_a_secret_field_is_not_learned_but_a_token_is():
+    r = Redactor()
+    r.data({"accessToken": "status", "ott": "Ab12cd34Ef56"})
+    assert r.data({"ott": "status"})["ott"] != "status"          # the field itself is still masked
+    assert r.text("status: expected 200, received 429") == "status: expected 200, received 429"
+    assert "Ab12cd34Ef56" not in r.text("checkout?x=Ab12cd34Ef56")
+    assert "redacted" in Redactor().text("ott=Ab12cd34Ef56")
