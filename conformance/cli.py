@@ -4,8 +4,9 @@
                [NODE IDS] [PYTEST OPTIONS]
         run the catalogue through pytest with the product's defaults: the mandatory scenarios, unless -k, -m,
         --all or node ids select others; options it does not know go to pytest. After the same preflight as
-        `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error, 4 a run against
-        DANA (mandatory or --all) that passed what it ran but made no bundle to submit (its last line says why)
+        `doctor`. Exit 0 all passed, 1 a scenario failed, 2 configuration or scenario-file error, 3 DANA
+        unavailable (its 5xx, 429 or transport errors outlived the retries; no scenario failed on its own), 4 a run
+        against DANA (mandatory or --all) that passed what it ran but made no bundle to submit (its last line says why)
   dana-uat init [--keys]            a .env template (and the merchant's key pair); never overwrites
   dana-uat init --merchant-profile  a commented dana-uat.merchant.yaml template (merchant mode); never overwrites
   dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
@@ -27,7 +28,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from conformance import catalogue, cli_evidence, doctor
+from conformance import catalogue, cli_evidence, doctor, retry
 from conformance import settings as settings_mod
 from conformance.cli_evidence import err as _err
 from conformance.cli_evidence import verdict
@@ -167,9 +168,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     code = int(pytest.main(pytest_args, plugins=[progress]))
     c = progress.counts
     evidence = report_dir / run_id
-    if code == 5 or (c["passed"] + c["failed"] + c["skipped"] + c["broken"] == 0 and code in (0, 5)):
+    if code == 5 or (c["passed"] + c["failed"] + c["unavailable"] + c["skipped"] + c["broken"] == 0 and
+                     code in (0, 5)):
         return _err(f"no scenarios selected in {where}")
-    print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped, "
+    down = f"{c['unavailable']} DANA unavailable, " if c["unavailable"] else ""
+    print(f"dana-uat: {c['passed']} passed, {c['failed']} failed, {down}{c['skipped']} skipped, "
           f"{c['warnings']} warnings, {c['broken']} broken files")
     print(verdict(evidence))
     print("dana-uat: " + (f"merchant mode: profile {settings.merchant_profile}" if settings.merchant_profile
@@ -180,7 +183,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
             print(f"{label}: {catalogue.shown(path, here)}")
     if evidence.exists():
         print(f"evidence: {catalogue.shown(evidence, here)}/", flush=True)
-    result = {0: 0, 1: 1}.get(code, 2) if not c["broken"] else 2
+    if c["broken"]:
+        return 2
+    if code == 1 and c["unavailable"] and not c["failed"]:   # (pytest said 1 before the plugin's session end)
+        code = retry.EXIT_UNAVAILABLE
+    result = {0: 0, 1: 1, retry.EXIT_UNAVAILABLE: retry.EXIT_UNAVAILABLE}.get(code, 2)
     submission = settings.target in DANA_HOSTS and not (chosen or args.keyword or args.markexpr)
     if result == 0 and submission and next(evidence.glob("dana-uat-bundle-*.zip"), None) is None:
         # the run a merchant hands DANA made nothing to hand: a green CI job must not hide it

@@ -10,6 +10,7 @@ the browser starts at its first use.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -156,21 +157,40 @@ class ScenarioItem(pytest.Item):
 
     def execute(self) -> tuple:
         """Run the scenario, with its bounded retries; on a scenario thread when run ahead (ahead.py)."""
+        from conformance.scenarios.lost import recover
         from conformance.scenarios.runner import run_scenario
 
         state = self.config.stash[STATE]
         target = state.target()
         allowed, retried = retry.retries_for(target.kind, state.raw.get("retries")), []
-        while True:    # a bounded retry of DANA's sandbox's transient failures only (conformance/retry.py)
+        backoff = retry.backoff_for(state.raw.get("retry_backoff"))
+        while True:    # a bounded retry of DANA's transient failures only (conformance/retry.py)
             recorder = self._recorder(target)
             for record in retried:
                 recorder.event("retry", **record)
+            started = time.perf_counter()
             outcome = run_scenario(self.loaded, target, recorder, browser=state.browser)
+            why = retry.transient(outcome, recorder.events)
+            if why is not None:     # an order whose answer was lost is settled before anything else is sent
+                recover(target, recorder)
             scrub_artifacts(recorder.artifacts, recorder.redactor)
-            reason = retry.transient(outcome)
-            if reason is None or len(retried) >= allowed:
+            attempt_ms = round((time.perf_counter() - started) * 1000, 1)
+            if why is None:
                 return outcome, recorder, retried
-            retried.append(retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, reason))
+            if len(retried) >= allowed or why.too_long:
+                if retry.gives_up_as_unavailable(target.kind, allowed):
+                    outcome.status = recorder.outcome = retry.UNAVAILABLE
+                    outcome.unavailable = recorder.unavailable = (
+                        f"{why.reason} after {len(retried) + 1} attempt(s)" + (
+                            f"; Retry-After {why.retry_after:g} s is beyond the {retry.MAX_WAIT:g} s a run waits"
+                            if why.too_long else ""))
+                return outcome, recorder, retried
+            record = retry.set_aside(state.writer.write_scenario(recorder), len(retried) + 1, why.reason)
+            wait = retry.wait_before(len(retried) + 1, why, backoff)
+            waited = retry.pause(wait)
+            retried.append({**record, "attemptMs": attempt_ms, "waitS": round(wait, 3), "waitedMs": waited,
+                            "waitFor": f"Retry-After: {why.retry_after:g}" if why.retry_after is not None
+                            else "backoff"})
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
@@ -187,6 +207,8 @@ class ScenarioItem(pytest.Item):
                 "outcome": outcome.status, **messages, "evidence": f"evidence/{evidence.name}", "retries": retried,
                 "findings": [recorder._finding(f) for f in outcome.findings],    # redacted, for the grouping
                 "skipReason": recorder.redactor.text(outcome.skip_reason or "")}
+        if outcome.unavailable:
+            info["danaUnavailable"] = recorder.redactor.text(outcome.unavailable)
         self.user_properties.append(("dana", json.dumps(info, ensure_ascii=False)))
         if self.config.pluginmanager.hasplugin("html"):   # pytest --html: our evidence as its extras
             from conformance.evidence.htmlextras import scenario_extras
@@ -195,7 +217,7 @@ class ScenarioItem(pytest.Item):
             self.dana_extras = scenario_extras(info, case_names(state.scenario_dir).get(sc.id, []), images)
         if outcome.status == "skipped":
             pytest.skip(recorder.redactor.text(outcome.skip_reason or ""))
-        if outcome.status == "failed":
+        if outcome.status in ("failed", retry.UNAVAILABLE):
             raise ScenarioFailure(outcome, evidence, messages, recorder.redactor.text(outcome.excerpt or ""))
 
     def _recorder(self, target) -> Recorder:
@@ -213,6 +235,10 @@ class ScenarioItem(pytest.Item):
         e, sc = excinfo.value, self.loaded.scenario
         lines = [f"scenario {sc.id} ({self.loaded.file.display}:{self.loaded.line}) failed at {e.outcome.failed_step}",
                  f"  {sc.title}"]
+        if e.outcome.unavailable:    # DANA's outage: what it met is context, not a finding about the merchant
+            lines = [f"scenario {sc.id} ({self.loaded.file.display}:{self.loaded.line}): DANA unavailable at "
+                     f"{e.outcome.failed_step}: {e.outcome.unavailable}",
+                     f"  {sc.title}", "  not a finding about your integration; run it again later. What DANA answered:"]
         for text in e.messages["failures"]:
             lines += ["  " + line for line in text.splitlines()]
         for text in e.messages["warnings"]:
@@ -268,6 +294,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state.close()
     if state.broken:   # a scenario file that does not load is a scenario error: exit code 2 (design.md)
         session.exitstatus = 2
+    elif int(session.exitstatus) == 1 and not state.is_worker and _only_dana_unavailable(state.results):
+        session.exitstatus = retry.EXIT_UNAVAILABLE      # DANA's outage, not the merchant's failure (retry.py)
     if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
         return
     try:
@@ -285,6 +313,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
                  "merchantParts": parts, "merchantVerdict": merchant_verdict(parts)}
     state.writer.write_summary({**summary, "merchantMode": _merchant_mode(state), **extra})
     state.publish()
+
+
+def _only_dana_unavailable(results: list[dict]) -> bool:
+    """Scenarios stopped by DANA's outage, and none failed on its own findings."""
+    outcomes = {r["outcome"] for r in results}
+    return retry.UNAVAILABLE in outcomes and "failed" not in outcomes
 
 
 def _merchant_mode(state: DanaState) -> str:

@@ -10,7 +10,7 @@ class Progress:
 
     def __init__(self):
         self.tr = None
-        self.counts = {"passed": 0, "failed": 0, "skipped": 0, "broken": 0, "warnings": 0}
+        self.counts = {"passed": 0, "failed": 0, "skipped": 0, "broken": 0, "warnings": 0, "unavailable": 0}
         self.total = 0
         self.done = 0
 
@@ -44,10 +44,12 @@ class Progress:
 
         info = dana_info(report)
         warns = len(info.get("warnings", []))
-        self.counts[report.outcome] += 1
+        unavailable = info.get("outcome") == "dana-unavailable"    # DANA's outage, counted apart from FAILs
+        self.counts["unavailable" if unavailable else report.outcome] += 1
         self.counts["warnings"] += warns
-        word = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[report.outcome]
+        word = "DANA" if unavailable else {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[report.outcome]
         extra = f"  ({warns} WARN)" if warns else ""
+        extra += f"  (DANA unavailable: {info.get('danaUnavailable')})" if unavailable else ""
         retries = len(info.get("retries", []))
         extra += f"  ({retries} retried)" if retries else ""
         if report.skipped and isinstance(report.longrepr, tuple):

@@ -113,7 +113,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("scenario_dir", ("DANA_UAT_SCENARIOS",), "scenarios", "where the YAML catalogue is collected from"),
     Option("chromium", ("DANA_UAT_CHROMIUM", "CHROMIUM_PATH"), None, "path of the Chromium to drive"),
     Option("retries", ("DANA_UAT_RETRIES",), None,
-           "extra attempts of a scenario after a transport error or HTTP 5xx; default 2 on DANA's sandbox, else 0"),
+           "extra attempts of a scenario after a transport error, HTTP 5xx or 429; default 2 on DANA's sandbox, "
+           "else 0"),
+    Option("retry_backoff", ("DANA_UAT_RETRY_BACKOFF",), None,
+           "seconds of the first backoff step before a retry (then doubled, with jitter, at most 8 s; a 429 waits as "
+           "its Retry-After says, at most 30 s); default 1"),
     Option("concurrency", ("DANA_UAT_CONCURRENCY",), None,
            "scenarios run side by side in one process; default 4 on the embedded sandbox or a `dana-uat sandbox` "
            "URL, 1 against DANA"),
@@ -370,6 +374,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                          "{value!r} is not an absolute http(s) URL", "write it as https://host/path")
     errors += _check("DANA_UAT_RETRIES", values.get("retries"), lambda v: v.isdigit() and int(v) <= 5,
                      "{value!r} is not a number from 0 to 5", "unset it for 2 retries on DANA's sandbox, none elsewhere")
+    errors += _check("DANA_UAT_RETRY_BACKOFF", values.get("retry_backoff"), _is_backoff,
+                     "{value!r} is not a number of seconds from 0 to 8", "unset it for 1 s")
     errors += _check("DANA_UAT_CONCURRENCY", values.get("concurrency"), lambda v: v.isdigit() and 1 <= int(v) <= 16,
                      "{value!r} is not a number from 1 to 16", "unset it for 4 on the embedded sandbox, 1 against DANA")
     errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,
@@ -407,6 +413,13 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                     receiver_public_url=values.get("receiver_public_url"), long_waits=values.get("long_waits") == "1",
                     sandbox_token=values.get("sandbox_token"),
                     dana_private_key_path=Path(dana_private_key_path).expanduser() if dana_private_key_path else None)
+
+
+def _is_backoff(value: str) -> bool:
+    try:
+        return 0 <= float(value) <= 8
+    except ValueError:
+        return False
 
 
 def read_values(cli: Mapping[str, object] | None = None, *, environ: Mapping[str, str] | None = None,

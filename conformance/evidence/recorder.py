@@ -42,6 +42,7 @@ class Recorder:
     steps: list[dict] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     outcome: str = "running"
+    unavailable: str = ""                 # dana-unavailable: the transient failure that outlived the retries
     started_at: str = field(default_factory=format_timestamp)
     _step: int | None = field(default=None, repr=False)
 
@@ -100,6 +101,7 @@ class Recorder:
         return {
             "scenario": self.scenario_id, "nodeid": self.nodeid, "title": self.title, "file": self.file,
             "api": self.api, "mandatory": self.mandatory, "portal": self.portal, "outcome": self.outcome,
+            **({"danaUnavailable": self.unavailable} if self.unavailable else {}),
             "embeddedOnly": self.embedded_only, "startedAt": self.started_at, "finishedAt": format_timestamp(),
             "findings": [self._finding(f) for f in self.findings],
             "steps": self.steps, "exchanges": self.events, "artifacts": self.artifacts,

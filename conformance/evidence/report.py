@@ -53,7 +53,7 @@ def load_run(run_dir: Path) -> tuple[dict, list[dict]]:
         record["caseNames"] = names.get(record.get("scenario"), [])
         record["failedStep"] = _failed_step(record)
         scenarios.append(record)
-    order = {"failed": 0, "skipped": 2}
+    order = {"failed": 0, "dana-unavailable": 0, "skipped": 2}
     scenarios.sort(key=lambda s: (order.get(s.get("outcome"), 1), not s.get("mandatory"), s.get("file", ""),
                                   s.get("scenario", "")))
     return summary, scenarios

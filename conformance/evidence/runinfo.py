@@ -144,6 +144,7 @@ def summarise(*, run_id: str, results: list[dict], broken: list[str], exit_statu
     names = case_names(scenario_dir)
     scenarios = [{**r, "caseNames": names.get(r["scenario"], [])} for r in results]
     counts = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "skipped")}
+    counts["danaUnavailable"] = sum(1 for r in results if r["outcome"] == "dana-unavailable")
     verdict = assess(catalogue, results, target=target, interrupted=interrupted)
     where = {"embedded": "the embedded sandbox", "url": "a local `dana-uat sandbox`"}.get(target, "")
     merchant = None if settings is None else settings.merchant

@@ -112,7 +112,7 @@ def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> lis
                        answeredStatus=answer["status"], answeredBody=run.recorder.redactor.body(answer["body"]),
                        error=answer["error"])
     if answer["status"] is None:
-        return [fail("transport", "an HTTP answer from the notify URL", answer["error"], where=where,
+        return [fail("notify delivery", "an HTTP answer from the notify URL", answer["error"], where=where,
                      hint=f"is the merchant's notify handler reachable at {url}?")]
     expect = opts.expect or schema.Expect(status=200, responseCode="2005600", responseMessage="Successful")
     body = as_json((answer["body"] or "").encode("utf-8"))

@@ -18,11 +18,12 @@ from conformance.scenarios.steps import Run, StepSkipped
 
 @dataclass
 class ScenarioResult:
-    status: str                                  # passed | failed | skipped
+    status: str                                  # passed | failed | skipped | dana-unavailable (retry.py)
     findings: list[Finding] = field(default_factory=list)
     failed_step: str = ""
     excerpt: str = ""
     skip_reason: str = ""
+    unavailable: str = ""                        # why DANA's side, not a finding, stopped it (retry.py)
 
     @property
     def failures(self) -> list[Finding]:
