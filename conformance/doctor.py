@@ -9,6 +9,7 @@ for one only when some of it is given or the target is DANA's sandbox (else a th
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,11 @@ from conformance import settings as settings_mod
 from conformance.settings import ConfigError, Settings
 from conformance.snap import keys
 
-REACH_TIMEOUT = 8.0     # seconds per target probe; the doctor never waits longer
+REACH_TIMEOUT = 8.0     # seconds per target probe
+# A probe cut off after it connected (a reset mid-response, a timeout) is tried again: one broken connection says
+# nothing about the target, and a run must not stop with exit 2 for it. A refused connection or a name that does
+# not resolve is said at once. Waits between probes, in seconds: 3 probes at most.
+PROBE_WAITS = (0.5, 1.0)
 
 # The merchant's own pieces: (variable, setting key, fix). PRIVATE_KEY may stand in for PRIVATE_KEY_PATH.
 MERCHANT = (
@@ -141,7 +146,22 @@ def _untrusted(exc: Exception) -> bool:
     return False
 
 
-def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = _probe) -> Check:
+def _reach(probe: Callable[[], httpx.Response], sleep: Callable[[float], None]) -> tuple[int, list[str]]:
+    """The probe's HTTP status and the transport errors met before it (raises the last one after the bound)."""
+    errors: list[str] = []
+    for wait in (*PROBE_WAITS, None):
+        try:
+            return probe().status_code, errors
+        except httpx.HTTPError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+            if wait is None or isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):
+                raise
+            sleep(wait)          # a pause between probes (the retry's protocol), bounded by PROBE_WAITS
+    raise AssertionError("unreachable")     # the loop returns or raises
+
+
+def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Response] = _probe,
+                 sleep: Callable[[float], None] = time.sleep) -> Check:
     target = settings_mod.given_target(values)
     base = _api_base(values)
     if base is None:
@@ -150,9 +170,10 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
     probe = base + ("/" if dana else "/sandbox-admin/info")
     ca_bundle = values.get("ca_bundle") or None
     token = None if dana else values.get("sandbox_token")     # a sandbox's admin token goes to that sandbox only
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
-        status = get(probe, timeout=REACH_TIMEOUT, ca_bundle=ca_bundle,
-                     headers={"Authorization": f"Bearer {token}"} if token else None).status_code
+        status, errors = _reach(lambda: get(probe, timeout=REACH_TIMEOUT, ca_bundle=ca_bundle, headers=headers),
+                                sleep)
     except httpx.HTTPError as exc:
         if _untrusted(exc):     # a TLS-inspecting proxy, or a host that is not DANA's, signed this certificate
             return Check("target", problems=[ConfigError(
@@ -169,7 +190,8 @@ def check_target(values: Mapping[str, str | None], get: Callable[..., httpx.Resp
     if not dana and status != 200:
         return Check("target", problems=[ConfigError("DANA_UAT_TARGET", f"{probe} answered HTTP {status}",
                                                      "give the URL of a running `dana-uat sandbox`")])
-    return Check("target", f"{base} reachable (HTTP {status})")
+    tried = f" at probe {len(errors) + 1} (before: {'; '.join(errors)})" if errors else ""
+    return Check("target", f"{base} reachable (HTTP {status}){tried}")
 
 
 def preflight(cli: Mapping[str, object] | None = None, *, env_file: str | Path | None = ".env",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue
+from conformance import catalogue, retry
 from conformance import settings as settings_mod
 from conformance.evidence.recorder import EvidenceWriter, new_run_id
 
@@ -178,13 +178,23 @@ class DanaState:
                 from conformance.browser import BrowserSession
 
                 opt = self.config.getoption
+                kind = self.target().kind
                 self._browser = BrowserSession(      # finds the Chromium itself; a missing one is a step error
                     chromium=opt("dana_chromium") or self.settings().chromium,
                     headed=bool(opt("headed")), slowmo=int(opt("slowmo") or 0),
-                    tracing=opt("dana_tracing") or TRACING.get(self.target().kind, "off"),
+                    tracing=opt("dana_tracing") or TRACING.get(kind, "off"),
                     screenshot=opt("dana_screenshot"), artifacts_dir=self.writer.root / "artifacts",
-                    ca_bundle=self.settings().ca_bundle)
+                    ca_bundle=self.settings().ca_bundle,
+                    # a hosted page's 5xx/429 is loaded again as an API call is retried (retry.py)
+                    page_retries=retry.retries_for(kind, self.raw.get("retries")),
+                    page_wait=self._page_wait)
         return self._browser
+
+    def _page_wait(self, attempt: int, status: int, retry_after: str | None) -> float:
+        """Seconds before a hosted page that answered ``status`` is loaded again (retry.py's waits)."""
+        asked = retry.parse_retry_after(retry_after) if status == 429 else None
+        why = retry.Transient(f"page HTTP {status}", asked)
+        return retry.wait_before(attempt, why, retry.backoff_for(self.raw.get("retry_backoff")))
 
     def run_ahead(self, items: list) -> None:
         """Start ``items`` (ScenarioItems, in pytest's order) side by side when this process runs them itself and

@@ -31,9 +31,9 @@ ALLOWED = {
     "plugin": {"browser", "evidence", "scenarios", "settings", "snap", "target", "findings", "catalogue", "retry",
                "progress", "merchant", "runstate"},
     # the run's state in one pytest process: settings, target, browser, results, report and bundle
-    "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant", "ahead"},
+    "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant", "ahead", "retry"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
-            "progress", "scaffold", "doctor", "merchant", "cli_evidence", "person"},
+            "progress", "scaffold", "doctor", "merchant", "cli_evidence", "person", "retry"},
     "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
     "catalogue": set(),                                          # where the shipped catalogue is
     "progress": {"runstate"},                                    # the run's console lines (runstate.dana_info)

@@ -1,13 +1,16 @@
 """The two browser flows of a Widget Binding UAT: bind (OAuth/login: phone, PIN) and checkout (pay).
 
 Each page step leaves a screenshot on the ScenarioContext (``ctx.record``). Waits are bounded waits on
-selectors and URLs (pages.wait_first, expect_navigation, wait_for_url); nothing sleeps. ``bind`` and ``checkout``
+selectors and URLs (pages.wait_first, expect_navigation, wait_for_url); nothing sleeps. Each flow runs guarded
+(``ctx.guarded``): a page that answers 5xx or 429 past its reloads ends it with ``PageStatusError``; every
+``goto`` is recorded with how long it took and how it ended. ``bind`` and ``checkout``
 are called from a scenario's thread; their async bodies run on the browser session's thread, so flows of
 scenarios side by side interleave in one Chromium.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -45,13 +48,27 @@ async def _fail_on_error(ctx, step: str, seen: str) -> None:
         raise FlowError(step, await error_text(ctx.page) or "the page showed an error", ctx.redact(ctx.page.url))
 
 
+async def _open(ctx, url: str, timeout: float):
+    """``page.goto`` to ``url`` (DOM loaded), recorded with its duration and its end (status or error)."""
+    started = time.perf_counter()
+    try:
+        response = await ctx.page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    except Exception as exc:
+        ctx.observe("goto", url=ctx.redact(url), ms=round((time.perf_counter() - started) * 1000, 1),
+                    timeoutS=timeout, error=str(exc).splitlines()[0])
+        raise
+    ctx.observe("goto", url=ctx.redact(url), ms=round((time.perf_counter() - started) * 1000, 1),
+                status=response.status if response is not None else None)
+    return response
+
+
 def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> BindResult:
     """Open ``bind_url``, log in (phone, PIN) and return the authCode DANA redirected with.
 
     As DANA's Go and Node UAT scripts do, a consent button between phone and PIN is clicked only if it
     shows (the embedded sandbox shows none: its PIN page carries the agreement, docs/sandbox.md).
     """
-    return ctx.session.run(_bind(ctx, bind_url, phone=phone, pin=pin, timeout=timeout))
+    return ctx.session.run(ctx.guarded(_bind(ctx, bind_url, phone=phone, pin=pin, timeout=timeout)))
 
 
 async def _bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float) -> BindResult:
@@ -65,7 +82,7 @@ async def _bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float) -> 
 
     page.on("request", on_request)
     try:
-        await page.goto(bind_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+        await _open(ctx, bind_url, timeout)
         await ctx.record("bind-open")
         seen = await wait_first(page, {"phone": PHONE, "pin": PIN, "error": ERROR}, timeout)
         await _fail_on_error(ctx, "bind-open", seen)
@@ -118,15 +135,15 @@ async def _outcome_of_failed_label(page) -> tuple[str, str]:
 def checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float = 30,
              return_to_merchant: bool = False) -> CheckoutResult:
     """Pay the order behind ``payment_url`` (webRedirectUrl, with or without ``ott``) as the DANA user."""
-    return ctx.session.run(_checkout(ctx, payment_url, phone=phone, pin=pin, timeout=timeout,
-                                     return_to_merchant=return_to_merchant))
+    return ctx.session.run(ctx.guarded(_checkout(ctx, payment_url, phone=phone, pin=pin, timeout=timeout,
+                                                 return_to_merchant=return_to_merchant)))
 
 
 async def _checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float,
                     return_to_merchant: bool) -> CheckoutResult:
     page = ctx.page
     ctx.add_secret(dict(parse_qsl(urlsplit(payment_url).query)).get("ott"))    # OTTs never reach disk
-    await page.goto(payment_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    await _open(ctx, payment_url, timeout)
     await ctx.record("checkout-open")
     states = {"method": DANA_OPTION, "phone": PHONE, "pay": PAY, "failed": FAILED, "error": ERROR}
     seen = await wait_first(page, states, timeout)
@@ -164,12 +181,12 @@ async def _checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: flo
 def navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float = 30) -> str:
     """Open ``page_url``, click ``selector`` and return the URL of the navigation to ``host`` it starts (a
     merchant's "link DANA" button leading to DANA's bind page), captured before the page loads."""
-    return ctx.session.run(_navigation_on_click(ctx, page_url, selector, host, timeout))
+    return ctx.session.run(ctx.guarded(_navigation_on_click(ctx, page_url, selector, host, timeout)))
 
 
 async def _navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float) -> str:
     page = ctx.page
-    await page.goto(page_url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    await _open(ctx, page_url, timeout)
     async with page.expect_request(lambda r: r.is_navigation_request() and urlsplit(r.url).netloc == host,
                                    timeout=timeout * 1000) as request:
         await page.click(selector, timeout=timeout * 1000)

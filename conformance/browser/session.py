@@ -1,7 +1,10 @@
 """One Chromium per test session, a fresh context per scenario, and the evidence each context leaves.
 
 Evidence: a screenshot at each page step (``ScenarioContext.step``) and a Playwright trace,
-kept per the tracing mode. The modes mirror pytest-playwright's habits: tracing ``on|off|retain-on-failure``,
+kept per the tracing mode; every page step and every document the page loaded (its HTTP status) go to the
+context's ``observers`` (the scenario's recorder). A hosted page that answers HTTP 5xx or 429 to a GET is loaded
+again after a wait (``page_retries`` times at most, as an API call's retries); past that bound, or after a 5xx to a
+form's POST, the flow stops with ``PageStatusError`` (DANA's side failed, not the merchant's integration). The modes mirror pytest-playwright's habits: tracing ``on|off|retain-on-failure``,
 screenshots ``on|off|only-on-failure``. Secrets the flows meet (the OTT in a checkout URL) are registered on the
 context and replaced by ``[REDACTED]`` in step URLs and inside a kept trace before it stays on disk.
 """
@@ -9,9 +12,11 @@ context and replaced by ``[REDACTED]`` in step URLs and inside a kept trace befo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import threading
+import time
 import zipfile
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -28,6 +33,10 @@ TRACING_MODES = ("on", "off", "retain-on-failure")
 SCREENSHOT_MODES = ("on", "off", "only-on-failure")
 REDACTED = "[REDACTED]"
 SHOT_QUALITY = 60                               # JPEG quality: page text stays legible at a tenth of PNG size
+# A screenshot waits at most this long (ms), twice at most with a short wait for the page's load between: a page
+# that never finishes loading must not add Playwright's 30 s default twice to a failure that has already waited.
+SHOT_TIMEOUT = 2500
+SHOT_LOAD_WAIT = 1000
 VIEWPORT = {"width": 480, "height": 860}      # phone-sized like DANA's scripts ([uat-oauth]), small screenshots
 T = TypeVar("T")
 
@@ -39,10 +48,19 @@ class PageStep:
     screenshot: Path | None
     at: str                         # Jakarta time
     note: str = ""                  # why there is no screenshot, when there is none
+    ms: float = 0.0                 # how long taking the screenshot took
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "url": self.url, "at": self.at, "note": self.note,
-                "screenshot": str(self.screenshot) if self.screenshot else None}
+        return {"name": self.name, "url": self.url, "at": self.at, "note": self.note, "ms": self.ms,
+                "screenshot": self.screenshot.name if self.screenshot else None}
+
+
+class PageStatusError(AssertionError):
+    """A hosted page answered HTTP 5xx or 429 and kept doing so through its reloads (or to a form's POST)."""
+
+    def __init__(self, url: str, status: int, loads: int, retry_after: str | None = None):
+        self.url, self.status, self.loads, self.retry_after = url, status, loads, retry_after
+        super().__init__(f"HTTP {status} from {url} after {loads} load(s)")
 
 
 def _slug(name: str) -> str:
@@ -64,8 +82,69 @@ class ScenarioContext:
         self.screenshots: list[Path] = []
         self.trace: Path | None = None
         self.listeners: list = []          # callables(PageStep), called on the browser thread
+        self.observers: list = []          # callables(dict): page steps, loaded documents, reloads (evidence)
         self._secrets: set[str] = set()
         self._closed = False
+        self._loads: dict[str, int] = {}   # GET URL -> loads answered 5xx/429 so far
+        self._failed: PageStatusError | None = None
+        self._failed_event = asyncio.Event()
+        self._reloading: set[asyncio.Task] = set()
+        page.on("response", self._on_response)
+
+    def observe(self, action: str, **data) -> None:
+        event = {"action": action, **data}
+        for observer in self.observers:
+            observer(event)
+
+    # -- hosted pages that answer 5xx or 429 ---------------------------------------------------------
+
+    def _on_response(self, response) -> None:
+        """Every document of the main frame is recorded with its status; a 5xx or 429 is loaded again or ends the
+        flow (on the browser thread)."""
+        request = response.request
+        if not request.is_navigation_request() or request.frame != self.page.main_frame:
+            return
+        status, url = response.status, self.redact(response.url)
+        retry_after = response.headers.get("retry-after")
+        self.observe("document", method=request.method, url=url, status=status,
+                     **({"retryAfter": retry_after} if retry_after is not None else {}))
+        if status < 500 and status != 429:
+            return
+        loads = self._loads[response.url] = self._loads.get(response.url, 0) + 1
+        if request.method != "GET" or loads > self.session.page_retries:   # a POST is never sent twice
+            self._failed = PageStatusError(url, status, loads, retry_after)
+            self._failed_event.set()
+            return
+        wait = self.session.page_wait(loads, status, retry_after)
+        task = asyncio.ensure_future(self._reload(response.url, url, status, loads, wait))
+        self._reloading.add(task)
+        task.add_done_callback(self._reloading.discard)
+
+    async def _reload(self, real_url: str, url: str, status: int, loads: int, wait: float) -> None:
+        started = time.perf_counter()
+        await asyncio.sleep(wait)          # the retry's protocol: backoff or Retry-After, as for an API call
+        waited = round((time.perf_counter() - started) * 1000, 1)
+        self.observe("reload", url=url, status=status, retry=loads, waitS=round(wait, 3), waitedMs=waited)
+        try:
+            await self.page.goto(real_url, wait_until="commit")
+        except Exception as exc:           # the flow's own wait reports what the page then shows
+            self.observe("reload-error", url=url, error=str(exc).splitlines()[0])
+
+    async def guarded(self, flow: Awaitable[T]) -> T:
+        """Run a page flow until it ends, or until a page fails past its reloads (``PageStatusError``)."""
+        task = asyncio.ensure_future(flow)
+        failed = asyncio.ensure_future(self._failed_event.wait())
+        try:
+            await asyncio.wait({task, failed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            failed.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if self._failed is not None:       # the page's status explains whatever the flow then met
+            raise self._failed
+        return task.result()
 
     def run(self, action: Callable[[Any], Awaitable[T]]) -> T:
         """``await action(page)`` on the browser thread, from any other thread; its result or its exception."""
@@ -86,32 +165,37 @@ class ScenarioContext:
 
     async def record(self, name: str) -> PageStep:
         """Record a page step; with screenshots on (or kept for failure) also take one."""
-        shot, note = None, ""
+        shot, note, ms = None, "", 0.0
         if self.screenshot != "off" and not self.page.is_closed():
             shot = self.dir / f"{len(self.steps) + 1:02d}-{_slug(name)}.jpg"   # JPEG: a small report
+            started = time.perf_counter()
             note = await self._capture(shot)
+            ms = round((time.perf_counter() - started) * 1000, 1)
             if note:
                 shot = None
             else:
                 self.screenshots.append(shot)
         record = PageStep(name, self.redact(self.page.url), shot,
-                          datetime.now(JAKARTA).isoformat(timespec="milliseconds"), note)
+                          datetime.now(JAKARTA).isoformat(timespec="milliseconds"), note, ms)
         self.steps.append(record)
         for listener in self.listeners:
             listener(record)
+        self.observe("step", **{k: v for k, v in record.to_dict().items() if k != "at"})
         return record
 
     async def _capture(self, path: Path) -> str:
         """Take the screenshot; '' when done, else why not. A page caught mid-navigation cannot be captured,
-        so on failure wait (bounded) for it to finish loading and try once more."""
+        so on failure wait (bounded) for it to finish loading and try once more; never longer than
+        2 x SHOT_TIMEOUT + SHOT_LOAD_WAIT in all (a stalled page)."""
         try:
-            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
+            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY, timeout=SHOT_TIMEOUT)
             return ""
         except Exception:
             pass
         try:
-            await self.page.wait_for_load_state("load", timeout=5000)
-            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY)
+            with contextlib.suppress(Exception):
+                await self.page.wait_for_load_state("load", timeout=SHOT_LOAD_WAIT)
+            await self.page.screenshot(path=str(path), type="jpeg", quality=SHOT_QUALITY, timeout=SHOT_TIMEOUT)
             return ""
         except Exception as exc:
             return f"no screenshot: {str(exc).splitlines()[0]}"
@@ -189,10 +273,15 @@ class BrowserSession:
     def __init__(self, chromium: str | None = None, headed: bool = False, slowmo: float = 0,
                  tracing: str = "retain-on-failure", screenshot: str = "on",
                  artifacts_dir: Path | str = Path("reports") / "browser", timeout: float = 30,
-                 ca_bundle: str | None = None):
+                 ca_bundle: str | None = None, page_retries: int = 0,
+                 page_wait: Callable[[int, int, str | None], float] | None = None):
         _check_modes(tracing, screenshot)
         self.ca_bundle = ca_bundle          # extra CAs Chromium trusts (browser/trust.py)
         self._home: Path | None = None
+        # A page answered 5xx/429 to a GET is loaded again up to page_retries times, after page_wait(retry, status,
+        # Retry-After) seconds (the run passes the retries and waits of conformance/retry.py).
+        self.page_retries = page_retries
+        self.page_wait = page_wait or (lambda retry, status, retry_after: 0.0)
         self.chromium_setting, self.headed, self.slowmo = chromium, headed, slowmo
         self.tracing, self.screenshot = tracing, screenshot
         self.artifacts_dir = Path(artifacts_dir)
@@ -290,7 +379,11 @@ class BrowserSession:
                 n += 1
                 directory = self.artifacts_dir / f"{_slug(name)}-{n}"
             directory.mkdir(parents=True)
-        context, page = self.run(self._new_context(tracing))
+        return self.run(self._new_scenario_context(name, directory, tracing, screenshot))
+
+    async def _new_scenario_context(self, name: str, directory: Path, tracing: str, screenshot: str) -> ScenarioContext:
+        context, page = await self._new_context(tracing)
+        # made on the browser's loop: it listens to the page's responses from the start
         return ScenarioContext(self, name, context, page, directory, tracing=tracing, screenshot=screenshot)
 
     async def _new_context(self, tracing: str):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.browser.session import PageStatusError
 from conformance.client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail
@@ -48,6 +49,14 @@ def expression_context(target) -> expressions.Context:
     return expressions.Context(now=target.now, values=values)
 
 
+def error_finding(exc: Exception, where: str) -> Finding:
+    """The finding of a step that raised: a hosted page's 5xx/429 is a status (retry.py may retry it)."""
+    if isinstance(exc, PageStatusError):
+        return fail("page status", "a page below HTTP 500", exc.status, where=where,
+                    hint=f"{exc.url} answered HTTP {exc.status} to its last of {exc.loads} load(s)")
+    return fail("step", "the step to complete", f"{type(exc).__name__}: {exc}", where=where)
+
+
 def _prepare(run: Run) -> None:
     """Kinds that act before the scenario's first step (e.g. the receiver's answer to a notify)."""
     for step in run.scenario.scenario.steps:
@@ -80,7 +89,7 @@ def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], An
                 outcome.status, outcome.skip_reason = "skipped", f"{where}: {exc}"
                 break
             except Exception as exc:   # noqa: BLE001 - a step's error is a finding, never a traceback
-                found = [fail("step", "the step to complete", f"{type(exc).__name__}: {exc}", where=where)]
+                found = [error_finding(exc, where)]
             failed = any(f.failed for f in found)
             recorder.end_step("failed" if failed else "passed", found)
             outcome.findings += found

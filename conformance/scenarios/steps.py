@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.browser.session import PageStatusError
 from conformance.findings import Finding, fail
 from conformance.scenarios import checks, schema
 from conformance.scenarios.expressions import Context, dig
@@ -55,6 +56,8 @@ class Run:
             if self.browser is None:
                 raise StepSkipped("browser steps need a browser session")
             self.browser_ctx = self.browser().new_context(self.recorder.scenario_id)
+            # page steps, loaded documents (with their status) and reloads go into the evidence
+            self.browser_ctx.observers.append(lambda event: self.recorder.event("page", **event))
         return self.browser_ctx
 
 
@@ -229,6 +232,8 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     if own:
         try:
             result = browser_bind(run.context(), url.url, phone=phone, pin=pin, timeout=BIND_TIMEOUT)
+        except PageStatusError:     # DANA's page failed: the runner reports it as a status (retry.py)
+            raise
         except Exception as exc:   # noqa: BLE001 - Playwright's timeout, said with the URL that was awaited
             return findings + [fail("bind redirect", f"the browser redirected to {redirect} with an authCode "
                                     f"within {BIND_TIMEOUT} s", f"{type(exc).__name__}: {str(exc)[:300]}",
