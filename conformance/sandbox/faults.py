@@ -175,7 +175,7 @@ class Faults:
             return [dict(e) for e in self._injected if kind is None or e["kind"] == kind]
 
     def to_dict(self) -> dict:
-        return {"plan": self.plan.model_dump(exclude_none=True)["faults"], "injected": self.injected()}
+        return {"plan": self.plan.model_dump(exclude_defaults=True)["faults"], "injected": self.injected()}
 
     # -- stalls end when the server stops ------------------------------------------------------------
 
