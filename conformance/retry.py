@@ -2,7 +2,7 @@
 
 DANA's own UAT runner retries any failed test up to 5 times against its sometimes flaky sandbox. We retry
 only what is DANA's flakiness: a transport error, an HTTP 5xx the step did not expect (from an API or a hosted
-page), or a 429 Too Many Requests; and only a bounded number of times; a failed assertion is never retried
+page), a 429 Too Many Requests, or a hosted page that never finished loading; and only a bounded number of times; a failed assertion is never retried
 (design.md: a retry only where DANA documents the flakiness, reported as a retry). Before each retry the
 scenario waits: as long as ``Retry-After`` says after a 429 (at most ``MAX_WAIT``: a longer one is an outage for
 this run), else an exponential backoff with jitter (``backoff``). Every retried attempt keeps its evidence and
@@ -66,6 +66,8 @@ def transient(outcome, events: list[dict] = ()) -> Transient | None:
     for finding in outcome.failures:
         if finding.check == "transport":
             return Transient(f"transport error: {finding.received}")
+        if finding.check == "page load":
+            return Transient(f"a hosted page did not load: {finding.hint}")
         status = finding.received
         if finding.check in STATUS_CHECKS and isinstance(status, int) and (status >= 500 or status == 429):
             what = "page " if finding.check == "page status" else ""

@@ -24,6 +24,7 @@ STATE = pytest.StashKey["DanaState"]()
 # the embedded sandbox or a URL target a failure reproduces: run it again with --dana-tracing on. Against DANA it
 # may not, so a failed scenario keeps its trace.
 TRACING = {"sandbox": "retain-on-failure"}
+PAGE_TIMEOUT = 30     # seconds a hosted page may take (DANA_UAT_PAGE_TIMEOUT)
 OPTION_MAP = {"dana_target": "target", "dana_report_dir": "report_dir", "dana_scenarios": "scenario_dir",
               "dana_chromium": "chromium", "merchant_profile": "merchant_profile", "dana_concurrency": "concurrency"}
 
@@ -187,6 +188,7 @@ class DanaState:
                     ca_bundle=self.settings().ca_bundle,
                     # a hosted page's 5xx/429 is loaded again as an API call is retried (retry.py)
                     page_retries=retry.retries_for(kind, self.raw.get("retries")),
+                    timeout=float(self.raw.get("page_timeout") or PAGE_TIMEOUT),
                     page_wait=self._page_wait)
         return self._browser
 

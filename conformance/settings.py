@@ -118,6 +118,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("retry_backoff", ("DANA_UAT_RETRY_BACKOFF",), None,
            "seconds of the first backoff step before a retry (then doubled, with jitter, at most 8 s; a 429 waits as "
            "its Retry-After says, at most 30 s); default 1"),
+    Option("page_timeout", ("DANA_UAT_PAGE_TIMEOUT",), None,
+           "seconds a hosted page (bind, checkout) may take to load or to show what the flow waits for; default 30"),
     Option("concurrency", ("DANA_UAT_CONCURRENCY",), None,
            "scenarios run side by side in one process; default 4 on the embedded sandbox or a `dana-uat sandbox` "
            "URL, 1 against DANA"),
@@ -376,6 +378,8 @@ def build_settings(values: dict[str, str | None], sources: dict[str, str]) -> Se
                      "{value!r} is not a number from 0 to 5", "unset it for 2 retries on DANA's sandbox, none elsewhere")
     errors += _check("DANA_UAT_RETRY_BACKOFF", values.get("retry_backoff"), _is_backoff,
                      "{value!r} is not a number of seconds from 0 to 8", "unset it for 1 s")
+    errors += _check("DANA_UAT_PAGE_TIMEOUT", values.get("page_timeout"), lambda v: v.isdigit() and 1 <= int(v) <= 300,
+                     "{value!r} is not a number of seconds from 1 to 300", "unset it for 30 s")
     errors += _check("DANA_UAT_CONCURRENCY", values.get("concurrency"), lambda v: v.isdigit() and 1 <= int(v) <= 16,
                      "{value!r} is not a number from 1 to 16", "unset it for 4 on the embedded sandbox, 1 against DANA")
     errors += _check("DANA_UAT_PIN", values["pin"], lambda v: v.isdigit() and len(v) == 6,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance.binding import parse_callback
+from conformance.browser.session import PageLoadTimeout
 from conformance.browser.pages import (CONSENT, DANA_OPTION, ERROR, FAILED, PAY, PHONE, PIN, SUCCESS,
                                        AgreementPage, CheckoutPage, LoginPage, PinPage, error_text, wait_first)
 
@@ -49,25 +50,29 @@ async def _fail_on_error(ctx, step: str, seen: str) -> None:
 
 
 async def _open(ctx, url: str, timeout: float):
-    """``page.goto`` to ``url`` (DOM loaded), recorded with its duration and its end (status or error)."""
+    """``page.goto`` to ``url`` (DOM loaded), recorded with its duration and its end (status or error); a page that
+    does not load within ``timeout`` raises PageLoadTimeout (DANA's page, not the merchant's integration)."""
     started = time.perf_counter()
     try:
         response = await ctx.page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
     except Exception as exc:
         ctx.observe("goto", url=ctx.redact(url), ms=round((time.perf_counter() - started) * 1000, 1),
                     timeoutS=timeout, error=str(exc).splitlines()[0])
+        if type(exc).__name__ == "TimeoutError":         # Playwright's: the page started and never loaded
+            raise PageLoadTimeout(ctx.redact(url), timeout) from exc
         raise
     ctx.observe("goto", url=ctx.redact(url), ms=round((time.perf_counter() - started) * 1000, 1),
                 status=response.status if response is not None else None)
     return response
 
 
-def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float = 30) -> BindResult:
+def bind(ctx, bind_url: str, *, phone: str, pin: str, timeout: float | None = None) -> BindResult:
     """Open ``bind_url``, log in (phone, PIN) and return the authCode DANA redirected with.
 
     As DANA's Go and Node UAT scripts do, a consent button between phone and PIN is clicked only if it
     shows (the embedded sandbox shows none: its PIN page carries the agreement, docs/sandbox.md).
     """
+    timeout = timeout or ctx.session.timeout
     return ctx.session.run(ctx.guarded(_bind(ctx, bind_url, phone=phone, pin=pin, timeout=timeout)))
 
 
@@ -132,9 +137,10 @@ async def _outcome_of_failed_label(page) -> tuple[str, str]:
     return "failed", message
 
 
-def checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float = 30,
+def checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: float | None = None,
              return_to_merchant: bool = False) -> CheckoutResult:
     """Pay the order behind ``payment_url`` (webRedirectUrl, with or without ``ott``) as the DANA user."""
+    timeout = timeout or ctx.session.timeout
     return ctx.session.run(ctx.guarded(_checkout(ctx, payment_url, phone=phone, pin=pin, timeout=timeout,
                                                  return_to_merchant=return_to_merchant)))
 
@@ -178,9 +184,10 @@ async def _checkout(ctx, payment_url: str, *, phone: str, pin: str, timeout: flo
     return CheckoutResult("success", ctx.redact(page.url), message)
 
 
-def navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float = 30) -> str:
+def navigation_on_click(ctx, page_url: str, selector: str, host: str, timeout: float | None = None) -> str:
     """Open ``page_url``, click ``selector`` and return the URL of the navigation to ``host`` it starts (a
     merchant's "link DANA" button leading to DANA's bind page), captured before the page loads."""
+    timeout = timeout or ctx.session.timeout
     return ctx.session.run(ctx.guarded(_navigation_on_click(ctx, page_url, selector, host, timeout)))
 
 

@@ -55,6 +55,14 @@ class PageStep:
                 "screenshot": self.screenshot.name if self.screenshot else None}
 
 
+class PageLoadTimeout(AssertionError):
+    """A hosted page was asked for and did not load (DOMContentLoaded) within the flow's timeout."""
+
+    def __init__(self, url: str, timeout: float):
+        self.url, self.timeout = url, timeout
+        super().__init__(f"{url} did not load within {timeout:g} s")
+
+
 class PageStatusError(AssertionError):
     """A hosted page answered HTTP 5xx or 429 and kept doing so through its reloads (or to a form's POST)."""
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.browser.session import PageStatusError
+from conformance.browser.session import PageLoadTimeout, PageStatusError
 from conformance.client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail
@@ -54,6 +54,9 @@ def error_finding(exc: Exception, where: str) -> Finding:
     if isinstance(exc, PageStatusError):
         return fail("page status", "a page below HTTP 500", exc.status, where=where,
                     hint=f"{exc.url} answered HTTP {exc.status} to its last of {exc.loads} load(s)")
+    if isinstance(exc, PageLoadTimeout):
+        return fail("page load", f"the page loaded within {exc.timeout:g} s", "not loaded", where=where,
+                    hint=f"{exc.url} started and never finished loading (DANA_UAT_PAGE_TIMEOUT sets the bound)")
     return fail("step", "the step to complete", f"{type(exc).__name__}: {exc}", where=where)
 
 

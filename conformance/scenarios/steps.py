@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.browser.session import PageStatusError
+from conformance.browser.session import PageLoadTimeout, PageStatusError
 from conformance.findings import Finding, fail
 from conformance.scenarios import checks, schema
 from conformance.scenarios.expressions import Context, dig
@@ -232,7 +232,7 @@ def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
     if own:
         try:
             result = browser_bind(run.context(), url.url, phone=phone, pin=pin, timeout=BIND_TIMEOUT)
-        except PageStatusError:     # DANA's page failed: the runner reports it as a status (retry.py)
+        except (PageStatusError, PageLoadTimeout):     # DANA's page failed: the runner says so (retry.py)
             raise
         except Exception as exc:   # noqa: BLE001 - Playwright's timeout, said with the URL that was awaited
             return findings + [fail("bind redirect", f"the browser redirected to {redirect} with an authCode "

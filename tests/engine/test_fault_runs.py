@@ -65,11 +65,12 @@ def faulty(tmp_path):
         sandbox.stop()
 
 
-def dana_uat_run(folder: Path, target: str, *args: str, retries: int = 2) -> tuple[subprocess.CompletedProcess, dict]:
+def dana_uat_run(folder: Path, target: str, *args: str, retries: int = 2,
+                 **settings: str) -> tuple[subprocess.CompletedProcess, dict]:
     """`dana-uat run --target TARGET ARGS` in ``folder`` with retries asked for and a short backoff."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DANA_UAT_", "X_PARTNER", "PRIVATE_KEY"))}
     env |= {"DANA_UAT_RETRIES": str(retries), "DANA_UAT_RETRY_BACKOFF": "0.2", "DANA_UAT_CACHE_DIR":
-            os.environ.get("DANA_UAT_CACHE_DIR", str(folder / "cache"))}
+            os.environ.get("DANA_UAT_CACHE_DIR", str(folder / "cache")), **settings}
     result = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", target, *args], cwd=folder,
                             env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     summary = folder / "reports" / "latest" / "summary.json"
@@ -187,3 +188,22 @@ def test_latency_is_met_and_recorded_with_each_exchange(tmp_path, faulty):
     (payment,) = [e for e in evidence(tmp_path, "pay_ok.json")["exchanges"] if e["type"] == "http"]
     assert payment["elapsedMs"] >= 150
     assert [(e["kind"], e["ms"]) for e in sandbox.injected()] == [("latency", 150)]
+
+
+def test_a_stalled_page_costs_its_timeout_and_a_short_screenshot_all_recorded_then_is_retried(tmp_path, faulty):
+    sandbox = faulty({"match": "/n/cashier/new/checkout", "kind": "stall"})
+    result, summary = dana_uat_run(tmp_path, sandbox.url, "-k", "transaction_success_notify",
+                                   DANA_UAT_PAGE_TIMEOUT="3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (scenario,) = summary["scenarios"]
+    (record,) = scenario["retries"]
+    assert record["reason"].startswith("a hosted page did not load: ") and record["waitFor"] == "backoff"
+    first = evidence(tmp_path, "transaction_success_notify.attempt-1.json")
+    (finding,) = first["findings"]
+    assert finding["check"] == "page load" and finding["expected"] == "the page loaded within 3 s"
+    pages = [e for e in first["exchanges"] if e["type"] == "page"]
+    (goto,) = [e for e in pages if e["action"] == "goto"]
+    assert goto["timeoutS"] == 3 and "3000ms" in goto["error"] and goto["ms"] >= 3000
+    (shot,) = [e for e in pages if e["action"] == "step" and e["name"] == "failure"]
+    assert shot["ms"] > 0 and (shot["screenshot"] or "2500ms" in shot["note"])      # bounded, not 2 x 30 s
+    assert [e["kind"] for e in sandbox.injected()] == ["stall"]
