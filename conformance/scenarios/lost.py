@@ -55,7 +55,8 @@ def recover(target, recorder) -> list[dict]:
     if not lost:
         return []
     done = []
-    with DanaClient(target.merchant, target.api_base, recorder, clock=target.now) as client:
+    with DanaClient(target.merchant, target.api_base, recorder, clock=target.now,
+                    verify=target.settings.tls_verify(target.api_base)) as client:
         for api, ref, merchant in lost:
             done.append(_settle(client, CREATES_ORDER[api], api, ref, merchant or target.merchant.merchant_id))
     for record in done:
