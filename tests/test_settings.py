@@ -82,6 +82,9 @@ def test_real_sandbox_target_uses_dana_hosts_and_the_sandbox_gateway_key(root):
     ({}, {"DANA_UAT_PIN": "12"}, "DANA_UAT_PIN"),
     ({}, {"DANA_UAT_CONCURRENCY": "0"}, "DANA_UAT_CONCURRENCY"),
     ({}, {"DANA_UAT_CONCURRENCY": "four"}, "DANA_UAT_CONCURRENCY"),
+    ({}, {"DANA_UAT_RETRY_BACKOFF": "soon"}, "DANA_UAT_RETRY_BACKOFF"),
+    ({}, {"DANA_UAT_RETRY_BACKOFF": "60"}, "DANA_UAT_RETRY_BACKOFF"),
+    ({}, {"DANA_UAT_PAGE_TIMEOUT": "0"}, "DANA_UAT_PAGE_TIMEOUT"),
     ({}, {"DANA_PUBLIC_KEY": "QUJD"}, "DANA_PUBLIC_KEY"),
 ])
 def test_unusable_values_give_one_line_naming_the_variable(root, cli, environ, names):
