@@ -36,3 +36,15 @@ def test_the_whole_report_lists_every_check(tmp_path):
     assert [p.name for p in report.problems] == ["X_PARTNER_ID", "MERCHANT_ID", "PRIVATE_KEY_PATH",
                                                  "MERCHANT_PUBLIC_KEY_PATH"]
     assert any(line.startswith("FAIL  merchant  X_PARTNER_ID: is not set; ") for line in report.lines())
+
+
+def test_a_probe_cut_off_mid_answer_is_tried_again_within_its_bound():
+    waits: list[float] = []
+    with SandboxServer(faults=[{"match": "/sandbox-admin/info", "kind": "reset", "first": 2}]) as server:
+        check = doctor.check_target({"target": server.base_url}, sleep=waits.append)
+        assert check.problems == [] and waits == list(doctor.PROBE_WAITS)       # two resets, two waits
+        assert "reachable (HTTP 200) at probe 3 (before: RemoteProtocolError" in check.detail
+        assert len(server.faults.injected("reset")) == 2
+    with SandboxServer(faults=[{"match": "/sandbox-admin/info", "kind": "reset", "first": 3}]) as server:
+        (problem,) = doctor.check_target({"target": server.base_url}, sleep=waits.append).problems
+        assert problem.name == "DANA_UAT_TARGET" and "RemoteProtocolError" in problem.problem   # past the bound
