@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 import logging
 import threading
 import time
@@ -44,6 +45,7 @@ from conformance.snap.timestamps import format_timestamp
 
 API_PATHS = frozenset(p for a in APIS.values() if a.family != "notify" for p in a.paths)
 STALL_BOUND = 300          # seconds a stall lasts at most, when neither the client nor the server ends it
+RECORD_LIMIT = 100_000     # injected faults kept (the oldest go first): a sandbox left running stays bounded
 Kind = Literal["latency", "status", "retry_after", "reset", "stall"]
 
 
@@ -132,7 +134,7 @@ class Faults:
         self.plan = plan
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str], int] = {}
-        self._injected: list[dict] = []
+        self._injected: deque[dict] = deque(maxlen=RECORD_LIMIT)
         self._listeners: list[Callable[[dict], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
