@@ -22,8 +22,8 @@ from conformance.snap import keys
 
 REACH_TIMEOUT = 8.0     # seconds per target probe
 # A probe cut off after it connected (a reset mid-response, a timeout) is tried again: one broken connection says
-# nothing about the target, and a run must not stop with exit 2 for it. A refused connection or a name that does
-# not resolve is said at once. Waits between probes, in seconds: 3 probes at most.
+# nothing about the target, and a run must not stop with exit 2 for it. A refused connection, a proxy's refusal or a
+# name that does not resolve is said at once. Waits between probes, in seconds: 3 probes at most.
 PROBE_WAITS = (0.5, 1.0)
 
 # The merchant's own pieces: (variable, setting key, fix). PRIVATE_KEY may stand in for PRIVATE_KEY_PATH.
@@ -154,7 +154,7 @@ def _reach(probe: Callable[[], httpx.Response], sleep: Callable[[float], None]) 
             return probe().status_code, errors
         except httpx.HTTPError as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
-            if wait is None or isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):
+            if wait is None or isinstance(exc, (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol)):
                 raise
             sleep(wait)          # a pause between probes (the retry's protocol), bounded by PROBE_WAITS
     raise AssertionError("unreachable")     # the loop returns or raises

@@ -25,6 +25,7 @@ from conformance.merchant.advice import verdict as merchant_verdict
 from conformance.merchant.models import is_merchant_scenario
 from conformance.scenarios import kinds, schema
 from conformance.scenarios.loader import ScenarioFileError, load_file
+from conformance.scenarios.lost import recover
 from conformance.runstate import STATE, DanaState, display
 from conformance.snap.apis import APIS
 
@@ -157,7 +158,6 @@ class ScenarioItem(pytest.Item):
 
     def execute(self) -> tuple:
         """Run the scenario, with its bounded retries; on a scenario thread when run ahead (ahead.py)."""
-        from conformance.scenarios.lost import recover
         from conformance.scenarios.runner import run_scenario
 
         state = self.config.stash[STATE]
