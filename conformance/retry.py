@@ -112,6 +112,13 @@ def wait_before(retry: int, why: Transient, base: float, rng: random.Random | No
     return (rng or random).uniform(step / 2, step)
 
 
+def page_wait(retry: int, status: int, retry_after: str | None, base: float) -> float | None:
+    """Seconds before a hosted page that answered ``status`` (5xx or 429) is loaded again, as an API call would
+    wait; None when its Retry-After is beyond MAX_WAIT (the page is not loaded again: DANA is unavailable)."""
+    why = Transient(f"page HTTP {status}", parse_retry_after(retry_after) if status == 429 else None)
+    return None if why.too_long else wait_before(retry, why, base)
+
+
 def pause(seconds: float) -> float:
     """Wait ``seconds`` (the retry's protocol: Retry-After or backoff, not a guess) and return the true wait in ms."""
     started = time.perf_counter()

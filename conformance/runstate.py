@@ -192,11 +192,10 @@ class DanaState:
                     page_wait=self._page_wait)
         return self._browser
 
-    def _page_wait(self, attempt: int, status: int, retry_after: str | None) -> float:
-        """Seconds before a hosted page that answered ``status`` is loaded again (retry.py's waits)."""
-        asked = retry.parse_retry_after(retry_after) if status == 429 else None
-        why = retry.Transient(f"page HTTP {status}", asked)
-        return retry.wait_before(attempt, why, retry.backoff_for(self.raw.get("retry_backoff")))
+    def _page_wait(self, attempt: int, status: int, retry_after: str | None) -> float | None:
+        """Seconds before a hosted page that answered ``status`` is loaded again (retry.py's waits); None when its
+        Retry-After is beyond what a run waits (the page is not loaded again)."""
+        return retry.page_wait(attempt, status, retry_after, retry.backoff_for(self.raw.get("retry_backoff")))
 
     def run_ahead(self, items: list) -> None:
         """Start ``items`` (ScenarioItems, in pytest's order) side by side when this process runs them itself and

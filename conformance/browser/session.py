@@ -119,11 +119,11 @@ class ScenarioContext:
         if status < 500 and status != 429:
             return
         loads = self._loads[response.url] = self._loads.get(response.url, 0) + 1
-        if request.method != "GET" or loads > self.session.page_retries:   # a POST is never sent twice
+        wait = self.session.page_wait(loads, status, retry_after) if request.method == "GET" else None
+        if wait is None or loads > self.session.page_retries:   # a POST is never sent twice
             self._failed = PageStatusError(url, status, loads, retry_after)
             self._failed_event.set()
             return
-        wait = self.session.page_wait(loads, status, retry_after)
         task = asyncio.ensure_future(self._reload(response.url, url, status, loads, wait))
         self._reloading.add(task)
         task.add_done_callback(self._reloading.discard)
@@ -282,12 +282,12 @@ class BrowserSession:
                  tracing: str = "retain-on-failure", screenshot: str = "on",
                  artifacts_dir: Path | str = Path("reports") / "browser", timeout: float = 30,
                  ca_bundle: str | None = None, page_retries: int = 0,
-                 page_wait: Callable[[int, int, str | None], float] | None = None):
+                 page_wait: Callable[[int, int, str | None], float | None] | None = None):
         _check_modes(tracing, screenshot)
         self.ca_bundle = ca_bundle          # extra CAs Chromium trusts (browser/trust.py)
         self._home: Path | None = None
         # A page answered 5xx/429 to a GET is loaded again up to page_retries times, after page_wait(retry, status,
-        # Retry-After) seconds (the run passes the retries and waits of conformance/retry.py).
+        # Retry-After) seconds (the run passes the retries and waits of conformance/retry.py; None: not again).
         self.page_retries = page_retries
         self.page_wait = page_wait or (lambda retry, status, retry_after: 0.0)
         self.chromium_setting, self.headed, self.slowmo = chromium, headed, slowmo

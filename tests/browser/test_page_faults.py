@@ -95,3 +95,15 @@ def test_a_stalled_page_costs_the_flows_timeout_and_a_bounded_failure_screenshot
     assert goto["timeoutS"] == 2 and "2000ms" in goto["error"]
     (shot,) = [e for e in seen if e["action"] == "step" and e["name"] == "failure"]
     assert shot["ms"] > 0 and (shot["screenshot"] or f"{SHOT_TIMEOUT}ms" in shot["note"])
+
+
+def test_a_page_whose_wait_is_refused_is_not_loaded_again(faulted_checkout):
+    _, session, url = faulted_checkout([{"match": CHECKOUT, "kind": "retry_after", "seconds": 120}], 2, [])
+    session.page_wait = lambda retry, status, retry_after: None      # as retry.page_wait for a Retry-After past 30 s
+    ctx = session.new_context("too-long")
+    seen = events_of(ctx)
+    with pytest.raises(PageStatusError) as caught:
+        checkout(ctx, url, phone=PHONE, pin=PIN)
+    ctx.close(failed=True)
+    assert caught.value.status == 429 and caught.value.retry_after == "120" and caught.value.loads == 1
+    assert not [e for e in seen if e["action"] == "reload"]

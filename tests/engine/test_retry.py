@@ -101,3 +101,12 @@ def test_the_embedded_target_does_not_retry_by_default(pytester, monkeypatch):
     pytester.makefile(".yaml", **{"scenarios/payment": FLAKY})
     run(pytester, "-k", "pay_ok").assert_outcomes(failed=1)
     assert _summary(pytester)["scenarios"][0]["retries"] == []
+
+
+def test_a_hosted_page_waits_as_an_api_call_would():
+    import random
+
+    random.seed(3)
+    assert retry.page_wait(1, 429, "2", 1.0) == 2                     # its Retry-After
+    assert retry.page_wait(1, 429, "120", 1.0) is None               # beyond the bound: not loaded again
+    assert 0.5 <= retry.page_wait(1, 503, None, 1.0) <= 1.0 and 1.0 <= retry.page_wait(2, 503, None, 1.0) <= 2.0
