@@ -200,10 +200,8 @@ def admin_routes(sandbox, access: AdminAccess = OPEN_ACCESS) -> list[Route]:
 
     @_guard
     async def faults(request: Request):
-        """The fault plan and every fault injected so far (faults.py); 404 when none is injected."""
-        if sandbox.faults is None:
-            raise AdminError(404, "this sandbox injects no faults (start it with --faults FILE)")
-        return JSONResponse(sandbox.faults.to_dict())
+        """The fault plan and every fault injected so far (faults.py); both empty without --faults."""
+        return JSONResponse(sandbox.faults.to_dict() if sandbox.faults is not None else {"plan": [], "injected": []})
 
     @_guard
     async def wait_traffic(request: Request):

@@ -77,6 +77,7 @@ def admin_calls(ref: str, key) -> list[tuple[str, str, dict | None]]:
         ("POST", "/traffic/wait", {"since": 0, "count": 0, "timeoutSeconds": 0}),
         ("GET", "/users", None),
         ("GET", "/magic", None),
+        ("GET", "/faults", None),
     ]
 
 
