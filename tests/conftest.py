@@ -53,6 +53,8 @@ LONGEST_FIRST = (
     "tests/test_readme.py",
     "tests/twin/test_twin_runs.py",
     "tests/twin/test_twin_catalogue.py",
+    "tests/twin/test_twin_faults.py",
+    "tests/twin/test_twin_production.py",
     "tests/merchant/test_merchant_defects.py",
     "tests/merchant/test_merchant_mode.py",
     "tests/test_catalogue_runs.py",
