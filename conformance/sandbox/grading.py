@@ -211,6 +211,12 @@ def schema(o: Observed) -> Verdict | None:
         return Verdict("schema", FAIL, "expected a JSON object body, received "
                        f"{'unparsable JSON' if o.body is None else type(o.body).__name__}",
                        "Send UTF-8 JSON with Content-Type application/json.")
+    shape = validate.shape_problem(o.body, validate.MAX_DEPTH)
+    if shape:       # what the pipeline refuses first (400xx00 too deep, 400xx01 a lone surrogate)
+        received = ("a body nested deeper than " + str(validate.MAX_DEPTH) + " levels" if shape[0] == "depth"
+                    else f"{shape[1]} holding a lone surrogate (such as \\ud800), which no UTF-8 encodes")
+        return Verdict("schema", FAIL, f"expected UTF-8 JSON text in every field, received {received}",
+                       "Encode the body as UTF-8 JSON from valid text; never split a character's escape.")
     spec = SCHEMAS.get(o.api.name)
     problem = validate.check(spec, o.body) if spec is not None else None
     if problem is None and o.api.name == "apply_token":

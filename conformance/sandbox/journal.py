@@ -65,8 +65,12 @@ SECRET_PATHS = ("authCode", "refreshToken", "additionalInfo.accessToken")
 
 
 def secret_digest(value: str) -> str:
-    """A non-reversible handle on a secret: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+    """A non-reversible handle on a secret: the first 16 hex digits of its SHA-256.
+
+    A JSON string may hold a lone surrogate (``"\\ud800"``), which no UTF-8 encodes; ``surrogatepass``
+    hashes it as the bytes a lenient encoder writes, so such a value still gets a digest (and its entry).
+    """
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _secret_digests(body: object) -> dict[str, str]:
@@ -95,6 +99,36 @@ def _recorded_body(redactor: Redactor, raw: bytes | None) -> dict | None:
     if problem and problem[0] == "depth":
         return {"text": f"[{len(raw)} bytes, nested deeper than {validate.MAX_DEPTH} levels, not recorded]"}
     return recorded
+
+
+def _printable(text: str) -> str:
+    """Printable ASCII only: what a client sent must not colour, move or break a terminal or a log."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text).encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _ungraded(method: str, path: str, headers: Mapping[str, str], raw: bytes | None, status: int,
+              response_body: bytes, exc: Exception) -> dict:
+    """The entry of a request that broke grading: what was sent (redacted) and answered, and why it is
+    ungraded, as a FAIL check named ``journal``. Built from plain values only, so it cannot fail in turn."""
+    problem = _printable(f"{type(exc).__name__}: {exc}")[:300]
+    try:
+        request_headers = Redactor().headers({_printable(k): _printable(v) for k, v in dict(headers).items()})
+    except Exception:                       # noqa: BLE001 - the entry is recorded whatever the headers hold
+        request_headers = {}
+    partner = _printable(headers.get("x-partner-id") or headers.get("x-client-key") or "")
+    return {
+        "seq": 0, "at": "", "partnerId": partner or None, "api": None, "method": _printable(method),
+        "path": _printable(path),
+        "request": {"headers": request_headers,
+                    "body": None if raw is None else {"text": f"[{len(raw)} bytes, not recorded]"}},
+        "response": {"status": status, "responseCode": None, "responseMessage": None,
+                     "body": {"text": f"[{len(response_body)} bytes, not recorded]"}},
+        "secretDigests": {}, "verdict": grading.FAIL,
+        "checks": [{"check": "journal", "verdict": grading.FAIL,
+                    "message": f"expected a request the journal can grade, received one that broke grading ({problem})",
+                    "hint": "the sandbox answered it; this entry keeps its place in the journal"}],
+    }
 
 
 def _response_summary(status: int, body: bytes) -> dict:
@@ -163,7 +197,8 @@ class Journal:
 
     def record(self, method: str, path: str, headers: Mapping[str, str], raw: bytes | None,
                status: int, response_body: bytes) -> dict | None:
-        """Grade and store one request with the sandbox's answer; never raises."""
+        """Grade and store one request with the sandbox's answer; never raises, never loses the request:
+        when grading it fails, an ungraded entry says why (``_ungraded``) and one log line names the problem."""
         try:
             observed = self._observe(path, headers, raw)
             verdicts = grading.grade(observed)
@@ -177,15 +212,20 @@ class Journal:
                 "secretDigests": _secret_digests(observed.body),
                 "verdict": grading.worst(verdicts), "checks": [v.to_dict() for v in verdicts],
             }
-            with self._changed:
-                self._seq += 1
-                entry["seq"] = self._seq
+        except Exception as exc:           # the journal must never cost the merchant an answer, nor an entry
+            observed, verdicts = None, []
+            entry = _ungraded(method, path, headers, raw, status, response_body, exc)
+            entry["at"] = self.sandbox.clock.stamp()
+        with self._changed:
+            self._seq += 1
+            entry["seq"] = self._seq
+            if observed is not None:
                 self._remember(observed, verdicts, status, self._seq)
-                self._entries.append(entry)
-                self._changed.notify_all()
-        except Exception:                   # the journal must never cost the merchant an answer
-            log.exception("sandbox: could not journal a request to %s", path)
-            return None
+            self._entries.append(entry)
+            self._changed.notify_all()
+        if observed is None:
+            log.warning("sandbox: request #%d to %s journalled ungraded: %s", entry["seq"], _printable(path),
+                        entry["checks"][0]["message"])
         for listener in list(self._listeners):
             try:
                 listener(entry)
@@ -231,7 +271,4 @@ def live_line(entry: dict) -> str:
             f"-> {response.get('status')} {response.get('responseCode') or ''}".rstrip())
     problems = [f"{c['check']} {c['verdict']}: {c['message'].split(', received ', 1)[-1]}"
                 for c in entry.get("checks", []) if c["verdict"] != grading.PASS]
-    line = f"{head} | {entry['verdict']}" + "".join(f" | {p}" for p in problems)
-    # Printable ASCII only: what a client sent must not colour, move or break the developer's terminal.
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line) \
-        .encode("ascii", "backslashreplace").decode("ascii")
+    return _printable(f"{head} | {entry['verdict']}" + "".join(f" | {p}" for p in problems))
