@@ -15,7 +15,10 @@
                                     merchant of ./.env (or --env-file), as `run` reads it
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
   dana-uat bundle [RUN_DIR]         (re)make the signed go-live bundle of a complete run; exit 1 when incomplete
-  dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and key
+  dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and signer
+        against the trusted key (--public-key, else MERCHANT_PUBLIC_KEY_PATH); prints partnerId, merchantId
+        and the key fingerprint. Exit 0 signed by the trusted key and intact, 1 a problem, 2 usage error,
+        3 integrity verified but origin NOT verified (no trusted key)
 """
 
 from __future__ import annotations

@@ -61,20 +61,53 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+ORIGIN_NOT_VERIFIED = 3     # intact, but no trusted key to say who signed it (README, "Exit codes")
+
+
+def trusted_key(args: argparse.Namespace):
+    """(key, where it came from, what the manifest must name) or an exit code: ``--public-key``, else the
+    merchant public key the settings name (MERCHANT_PUBLIC_KEY_PATH, read as ``dana-uat doctor`` reads it)."""
+    from conformance.settings import ConfigError, read_values
+    from conformance.snap.keys import KeyFormatError, load_public_key_file
+
+    if args.public_key:
+        try:
+            return load_public_key_file(args.public_key), f"--public-key {args.public_key}", {}
+        except (OSError, KeyFormatError) as exc:
+            return err(f"--public-key: {exc}")
+    try:
+        values, _ = read_values({}, env_file=args.env_file or ".env")
+    except ConfigError as exc:
+        return err(f"configuration error: {exc}")
+    path = values.get("merchant_public_key_path")
+    if not path:
+        return None, "none (no --public-key, MERCHANT_PUBLIC_KEY_PATH not set)", {}
+    try:
+        key = load_public_key_file(Path(path).expanduser())
+    except (OSError, KeyFormatError) as exc:
+        return err(f"MERCHANT_PUBLIC_KEY_PATH: {path} is not usable ({exc})")
+    expect = {"partnerId": values.get("partner_id"), "merchantId": values.get("merchant_id")}
+    return key, f"MERCHANT_PUBLIC_KEY_PATH {path}", expect
+
+
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
+    """0 signed by the trusted key and intact; 1 a problem; 2 usage; 3 intact, origin NOT verified."""
     import zipfile
 
     from conformance.evidence.bundle import check_bundle
-    from conformance.snap.keys import KeyFormatError, load_public_key_file
+    from conformance.snap.keys import fingerprint
 
+    found = trusted_key(args)
+    if isinstance(found, int):
+        return found
+    key, source, expect = found
     try:
-        key = load_public_key_file(args.public_key) if args.public_key else None
-    except (OSError, KeyFormatError) as exc:
-        return err(f"--public-key: {exc}")
-    try:
-        result = check_bundle(Path(args.bundle), key)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
+        result = check_bundle(Path(args.bundle), key, expect)
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
         return err(f"{args.bundle}: not a dana-uat bundle ({exc})")
+    for name in ("partnerId", "merchantId", "merchantKeyFingerprint"):
+        print(f"{name}: {result.claims.get(name) or '-'}")
+    print(f"trusted key: {fingerprint(key) + ' from ' + source if key is not None else source}")
     for problem in result.problems:
         print(f"FAIL {problem}")
     for note in result.notes:
@@ -82,16 +115,23 @@ def cmd_verify_bundle(args: argparse.Namespace) -> int:
     if result.problems:
         print(f"{len(result.problems)} problem(s)")
         return 1
-    against = "the given public key" if key is not None else "the key inside the bundle only"
-    print(f"bundle: signature ({against}) and every file hash verify")
+    if not result.origin_verified:
+        print("bundle: integrity verified, origin NOT verified (every file hash and the signature verify "
+              "with the key inside the bundle, which anyone can replace)")
+        return ORIGIN_NOT_VERIFIED
+    print(f"bundle: origin and integrity verified: signed by the trusted key {fingerprint(key)}, every file "
+          "hash verifies")
     return 0
 
 
 def add_parsers(sub) -> None:
     """The subcommands of this module, after the others in `dana-uat --help`."""
-    vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signature and file hashes")
+    vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signer and file hashes (exit 0 signed by the "
+                                              "trusted key, 1 a problem, 3 no trusted key: origin NOT verified)")
     vp.add_argument("bundle")
-    vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file)")
+    vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file); "
+                                         "default MERCHANT_PUBLIC_KEY_PATH")
+    vp.add_argument("--env-file", default=None, help="a .env file naming MERCHANT_PUBLIC_KEY_PATH (default ./.env)")
     bdp = sub.add_parser("bundle", help="make the signed go-live bundle of a complete run (exit 1 if incomplete)")
     bdp.add_argument("run_dir", nargs="?", help="the run folder (default reports/latest)")
     bdp.add_argument("--env-file", default=None, help="a .env file with the merchant's key (default ./.env)")

@@ -1,8 +1,12 @@
 """The go-live bundle: a zip of the run's report and evidence with a SHA-256 manifest signed by the merchant.
 
-``manifest.json`` lists every file with its SHA-256 and says what the run is worth (complete, simulation,
-submittable); ``manifest.sig`` is Base64 SHA256withRSA over the exact manifest bytes with the merchant's
+``manifest.json`` lists every file with its SHA-256, says what the run is worth (complete, simulation,
+submittable) and whose it is (partnerId, merchantId, ``merchantKeyFingerprint``: SHA-256 of the merchant
+public key); ``manifest.sig`` is Base64 SHA256withRSA over the exact manifest bytes with the merchant's
 private key; ``merchant-public-key.pem`` is the key the bundle claims. ``check_bundle`` verifies all of it.
+The key inside proves only integrity (anyone can re-sign an edited bundle with their own key and put that
+key inside): the origin is verified only against a trusted key the verifier brings, the one registered
+with DANA.
 A bundle is made only from a complete run (every mandatory scenario of the catalogue run and passed);
 Playwright traces stay in the run folder (scrubbed) and out of the bundle: they hold whole browser sessions.
 """
@@ -31,6 +35,13 @@ class BundleRefused(Exception):
 class BundleCheck:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    claims: dict = field(default_factory=dict)   # partnerId, merchantId, merchantKeyFingerprint as the manifest says
+    origin_verified: bool = False                # signed by the trusted key given, and intact
+
+    @property
+    def integrity_only(self) -> bool:
+        """Intact and self-consistent, but checked against the key inside only: origin NOT verified."""
+        return not self.problems and not self.origin_verified
 
 
 def refusal(summary: dict) -> str | None:
@@ -61,6 +72,7 @@ def make_bundle(run_dir: Path, merchant) -> Path:
     traces = (run_dir / "artifacts").is_dir() and any((run_dir / "artifacts").rglob("*.zip"))
     manifest = json.dumps({
         "runId": run_dir.name, "partnerId": merchant.partner_id, "merchantId": merchant.merchant_id,
+        "merchantKeyFingerprint": keys.fingerprint(merchant.private_key),
         "target": summary.get("target"), "complete": True, "simulation": bool(summary.get("simulation")),
         "submittable": bool(summary.get("submittable")), "evidenceFor": summary.get("evidenceFor", ""),
         "notes": [TRACE_NOTE] if traces else [],
@@ -76,8 +88,13 @@ def make_bundle(run_dir: Path, merchant) -> Path:
     return path
 
 
-def check_bundle(path: Path, public_key=None) -> BundleCheck:
-    """Problems (integrity, key, completeness) and plain notes about what was and was not checked."""
+def check_bundle(path: Path, public_key=None, expect: dict | None = None) -> BundleCheck:
+    """Problems (integrity, key, completeness) and plain notes about what was and was not checked.
+
+    ``public_key`` is the trusted key (the merchant's, registered with DANA): with it, ``origin_verified``
+    says the bundle was signed by that key and is intact. ``expect`` ({"partnerId", "merchantId"}, from the
+    verifier's settings) must match what the manifest names. Without a trusted key only integrity is checked.
+    """
     out = BundleCheck()
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
@@ -86,18 +103,31 @@ def check_bundle(path: Path, public_key=None) -> BundleCheck:
             out.problems += [f"{name}: appears {names.count(name)} times in the zip" for name in dupes]
             return out
         manifest = zf.read(MANIFEST)
+        info = json.loads(manifest)
         carried = keys.load_public_key(zf.read(PUBLIC_KEY))
-        key = public_key or carried
+        named = info.get("merchantKeyFingerprint")
+        out.claims = {"partnerId": info.get("partnerId"), "merchantId": info.get("merchantId"),
+                      "merchantKeyFingerprint": named}
+        if named is None:
+            out.notes.append("the manifest names no key fingerprint (a bundle made before dana-uat recorded it)")
+        elif named != keys.fingerprint(carried):
+            out.problems.append(f"the manifest names key {named} but the bundle carries {keys.fingerprint(carried)}")
         if public_key is None:
             out.notes.append("checked only against the public key carried inside the bundle: anyone can re-sign "
                              "an edited bundle with their own key; pass --public-key FILE (the key registered "
-                             "with DANA) to prove who made it")
-        elif keys.public_key_pem(public_key) != keys.public_key_pem(carried):
-            out.problems.append("the bundle carries a different public key than the one given")
-        if not verify(key, manifest, zf.read(SIGNATURE).decode()):
-            which = "the given public key" if public_key is not None else "the merchant public key"
+                             "with DANA) or set MERCHANT_PUBLIC_KEY_PATH to prove who made it")
+        else:
+            trusted = keys.fingerprint(public_key)
+            if keys.fingerprint(carried) != trusted:
+                out.problems.append(f"the bundle carries key {keys.fingerprint(carried)}, not the trusted key {trusted}")
+            if named is not None and named != trusted:
+                out.problems.append(f"the manifest was made for key {named}, not the trusted key {trusted}")
+        for name, wanted in (expect or {}).items():
+            if wanted and info.get(name) != wanted:
+                out.problems.append(f"the manifest names {name} {info.get(name)!r}, the settings {wanted!r}")
+        if not verify(public_key or carried, manifest, zf.read(SIGNATURE).decode()):
+            which = "the trusted public key" if public_key is not None else "the public key carried inside"
             out.problems.append(f"manifest signature does not verify with {which}")
-        info = json.loads(manifest)
         listed = info["files"]
         for name, digest in listed.items():
             if name not in names:
@@ -111,9 +141,11 @@ def check_bundle(path: Path, public_key=None) -> BundleCheck:
         if info.get("simulation") or not info.get("submittable"):
             out.notes.append("SIMULATION: this run did not use DANA; it is not UAT evidence for DANA")
         out.notes += info.get("notes", [])
+    out.origin_verified = public_key is not None and not out.problems
     return out
 
 
 def verify_bundle(path: Path, public_key=None) -> list[str]:
-    """Problems found in a bundle (empty when the signature, every file hash and completeness hold)."""
+    """Problems found in a bundle (empty when the signature, every file hash and completeness hold; without
+    ``public_key``, against the key inside only)."""
     return check_bundle(path, public_key).problems

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from conformance.snap import keys
 from conformance.snap.timestamps import JAKARTA
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when PyYAML was built with it
@@ -117,10 +118,7 @@ def readable(moment: datetime) -> str:
 
 def key_fingerprint(public_key) -> str:
     """SHA-256 of the merchant public key (DER SubjectPublicKeyInfo), as DANA can compute from the portal's key."""
-    from cryptography.hazmat.primitives import serialization
-
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return "SHA256:" + hashlib.sha256(der).hexdigest()
+    return keys.fingerprint(public_key)
 
 
 def api_host(settings) -> str:

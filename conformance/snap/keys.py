@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import re
 from pathlib import Path
 
@@ -109,3 +110,11 @@ def public_key_pem(key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> str:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
+
+
+def fingerprint(key: rsa.RSAPublicKey | rsa.RSAPrivateKey) -> str:
+    """``SHA256:<hex>`` of the public key's DER SubjectPublicKeyInfo, as anyone can compute from the PEM
+    uploaded to DANA's portal (``openssl pkey -pubin -in KEY.pem -outform DER | sha256sum``)."""
+    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "SHA256:" + hashlib.sha256(der).hexdigest()

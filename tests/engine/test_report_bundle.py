@@ -67,13 +67,15 @@ def _complete_bundle(pytester):
 
 
 def _rewrite(src, dst, edit, signer=None, prepend: dict | None = None):
-    """Copy a bundle, editing files; with a signer, recompute the manifest and sign it with that key."""
+    """Copy a bundle, editing files; with a signer, recompute the manifest (hashes, key fingerprint) and sign it
+    with that key, putting its public key inside."""
     with zipfile.ZipFile(src) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     files = {n: edit(n, d) for n, d in files.items()}
     if signer is not None:
         manifest = json.loads(files[MANIFEST])
         manifest["files"] = {n: hashlib.sha256(files[n]).hexdigest() for n in manifest["files"]}
+        manifest["merchantKeyFingerprint"] = keys.fingerprint(signer)      # a careful forger names its key
         files[MANIFEST] = json.dumps(manifest).encode()
         files[SIGNATURE] = sign(signer, files[MANIFEST]).encode()
         files[PUBLIC_KEY] = keys.public_key_pem(signer).encode()
@@ -93,9 +95,10 @@ def test_a_complete_simulated_run_bundle_verifies_but_says_it_is_a_simulation_an
         assert "PRIVATE KEY" not in str([zf.read(n) for n in zf.namelist()])
     assert (manifest["complete"], manifest["simulation"], manifest["submittable"]) == (True, True, False)
     assert verify_bundle(bundle) == []
-    ok = _cli(pytester.path, "verify-bundle", str(bundle))
-    assert ok.returncode == 0 and "SIMULATION" in ok.stdout
+    ok = _cli(pytester.path, "verify-bundle", str(bundle))     # no trusted key: intact, origin unknown
+    assert ok.returncode == 3 and "SIMULATION" in ok.stdout, ok.stdout + ok.stderr
     assert "checked only against the public key carried inside the bundle" in ok.stdout
+    assert "integrity verified, origin NOT verified" in ok.stdout
     again = _cli(pytester.path, "bundle", str(bundle.parent))    # only a run against DANA is submittable
     assert again.returncode == 1 and "bundle refused, a simulation" in again.stderr
 
@@ -123,11 +126,11 @@ def test_verify_bundle_rejects_duplicate_entries_tampering_and_a_re_signed_bundl
     resigned = _rewrite(bundle, tmp_path / "resigned.zip", edit, signer=attacker)
     assert verify_bundle(resigned) == []                      # against its own key only, it verifies...
     alone = _cli(pytester.path, "verify-bundle", str(resigned))
-    assert alone.returncode == 0 and "checked only against the public key carried inside" in alone.stdout
+    assert alone.returncode == 3 and "checked only against the public key carried inside" in alone.stdout
     caught = _cli(pytester.path, "verify-bundle", str(resigned), *given)   # ...not against the registered key
     assert caught.returncode == 1
-    assert "FAIL the bundle carries a different public key than the one given" in caught.stdout
-    assert "FAIL manifest signature does not verify with the given public key" in caught.stdout
+    assert f"FAIL the bundle carries key {keys.fingerprint(attacker)}, not the trusted key" in caught.stdout
+    assert "FAIL manifest signature does not verify with the trusted public key" in caught.stdout
 
 
 def test_verify_bundle_command_errors(pytester, tmp_path):
@@ -165,3 +168,119 @@ def test_a_complete_run_against_dana_makes_a_submittable_bundle_and_an_incomplet
     assert manifest["notes"] and "left out of this bundle" in manifest["notes"][0]
     result = check_bundle(bundle, merchant.public_key)
     assert result.problems == [] and not any("SIMULATION" in n for n in result.notes)
+
+
+# --- verify-bundle against a trusted key (issue 22): one test per case -----------------------------------
+def _signed_run(tmp_path, merchant, name="20261201-000000-beef"):
+    """A complete run against DANA, bundled with ``merchant``'s key: the bundle a merchant hands DANA."""
+    from conformance.evidence.bundle import make_bundle
+
+    run = tmp_path / name
+    (run / "evidence").mkdir(parents=True)
+    (run / "evidence" / "pay_ok.json").write_text('{"passed": true}')
+    (run / "report.html").write_text("<p>report</p>")
+    (run / "summary.json").write_text(json.dumps({"target": "sandbox", "complete": True, "simulation": False,
+                                                  "submittable": True, "evidenceFor": "DANA sandbox UAT"}))
+    return make_bundle(run, merchant)
+
+
+def _verify(tmp_path, bundle, *args, env: dict | None = None):
+    """`dana-uat verify-bundle` in a folder of its own, with no merchant settings but those given."""
+    import os
+    import subprocess
+    import sys
+
+    cwd = tmp_path / "verifier"
+    cwd.mkdir(exist_ok=True)
+    environ = {k: v for k, v in os.environ.items() if k not in ("MERCHANT_PUBLIC_KEY_PATH", "X_PARTNER_ID",
+                                                                "MERCHANT_ID")}
+    return subprocess.run([sys.executable, "-m", "conformance.cli", "verify-bundle", str(bundle), *args], cwd=cwd,
+                          env=environ | (env or {}), capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def registered(tmp_path):
+    """The merchant (partner P-REAL) and the public key it registered with DANA, as a PEM file."""
+    from conformance.settings import MerchantCredentials as Merchant
+
+    merchant = Merchant("2025000000000000000001", "216620000000000000001", keys.generate_private_key())
+    pem = tmp_path / "merchant-public.pem"
+    pem.write_text(keys.public_key_pem(merchant.private_key))
+    return merchant, pem
+
+
+def test_verify_bundle_with_the_merchants_own_key_exits_0_and_prints_whose_it_is(tmp_path, registered):
+    merchant, pem = registered
+    bundle = _signed_run(tmp_path, merchant)
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+    assert manifest["merchantKeyFingerprint"] == keys.fingerprint(merchant.private_key)
+    result = _verify(tmp_path, bundle, "--public-key", str(pem))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"partnerId: {merchant.partner_id}" in result.stdout
+    assert f"merchantId: {merchant.merchant_id}" in result.stdout
+    assert f"merchantKeyFingerprint: {keys.fingerprint(merchant.private_key)}" in result.stdout
+    assert "origin and integrity verified" in result.stdout and "FAIL" not in result.stdout
+    # the same key named by the settings (MERCHANT_PUBLIC_KEY_PATH, as doctor reads it) is trusted by default
+    (tmp_path / "verifier" / ".env").write_text(f"MERCHANT_PUBLIC_KEY_PATH={pem}\nX_PARTNER_ID={merchant.partner_id}\n")
+    by_settings = _verify(tmp_path, bundle)
+    assert by_settings.returncode == 0, by_settings.stdout + by_settings.stderr
+    assert f"trusted key: {keys.fingerprint(merchant.private_key)} from MERCHANT_PUBLIC_KEY_PATH" in by_settings.stdout
+
+
+def test_a_bundle_re_signed_with_an_outsiders_key_fails_against_the_trusted_key(tmp_path, registered):
+    merchant, pem = registered
+    bundle = _signed_run(tmp_path, merchant)
+    outsider = keys.generate_private_key()
+
+    def edit(name, data):
+        if name == "summary.json":
+            return data.replace(b'"complete": true', b'"complete": true, "edited": true')
+        return data
+    resigned = _rewrite(bundle, tmp_path / "resigned.zip", edit, signer=outsider)
+    assert _verify(tmp_path, resigned).returncode == 3         # self-consistent against the key inside
+    result = _verify(tmp_path, resigned, "--public-key", str(pem))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"FAIL the bundle carries key {keys.fingerprint(outsider)}, not the trusted key " \
+           f"{keys.fingerprint(merchant.private_key)}" in result.stdout
+    assert "FAIL manifest signature does not verify with the trusted public key" in result.stdout
+    assert "origin and integrity verified" not in result.stdout
+
+
+def test_an_outsiders_bundle_with_a_forged_partner_id_fails_against_the_settings_key(tmp_path, registered):
+    from conformance.settings import MerchantCredentials as Merchant
+
+    merchant, pem = registered
+    outsider = Merchant(merchant.partner_id, merchant.merchant_id, keys.generate_private_key())   # forged ids
+    forged = _signed_run(tmp_path, outsider, name="20261201-000000-f00d")
+    assert _verify(tmp_path, forged).returncode == 3           # self-consistent: only a trusted key can tell
+    (tmp_path / "verifier" / ".env").write_text(f"MERCHANT_PUBLIC_KEY_PATH={pem}\n"
+                                                f"X_PARTNER_ID={merchant.partner_id}\nMERCHANT_ID={merchant.merchant_id}\n")
+    result = _verify(tmp_path, forged)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"partnerId: {merchant.partner_id}" in result.stdout           # what it claims, printed...
+    assert f"merchantKeyFingerprint: {keys.fingerprint(outsider.private_key)}" in result.stdout
+    assert f"FAIL the manifest was made for key {keys.fingerprint(outsider.private_key)}" in result.stdout
+    assert "FAIL manifest signature does not verify with the trusted public key" in result.stdout
+    # the merchant's own bundle under another partner's settings fails on the partnerId it names
+    own = _signed_run(tmp_path, merchant, name="20261201-000000-0c0c")
+    (tmp_path / "verifier" / ".env").write_text(f"MERCHANT_PUBLIC_KEY_PATH={pem}\nX_PARTNER_ID=2025999\n")
+    other = _verify(tmp_path, own)
+    assert other.returncode == 1 and f"FAIL the manifest names partnerId '{merchant.partner_id}', the settings " \
+                                      "'2025999'" in other.stdout
+
+
+def test_verify_bundle_without_a_trusted_key_exits_3_integrity_verified_origin_not_verified(tmp_path, registered):
+    merchant, _pem = registered
+    bundle = _signed_run(tmp_path, merchant)
+    result = _verify(tmp_path, bundle)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "integrity verified, origin NOT verified" in result.stdout
+    assert "trusted key: none (no --public-key, MERCHANT_PUBLIC_KEY_PATH not set)" in result.stdout
+    assert f"partnerId: {merchant.partner_id}" in result.stdout and "FAIL" not in result.stdout
+    tampered = _rewrite(bundle, tmp_path / "t.zip", lambda n, d: d + b" " if n == "report.html" else d)
+    broken = _verify(tmp_path, tampered)                       # without a key, tampering still fails (exit 1)
+    assert broken.returncode == 1 and "report.html: SHA-256 differs from the manifest" in broken.stdout
+    (tmp_path / "verifier" / ".env").write_text(f"MERCHANT_PUBLIC_KEY_PATH={tmp_path / 'none.pem'}\n")
+    unusable = _verify(tmp_path, bundle)
+    assert unusable.returncode == 2 and "MERCHANT_PUBLIC_KEY_PATH" in unusable.stderr
