@@ -252,8 +252,9 @@ def external_id_unique(o: Observed) -> Verdict | None:
     return _graded("X-EXTERNAL-ID", "an X-EXTERNAL-ID unique within the day",
                    None if o.earlier_external_id is None
                    else f"{value!r}, already sent today in request #{o.earlier_external_id}",
-                   "Generate a new X-EXTERNAL-ID (e.g. a UUID) for every request; SNAP answers 409 to a "
-                   "same-day reuse.")
+                   "Generate a new X-EXTERNAL-ID (e.g. a UUID) for every request; SNAP answers 409xx00 "
+                   "Conflict to a same-day reuse by another request (this sandbox too; it answers a "
+                   "byte-identical replay as the first).")
 
 
 @_on_body(("widget_payment",))

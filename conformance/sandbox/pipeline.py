@@ -1,6 +1,6 @@
 """One request pipeline for every Widget API, read top to bottom (model: stripe-mock HandleRequest).
 
-    parse -> headers -> signature -> body validation -> magic-value rules -> state (handler) -> respond
+    parse -> headers -> signature -> X-EXTERNAL-ID -> body validation -> magic-value rules -> state -> respond
 
 The order is the one DANA's UAT fixtures expect [uat-fixtures]: X-TIMESTAMP problems win over a bad
 signature; body problems and magic values are judged only for correctly signed requests. Every
@@ -171,9 +171,21 @@ def respond(sandbox, code: ResponseCode, extra: dict, started: float, *, close: 
     return Response(payload, status_code=code.http_status, media_type="application/json", headers=headers)
 
 
+def claim_external_id(sandbox, call: Call, client: str) -> None:
+    """A same-day X-EXTERNAL-ID of this merchant used by another request -> 409xx00 Conflict
+    (conformance/sandbox/external_ids.py; a byte-identical replay passes). Apply Token sends none."""
+    if call.api.family == "apply_token":
+        return
+    external = _header(call.headers, "x-external-id")
+    if not sandbox.external_ids.claim(client, sandbox.clock.now(client).date(), external, call.api.name, call.raw):
+        raise call.reject(409, "00")
+
+
 def verify_and_parse(sandbox, call: Call, client: str) -> None:
-    """Signature, then body: the work that grows with the body, run off the event loop."""
+    """Signature, then body: the work that grows with the body, run off the event loop. Only a request
+    whose signature verifies claims its X-EXTERNAL-ID (a forgery cannot burn a merchant's id)."""
     authenticate(sandbox, call, client)
+    claim_external_id(sandbox, call, client)
     parse_and_validate(call)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conformance.sandbox.clock import Clock
+from conformance.sandbox.external_ids import ExternalIds
 from conformance.sandbox.journal import Journal
 from conformance.sandbox.notifier import Notifier
 from conformance.sandbox.rules import Rules
@@ -40,6 +41,7 @@ class Sandbox:
         self.dana_public_key_pem = public_key_pem(self.dana_private_key)
         self.notifier = Notifier(self)
         self.journal = Journal(self)              # graded traffic of merchants' backends
+        self.external_ids = ExternalIds()         # same-day X-EXTERNAL-ID register (409xx00)
         self.base_url = ""
         self.faults = None                        # faults.Faults when the server injects faults
         self.default_phone = "083811223355"

@@ -215,11 +215,11 @@ def test_partner_reference_no_reuse(raw, sdk_entries):
     assert all(c["verdict"] == "PASS" for e in sdk_entries for c in e["checks"] if c["check"] == "partnerReferenceNo")
 
 
-def test_external_id_reuse_is_graded_not_rejected(raw, sdk_entries):
+def test_external_id_reuse_is_refused_409_and_graded(raw, sdk_entries):
     external = uuid.uuid4().hex
     entries = journalled(raw, lambda: [raw.post("widget_payment", good_payment(), X_EXTERNAL_ID=external)
                                        for _ in range(2)])
-    assert [e["response"]["responseCode"] for e in entries] == ["2005400", "2005400"]
+    assert [e["response"]["responseCode"] for e in entries] == ["2005400", "4095400"]
     assert verdict(entries[0], "X-EXTERNAL-ID")["verdict"] == "PASS"
     found = verdict(entries[1], "X-EXTERNAL-ID")
     assert found["verdict"] == "FAIL" and "already sent today" in found["message"], found
