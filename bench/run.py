@@ -9,6 +9,8 @@ Measures, each repeated and reported as the median (min and max beside it):
   full       `dana-uat run --all` in process (scenarios side by side, and one at a time) and with -n 2
   api        the API-only scenarios (`dana-uat run --all -m "not browser"`) the same three ways
   sandbox    signed Widget Payment latency and throughput of the sandbox (bench/sandbox.py)
+  soak       resident memory of a `dana-uat sandbox` before and after 50,000 fuzz and signed requests
+             (bench/soak.py; memory, not time: once, not repeated)
   flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
   state      the cost of `dana-uat sandbox --state FILE` (issue 26): the signed payment loop (requests/s) and
              `dana-uat run --all --target URL` (the catalogue) against a `dana-uat sandbox` without and with it
@@ -53,7 +55,7 @@ RUNS = {   # name -> (group, arguments of `dana-uat`, environment); "in process"
     "API-only scenarios, in process, one at a time": ("api", ["run", "--all", "-m", "not browser"], ONE_AT_A_TIME),
     "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"], {}),
 }
-GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows", "state")
+GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows", "state", "soak")
 STATE_MODES = {"memory": False, "--state": True}
 
 
@@ -163,6 +165,10 @@ def measure(groups: set[str], repeat: int) -> dict:
                 "throughputSamples": rates, "clients": 8,
                 "serverCpuMsPerRequest": statistics.median(cpu) if cpu else None, "serverCpuMsSamples": cpu,
                 "codes": [r["codes"] for r in samples]}
+    if "soak" in groups:
+        import soak as soak_bench
+
+        results["sandbox soak"] = soak_bench.measure() | {"command": "python bench/soak.py"}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if "collect" in groups:
@@ -204,6 +210,10 @@ def table(results: dict) -> list[str]:
                 note = f"collected {r['samples'][0]['collected']}"
             rows.append((name, f"{w['median']:.2f} s", f"{w['min']:.2f} s", f"{w['max']:.2f} s",
                          f"{c['median']:.2f} s", note))
+        elif "rssAfterMiB" in r:
+            rows.append((name, f"{r['rssAfterMiB']:.0f} MiB", "", f"peak {r['rssPeakMiB']:.0f} MiB", "",
+                         f"RSS before {r['rssBeforeMiB']:.0f} MiB; {r['requests']} requests, "
+                         f"{r['journalled']} of {r['sent']} journalled"))
         elif "throughput" in r:
             cpu = f", sandbox CPU {r['serverCpuMsPerRequest']:.2f} ms/request" if r.get("serverCpuMsPerRequest") else ""
             rows.append((name, f"{r['p50LatencyMs']:.1f} ms", "", f"p95 {r['p95LatencyMs']:.1f} ms", "",

@@ -8,28 +8,32 @@ flat under a soak (bench/soak.py measures it). The caps are far above one mercha
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 JOURNAL_ENTRIES = 5_000              # traffic journal: the newest entries ...
-JOURNAL_BYTES = 8 * 1024 * 1024      # ... and at most this many recorded bytes (bodies, headers, answers)
-JOURNAL_REMEMBERED = 50_000          # journal's uniqueness checks: references, and X-EXTERNAL-IDs, each
-EXTERNAL_IDS = 50_000                # the pipeline's same-day X-EXTERNAL-ID register (409xx00 Conflict)
-ORDERS = 10_000                      # orders, with their idempotency and virtual-account indexes
-REFUNDS = 10_000
-AUTH_CODES = 10_000
-OTTS = 10_000
-TOKENS = 10_000                      # access tokens, and refresh tokens, each
+JOURNAL_BYTES = 16 * 1024 * 1024     # ... within this many bytes of their JSON (kept as bytes)
+JOURNAL_REMEMBERED = 10_000          # journal's uniqueness checks: references, and X-EXTERNAL-IDs, each
+EXTERNAL_IDS = 10_000                # the pipeline's same-day X-EXTERNAL-ID register (409xx00 Conflict)
+ORDERS = 5_000                       # orders, with their idempotency and virtual-account indexes
+REFUNDS = 5_000
+AUTH_CODES = 5_000
+OTTS = 5_000
+TOKENS = 5_000                       # access tokens, and refresh tokens, each
 DELIVERIES = 5_000                   # Finish Notify deliveries listed by /sandbox-admin/notifications
 # Page sessions: conformance/sandbox/web.py MAX_SESSIONS (5,000, 30 minutes).
 
 
 class BoundedDict(OrderedDict):
-    """A dict that forgets its oldest keys (by first insertion) beyond ``cap``; O(1) per insertion."""
+    """A dict that forgets its oldest keys (by first insertion) beyond ``cap``; O(1) per insertion.
+    ``on_evict(key, value)`` hears of each one forgotten (the store drops it from its state file)."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, on_evict: Callable[[object, object], None] | None = None):
         super().__init__()
-        self.cap = cap
+        self.cap, self.on_evict = cap, on_evict
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
         while len(self) > self.cap:
-            self.popitem(last=False)
+            old_key, old_value = self.popitem(last=False)
+            if self.on_evict is not None:
+                self.on_evict(old_key, old_value)

@@ -26,8 +26,8 @@ entries exist or the timeout (at most 120 s) passes. An entry::
 ``additionalInfo.accessToken``) to ``secret_digest(value)``, the first 16 hex digits of its SHA-256, so
 a scenario that knows an authCode can count the Apply Tokens made with it without the journal holding
 it. ``verdict`` is the worst of ``checks`` (PASS < WARN < FAIL); ``api`` is null for a path no Widget API
-owns. The journal keeps the newest ``MAX_ENTRIES``; ``seq`` keeps counting. Bodies above
-``MAX_RECORDED_BODY`` are graded but recorded as their size only.
+owns. The journal keeps the newest ``MAX_ENTRIES`` entries within ``MAX_BYTES`` of their JSON
+(conformance/sandbox/bounds.py); ``seq`` keeps counting. Bodies above ``MAX_RECORDED_BODY`` are graded but recorded as their size only.
 """
 
 from __future__ import annotations
@@ -40,22 +40,29 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 
 from conformance.evidence.redaction import Redactor
-from conformance.sandbox import grading, validate
+from conformance.sandbox import bounds, grading, responses, validate
 from conformance.snap.apis import api_by_path
 from conformance.snap.requirements import REFERENCE_FIELDS
 from conformance.snap.timestamps import format_timestamp
 
 log = logging.getLogger("conformance.sandbox")
 
-MAX_ENTRIES = 5_000
-MAX_REMEMBERED = 200_000          # references and external ids kept for the uniqueness checks
+MAX_ENTRIES = bounds.JOURNAL_ENTRIES
+MAX_BYTES = bounds.JOURNAL_BYTES          # the kept entries' JSON bytes
+MAX_REMEMBERED = bounds.JOURNAL_REMEMBERED   # references and external ids kept for the uniqueness checks
 MAX_RECORDED_BODY = 16 * 1024     # larger bodies are graded but recorded as a size only
 
 
 class _Bounded(OrderedDict):
-    """Insertion-ordered dict that forgets its oldest keys beyond a bound."""
+    """Insertion-ordered dict that forgets its oldest keys beyond a bound; keys are 16-byte digests of the
+    (partner, ..., value) they stand for, so a key costs the same whatever the merchant sent."""
 
-    def remember(self, key, value) -> None:
+    @staticmethod
+    def key(*parts: object) -> bytes:
+        text = "\0".join(str(p) for p in parts)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:16]
+
+    def remember(self, key: bytes, value) -> None:
         self.setdefault(key, value)
         while len(self) > MAX_REMEMBERED:
             self.popitem(last=False)
@@ -146,7 +153,10 @@ def _response_summary(status: int, body: bytes) -> dict:
 class Journal:
     def __init__(self, sandbox):
         self.sandbox = sandbox
-        self._entries: deque[dict] = deque(maxlen=MAX_ENTRIES)
+        # Each kept entry as (seq, partnerId, api, its JSON bytes): a parsed entry took 4-5 times its JSON
+        # size in objects, and the bytes make MAX_BYTES what the journal really holds.
+        self._entries: deque[tuple[int, str | None, str | None, bytes]] = deque()
+        self._bytes = 0
         self._seq = 0
         self._changed = threading.Condition()
         self._references = _Bounded()     # (partnerId, api, field, value) -> seq
@@ -174,11 +184,11 @@ class Journal:
         api = observed.api
         ref_field = REFERENCE_FIELDS.get(api.name) if api else None
         if ref_field and isinstance(observed.body, dict) and isinstance(observed.body.get(ref_field), str):
-            observed.earlier_reference = self._references.get((partner, api.name, ref_field,
-                                                               observed.body[ref_field]))
+            observed.earlier_reference = self._references.get(_Bounded.key(partner, api.name, ref_field,
+                                                                            observed.body[ref_field]))
         external = observed.header("X-EXTERNAL-ID")
         if external:
-            observed.earlier_external_id = self._external_ids.get((partner, observed.now.date(), external))
+            observed.earlier_external_id = self._external_ids.get(_Bounded.key(partner, observed.now.date(), external))
         return observed
 
     def _remember(self, observed: grading.Observed, verdicts: list[grading.Verdict], status: int,
@@ -189,11 +199,11 @@ class Journal:
         partner, api = observed.partner_id, observed.api
         external = observed.header("X-EXTERNAL-ID")
         if external and api is not None and api.family != "apply_token":
-            self._external_ids.remember((partner, observed.now.date(), external), seq)
+            self._external_ids.remember(_Bounded.key(partner, observed.now.date(), external), seq)
         ref_field = REFERENCE_FIELDS.get(api.name) if api else None
         if ref_field and 200 <= status < 300 and isinstance(observed.body, dict) \
                 and isinstance(observed.body.get(ref_field), str):
-            self._references.remember((partner, api.name, ref_field, observed.body[ref_field]), seq)
+            self._references.remember(_Bounded.key(partner, api.name, ref_field, observed.body[ref_field]), seq)
 
     def record(self, method: str, path: str, headers: Mapping[str, str], raw: bytes | None,
                status: int, response_body: bytes) -> dict | None:
@@ -221,7 +231,7 @@ class Journal:
             entry["seq"] = self._seq
             if observed is not None:
                 self._remember(observed, verdicts, status, self._seq)
-            self._entries.append(entry)
+            self._keep(entry)
             self._changed.notify_all()
         if observed is None:
             log.warning("sandbox: request #%d to %s journalled ungraded: %s", entry["seq"], _printable(path),
@@ -236,24 +246,37 @@ class Journal:
     def restore(self, entries: list[dict]) -> None:
         """The entries a state file kept (oldest first); ``seq`` goes on from the newest."""
         with self._changed:
-            self._entries.extend(entries)
+            for entry in entries:
+                self._keep(entry)
             self._seq = max(self._seq, entries[-1]["seq"] if entries else 0)
+
+    def _keep(self, entry: dict) -> None:
+        """Append, forgetting the oldest entries beyond MAX_ENTRIES or MAX_BYTES (the newest always stays)."""
+        try:
+            blob = responses.json_bytes(entry)
+        except (TypeError, ValueError, RecursionError) as exc:   # kept, as the ungraded entry of a defect
+            blob = responses.json_bytes(_ungraded(entry["method"], entry["path"], {}, None, 0, b"", exc)
+                                        | {"seq": entry["seq"], "at": entry["at"]})
+        self._entries.append((entry["seq"], entry["partnerId"], entry["api"], blob))
+        self._bytes += len(blob)
+        while len(self._entries) > MAX_ENTRIES or (self._bytes > MAX_BYTES and len(self._entries) > 1):
+            self._bytes -= len(self._entries.popleft()[3])
 
     # --- reading --------------------------------------------------------------------------------
     @property
     def last(self) -> int:
         return self._seq
 
-    def _select(self, since: int, partner_id: str | None, api: str | None) -> list[dict]:
-        return [e for e in self._entries if e["seq"] > since
-                and partner_id in (None, e["partnerId"]) and api in (None, e["api"])]
+    def _select(self, since: int, partner_id: str | None, api: str | None) -> list[bytes]:
+        return [blob for seq, partner, name, blob in self._entries if seq > since
+                and partner_id in (None, partner) and api in (None, name)]
 
     def entries(self, since: int = 0, partner_id: str | None = None, api: str | None = None,
                 limit: int | None = None) -> dict:
         with self._changed:
             found = self._select(since, partner_id, api)
             last = self._seq
-        return {"last": last, "entries": found[:limit] if limit else found}
+        return {"last": last, "entries": [json.loads(blob) for blob in (found[:limit] if limit else found)]}
 
     def wait(self, since: int = 0, partner_id: str | None = None, api: str | None = None, count: int = 1,
              timeout: float = 10.0) -> dict:

@@ -14,11 +14,13 @@ import functools
 import itertools
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.sandbox.bounds import DELIVERIES
 from conformance.snap.timestamps import format_timestamp
 from conformance.snap.notify import encode_body, finish_notify_body, sign_notification
 
@@ -69,7 +71,7 @@ class Notifier:
         # merchant's parser must take both, so tests switch this (docs/sandbox.md).
         self.time_form = "iso"
         self._ids = itertools.count(1)
-        self._deliveries: list[Delivery] = []
+        self._deliveries: deque[Delivery] = deque(maxlen=DELIVERIES)   # the newest (bounds.py)
         self._changed = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -7,6 +7,9 @@ then write (idempotency, state transitions) hold ``store.lock`` around the whole
 requests never create a duplicate order or consume an auth code twice.
 Lifetimes ([sdk-validation]): auth code and OTT 10 minutes, single use; tokens 3 years. Each is measured
 on the clock of the merchant (partnerId) it belongs to (clock.py: a clock per merchant).
+Every store that grows with requests keeps its newest entries up to a cap (``bounds``, docs/sandbox.md
+"Memory bounds"): a long-running sandbox stays flat however much it is sent; a record a cap drops is dropped
+from the state file too (``_note_gone``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from conformance.sandbox import bounds
+from conformance.sandbox.bounds import BoundedDict
 from conformance.sandbox.clock import Clock
 from conformance.snap.orders import OPEN, OrderStatus
 
@@ -201,16 +206,17 @@ class Store:
         self.merchants: dict[str, Merchant] = {}
         self.users: dict[str, User] = {}
         self.balances: dict[str, Decimal] = {}
-        self.auth_codes: dict[str, AuthCode] = {}
-        self.bindings_by_access: dict[str, Binding] = {}
-        self.bindings_by_refresh: dict[str, Binding] = {}
-        self.otts: dict[str, Ott] = {}
-        self.orders: dict[str, Order] = {}                       # referenceNo -> Order
-        self.orders_by_partner_ref: dict[tuple[str, str], Order] = {}   # (merchantId, partnerRef)
-        self.refunds: dict[tuple[str, str], Refund] = {}         # (merchantId, partnerRefundNo)
+        gone = self._note_gone          # what a cap drops leaves the state file too
+        self.auth_codes: dict[str, AuthCode] = BoundedDict(bounds.AUTH_CODES, lambda k, r: gone(AuthCode.KIND, k))
+        self.bindings_by_access: dict[str, Binding] = BoundedDict(bounds.TOKENS, lambda k, r: gone(Binding.KIND, k))
+        self.bindings_by_refresh: dict[str, Binding] = BoundedDict(bounds.TOKENS, lambda k, r: gone("refresh", k))
+        self.otts: dict[str, Ott] = BoundedDict(bounds.OTTS, lambda k, r: gone(Ott.KIND, k))
+        self.orders: dict[str, Order] = BoundedDict(bounds.ORDERS, lambda k, r: gone(Order.KIND, k))  # referenceNo
+        self.orders_by_partner_ref: dict[tuple[str, str], Order] = BoundedDict(bounds.ORDERS)   # (merchantId, ref)
+        self.refunds: dict[tuple[str, str], Refund] = BoundedDict(bounds.REFUNDS, lambda k, r: gone(Refund.KIND, r.key))
         # per partnerId, a heap of (expires_at on that merchant's clock, seq, referenceNo)
         self._expiries: dict[str, list[tuple[datetime, int, str]]] = {}
-        self.orders_by_payment_code: dict[str, Order] = {}       # Payment Gateway virtual accounts
+        self.orders_by_payment_code: dict[str, Order] = BoundedDict(bounds.ORDERS)   # Payment Gateway VAs
         self.changes: dict[tuple[str, str], object] | None = None  # --state: what the next commit writes
 
     # --- the state file's view (sandbox/statefile.py) ----------------------------------------
@@ -405,8 +411,11 @@ class Store:
             self.orders_by_partner_ref[key] = order
             if order.payment_code:
                 self.orders_by_payment_code[order.payment_code] = order
-            heapq.heappush(self._expiries.setdefault(order.partner_id, []),
-                           (order.expires_at, next(self._seq), order.reference_no))
+            heap = self._expiries.setdefault(order.partner_id, [])
+            heapq.heappush(heap, (order.expires_at, next(self._seq), order.reference_no))
+            if len(heap) > 2 * bounds.ORDERS:                 # drop the expiries of orders the cap forgot
+                heap[:] = [e for e in heap if e[2] in self.orders]
+                heapq.heapify(heap)
             self._note(Order.KIND, order.key, order)
             return order, True
 
