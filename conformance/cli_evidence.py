@@ -64,9 +64,13 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 ORIGIN_NOT_VERIFIED = 3     # intact, but no trusted key to say who signed it (README, "Exit codes")
 
 
-def trusted_key(args: argparse.Namespace):
-    """(key, where it came from, what the manifest must name) or an exit code: ``--public-key``, else the
-    merchant public key the settings name (MERCHANT_PUBLIC_KEY_PATH, read as ``dana-uat doctor`` reads it)."""
+class UnusableKey(Exception):
+    """The trusted key named cannot be read (exit 2, the message names where it came from)."""
+
+
+def trusted_key(args: argparse.Namespace) -> tuple[object | None, str, dict]:
+    """(key or None, where it came from, what the manifest must name): ``--public-key``, else the merchant
+    public key the settings name (MERCHANT_PUBLIC_KEY_PATH, read as ``dana-uat doctor`` reads it)."""
     from conformance.settings import ConfigError, read_values
     from conformance.snap.keys import KeyFormatError, load_public_key_file
 
@@ -74,18 +78,18 @@ def trusted_key(args: argparse.Namespace):
         try:
             return load_public_key_file(args.public_key), f"--public-key {args.public_key}", {}
         except (OSError, KeyFormatError) as exc:
-            return err(f"--public-key: {exc}")
+            raise UnusableKey(f"--public-key: {exc}") from None
     try:
         values, _ = read_values({}, env_file=args.env_file or ".env")
     except ConfigError as exc:
-        return err(f"configuration error: {exc}")
+        raise UnusableKey(f"configuration error: {exc}") from None
     path = values.get("merchant_public_key_path")
     if not path:
         return None, "none (no --public-key, MERCHANT_PUBLIC_KEY_PATH not set)", {}
     try:
         key = load_public_key_file(Path(path).expanduser())
     except (OSError, KeyFormatError) as exc:
-        return err(f"MERCHANT_PUBLIC_KEY_PATH: {path} is not usable ({exc})")
+        raise UnusableKey(f"MERCHANT_PUBLIC_KEY_PATH: {path} is not usable ({exc})") from None
     expect = {"partnerId": values.get("partner_id"), "merchantId": values.get("merchant_id")}
     return key, f"MERCHANT_PUBLIC_KEY_PATH {path}", expect
 
@@ -97,10 +101,10 @@ def cmd_verify_bundle(args: argparse.Namespace) -> int:
     from conformance.evidence.bundle import check_bundle
     from conformance.snap.keys import fingerprint
 
-    found = trusted_key(args)
-    if isinstance(found, int):
-        return found
-    key, source, expect = found
+    try:
+        key, source, expect = trusted_key(args)
+    except UnusableKey as exc:
+        return err(str(exc))
     try:
         result = check_bundle(Path(args.bundle), key, expect)
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:   # not a zip, or no manifest
