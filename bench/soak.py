@@ -102,7 +102,7 @@ def encode(host: str, path: str, body: bytes, headers: dict) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def send(base: str, requests: list[bytes], codes: dict) -> None:
+async def send(base: str, requests: list[bytes], codes: dict, clients: int) -> None:
     """Keep-alive clients sharing the list; a client reconnects when the sandbox closes a connection."""
     host, port = base.split("//", 1)[1].split(":")
     queue = iter(requests)
@@ -124,10 +124,7 @@ async def send(base: str, requests: list[bytes], codes: dict) -> None:
                 reader = writer = None
         if writer is not None:
             writer.close()
-    await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-
-
-CLIENTS = 4
+    await asyncio.gather(*(worker() for _ in range(clients)))
 
 
 def journalled(base: str) -> int:
@@ -137,8 +134,6 @@ def journalled(base: str) -> int:
 
 
 def measure(requests: int = 50_000, signed: int = 20_000, clients: int = 4, seed: int = 22) -> dict:
-    global CLIENTS
-    CLIENTS = clients
     rnd, key = random.Random(seed), generate_private_key()
     valid_up_to = format_timestamp(now() + timedelta(minutes=14))
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,10 +148,10 @@ def measure(requests: int = 50_000, signed: int = 20_000, clients: int = 4, seed
                 parts = payment(key, valid_up_to) if i % every == every - 1 else malformed(rnd, i)
                 built.append(encode(host, *parts))
             codes: dict[str, int] = {}
-            asyncio.run(send(base, built[:WARM_UP], codes))
+            asyncio.run(send(base, built[:WARM_UP], codes, clients))
             before, samples, began = memory(process.pid), [], time.perf_counter()
             for start in range(WARM_UP, WARM_UP + requests, SAMPLE_EVERY):
-                asyncio.run(send(base, built[start:start + SAMPLE_EVERY], codes))
+                asyncio.run(send(base, built[start:start + SAMPLE_EVERY], codes, clients))
                 samples.append([start - WARM_UP + min(SAMPLE_EVERY, WARM_UP + requests - start),
                                 round(memory(process.pid)["VmRSS"], 1)])
             elapsed, after = time.perf_counter() - began, memory(process.pid)

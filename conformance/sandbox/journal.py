@@ -206,7 +206,7 @@ class Journal:
             self._references.remember(_Bounded.key(partner, api.name, ref_field, observed.body[ref_field]), seq)
 
     def record(self, method: str, path: str, headers: Mapping[str, str], raw: bytes | None,
-               status: int, response_body: bytes) -> dict | None:
+               status: int, response_body: bytes) -> dict:
         """Grade and store one request with the sandbox's answer; never raises, never loses the request:
         when grading it fails, an ungraded entry says why (``_ungraded``) and one log line names the problem."""
         try:
