@@ -192,7 +192,9 @@ class StateFile:
                 data = record.access_token        # the refresh token's current binding
             else:
                 data = encode(record)
-            rows.append((kind, key, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+            # ASCII JSON: a lone surrogate ("\\ud800", e.g. in a journalled body or an admin-given id) stays its
+            # escape; sqlite3 cannot encode it as UTF-8 and the whole commit, and the answer, failed (issue 22)
+            rows.append((kind, key, json.dumps(data, separators=(",", ":"))))
         return rows, gone
 
     def commit(self) -> None:
@@ -213,7 +215,7 @@ class StateFile:
                 self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", gone)
                 if journal:
                     self._db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?)",
-                                         [(e["seq"], json.dumps(e, ensure_ascii=False)) for e in journal])
+                                         [(e["seq"], json.dumps(e)) for e in journal])
                     self._db.execute("DELETE FROM journal WHERE seq <= ?", (journal[-1]["seq"] - MAX_ENTRIES,))
             self._offsets = offsets
 

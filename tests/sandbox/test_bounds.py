@@ -65,11 +65,12 @@ def test_orders_beyond_the_cap_forget_the_oldest_and_their_expiries(small):
         refs.append(body["partnerReferenceNo"])
     store = server.sandbox.store
     assert len(store.orders) == len(store.orders_by_partner_ref) == 40
-    assert len(store._expiries) <= 2 * 40
+    heap = store._expiries[PARTNER_ID]        # one expiry heap per merchant (its own clock)
+    assert len(heap) <= 2 * 40
     assert raw.admin("GET", f"/orders/{refs[0]}").status_code == 404           # the oldest: forgotten
     newest = raw.admin("GET", f"/orders/{refs[-1]}")
     assert newest.status_code == 200 and newest.json()["status"] == "INIT"
-    assert {e[2] for e in store._expiries} >= set(store.orders)                 # every kept order still expires
+    assert {e[2] for e in heap} >= set(store.orders)                            # every kept order still expires
 
 
 def test_finish_notify_deliveries_keep_the_newest(small):
@@ -82,3 +83,23 @@ def test_finish_notify_deliveries_keep_the_newest(small):
         refs.append(body["partnerReferenceNo"])
     listed = raw.admin("GET", "/notifications").json()
     assert [d["orderPartnerReferenceNo"] for d in listed] == refs[-3:]
+
+
+def test_an_order_the_cap_drops_leaves_the_state_file_too(monkeypatch, tmp_path):
+    from conformance.sandbox.statefile import StateFile
+
+    monkeypatch.setattr(bounds, "ORDERS", 10)
+    key, state = generate_private_key(), tmp_path / "state.db"
+    with SandboxServer(state=StateFile(state)) as server:
+        server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+        raw = Raw(server.base_url, key)
+        refs = []
+        for _ in range(15):
+            body = payment_body()
+            assert snap(raw.post("widget_payment", body))[:2] == (200, "2005400")
+            refs.append(body["partnerReferenceNo"])
+    with SandboxServer(state=StateFile(state)) as server:
+        assert server.sandbox.restored["orders"] == 10                   # the file holds the newest ten
+        raw = Raw(server.base_url, key)
+        assert raw.admin("GET", f"/orders/{refs[4]}").status_code == 404
+        assert raw.admin("GET", f"/orders/{refs[5]}").status_code == 200

@@ -67,9 +67,9 @@ def test_the_same_id_is_free_again_the_next_jakarta_day():
         raw, external = Raw(server.base_url, key), str(uuid.uuid4())
         assert snap(raw.post("widget_payment", payment_body(), X_EXTERNAL_ID=external))[:2] == (200, "2005400")
         assert snap(raw.post("widget_payment", payment_body(), X_EXTERNAL_ID=external)) == CONFLICT
-        assert raw.admin("POST", "/clock", {"advanceSeconds": 86_400}).status_code == 200
+        assert raw.admin("POST", "/clock", {"partnerId": PARTNER_ID, "advanceSeconds": 86_400}).status_code == 200
         # the body's validUpTo follows the moved clock, as the suite's engine sends it
-        later = server.sandbox.clock.now() + timedelta(minutes=10)
+        later = server.sandbox.clock.now(PARTNER_ID) + timedelta(minutes=10)
         body = payment_body() | {"validUpTo": format_timestamp(later)}
         assert snap(raw.post("widget_payment", body, X_EXTERNAL_ID=external))[:2] == (200, "2005400")
 

@@ -130,3 +130,22 @@ def test_a_request_that_breaks_grading_is_journalled_ungraded_with_one_log_line(
     lines = [r for r in caplog.records if "journalled ungraded" in r.getMessage()]
     assert len(lines) == 1 and lines[0].exc_info is None and "\n" not in lines[0].getMessage()
     assert f"#{entry['seq']}" in lines[0].getMessage()
+
+
+def test_with_a_state_file_a_surrogate_is_answered_journalled_and_kept_across_a_restart(tmp_path):
+    """The state file wrote entries as UTF-8: a surrogate made the commit, and with it the answer, fail (500
+    and a traceback) and lost the entry; JSON escapes keep it, and the entry comes back after a restart."""
+    from conformance.sandbox.server import SandboxServer
+    from conformance.sandbox.statefile import StateFile
+
+    key, state = generate_private_key(), tmp_path / "state.db"
+    body = payment_body() | {"merchantId": MERCHANT_ID, "partnerReferenceNo": "x\ud800"}
+    with SandboxServer(state=StateFile(state)) as server:
+        server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+        raw = Raw(server.base_url, key, PARTNER_ID, MERCHANT_ID)
+        answer = raw.post("widget_payment", body)
+        assert (answer.status_code, answer.json()["responseCode"]) == (400, "4005401")
+        [entry] = raw.admin("GET", "/traffic").json()["entries"]
+    with SandboxServer(state=StateFile(state)) as server:
+        [again] = Raw(server.base_url, key).admin("GET", "/traffic").json()["entries"]
+    assert again == entry and again["request"]["body"]["json"]["partnerReferenceNo"] == "x\ud800"
