@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import random
 import re
 import subprocess
@@ -174,7 +175,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
+    load_before = os.getloadavg()
     result = measure(args.requests, args.signed, args.clients)
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavgBefore": load_before,
+               "loadavgAfter": os.getloadavg()}
     print(f"sandbox soak: {result['requests']} requests after a {result['warmUp']}-request warm-up, "
           f"{result['signedPayments']} signed payments accepted, {result['seconds']} s")
     print(f"  RSS before {result['rssBeforeMiB']} MiB, after {result['rssAfterMiB']} MiB, peak {result['rssPeakMiB']} MiB")
@@ -182,8 +186,10 @@ def main() -> int:
     print(f"  journalled {result['journalled']} of {result['sent']} sent; codes {result['codes']}")
     out = Path(args.out)
     record = json.loads(out.read_text()) if out.is_file() else {"results": {}}
-    record.setdefault("results", {})["sandbox soak"] = result | {"command": "python bench/soak.py " +
-                                                                  " ".join(sys.argv[1:])}
+    command = " ".join(["python bench/soak.py", *sys.argv[1:]])
+    record.setdefault("results", {})["sandbox soak"] = result | {"command": command}
+    # as bench/run.py --only does: the other figures stay, each run keeps the machine's load it ran under
+    record.setdefault("runs", {})[command] = {"machine": machine, "results": ["sandbox soak"]}
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written: {os.path.relpath(out, ROOT)} (results[\"sandbox soak\"])")
     return 0
