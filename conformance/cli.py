@@ -18,7 +18,7 @@
   dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and signer
         against the trusted key (--public-key, else MERCHANT_PUBLIC_KEY_PATH); prints partnerId, merchantId
         and the key fingerprint. Exit 0 signed by the trusted key and intact, 1 a problem, 2 usage error,
-        3 integrity verified but origin NOT verified (no trusted key)
+        5 integrity verified but origin NOT verified (no trusted key; 3 and 4 are run's)
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-ORIGIN_NOT_VERIFIED = 3     # intact, but no trusted key to say who signed it (README, "Exit codes")
+ORIGIN_NOT_VERIFIED = 5     # intact, no trusted key to say who signed it (README; 3 and 4 are dana-uat run's)
 
 
 class UnusableKey(Exception):
@@ -95,7 +95,7 @@ def trusted_key(args: argparse.Namespace) -> tuple[object | None, str, dict]:
 
 
 def cmd_verify_bundle(args: argparse.Namespace) -> int:
-    """0 signed by the trusted key and intact; 1 a problem; 2 usage; 3 intact, origin NOT verified."""
+    """0 signed by the trusted key and intact; 1 a problem; 2 usage; 5 intact, origin NOT verified."""
     import zipfile
 
     from conformance.evidence.bundle import check_bundle
@@ -131,7 +131,7 @@ def cmd_verify_bundle(args: argparse.Namespace) -> int:
 def add_parsers(sub) -> None:
     """The subcommands of this module, after the others in `dana-uat --help`."""
     vp = sub.add_parser("verify-bundle", help="check a go-live bundle's signer and file hashes (exit 0 signed by the "
-                                              "trusted key, 1 a problem, 3 no trusted key: origin NOT verified)")
+                                              "trusted key, 1 a problem, 5 no trusted key: origin NOT verified)")
     vp.add_argument("bundle")
     vp.add_argument("--public-key", help="the merchant public key registered with DANA (PEM file); "
                                          "default MERCHANT_PUBLIC_KEY_PATH")

@@ -96,7 +96,7 @@ def test_a_complete_simulated_run_bundle_verifies_but_says_it_is_a_simulation_an
     assert (manifest["complete"], manifest["simulation"], manifest["submittable"]) == (True, True, False)
     assert verify_bundle(bundle) == []
     ok = _cli(pytester.path, "verify-bundle", str(bundle))     # no trusted key: intact, origin unknown
-    assert ok.returncode == 3 and "SIMULATION" in ok.stdout, ok.stdout + ok.stderr
+    assert ok.returncode == 5 and "SIMULATION" in ok.stdout, ok.stdout + ok.stderr
     assert "checked only against the public key carried inside the bundle" in ok.stdout
     assert "integrity verified, origin NOT verified" in ok.stdout
     again = _cli(pytester.path, "bundle", str(bundle.parent))    # only a run against DANA is submittable
@@ -126,7 +126,7 @@ def test_verify_bundle_rejects_duplicate_entries_tampering_and_a_re_signed_bundl
     resigned = _rewrite(bundle, tmp_path / "resigned.zip", edit, signer=attacker)
     assert verify_bundle(resigned) == []                      # against its own key only, it verifies...
     alone = _cli(pytester.path, "verify-bundle", str(resigned))
-    assert alone.returncode == 3 and "checked only against the public key carried inside" in alone.stdout
+    assert alone.returncode == 5 and "checked only against the public key carried inside" in alone.stdout
     caught = _cli(pytester.path, "verify-bundle", str(resigned), *given)   # ...not against the registered key
     assert caught.returncode == 1
     assert f"FAIL the bundle carries key {keys.fingerprint(attacker)}, not the trusted key" in caught.stdout
@@ -238,7 +238,7 @@ def test_a_bundle_re_signed_with_an_outsiders_key_fails_against_the_trusted_key(
             return data.replace(b'"complete": true', b'"complete": true, "edited": true')
         return data
     resigned = _rewrite(bundle, tmp_path / "resigned.zip", edit, signer=outsider)
-    assert _verify(tmp_path, resigned).returncode == 3         # self-consistent against the key inside
+    assert _verify(tmp_path, resigned).returncode == 5         # self-consistent against the key inside
     result = _verify(tmp_path, resigned, "--public-key", str(pem))
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"FAIL the bundle carries key {keys.fingerprint(outsider)}, not the trusted key " \
@@ -253,7 +253,7 @@ def test_an_outsiders_bundle_with_a_forged_partner_id_fails_against_the_settings
     merchant, pem = registered
     outsider = Merchant(merchant.partner_id, merchant.merchant_id, keys.generate_private_key())   # forged ids
     forged = _signed_run(tmp_path, outsider, name="20261201-000000-f00d")
-    assert _verify(tmp_path, forged).returncode == 3           # self-consistent: only a trusted key can tell
+    assert _verify(tmp_path, forged).returncode == 5           # self-consistent: only a trusted key can tell
     (tmp_path / "verifier" / ".env").write_text(f"MERCHANT_PUBLIC_KEY_PATH={pem}\n"
                                                 f"X_PARTNER_ID={merchant.partner_id}\nMERCHANT_ID={merchant.merchant_id}\n")
     result = _verify(tmp_path, forged)
@@ -270,11 +270,11 @@ def test_an_outsiders_bundle_with_a_forged_partner_id_fails_against_the_settings
                                       "'2025999'" in other.stdout
 
 
-def test_verify_bundle_without_a_trusted_key_exits_3_integrity_verified_origin_not_verified(tmp_path, registered):
+def test_verify_bundle_without_a_trusted_key_exits_5_integrity_verified_origin_not_verified(tmp_path, registered):
     merchant, _pem = registered
     bundle = _signed_run(tmp_path, merchant)
     result = _verify(tmp_path, bundle)
-    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.returncode == 5, result.stdout + result.stderr
     assert "integrity verified, origin NOT verified" in result.stdout
     assert "trusted key: none (no --public-key, MERCHANT_PUBLIC_KEY_PATH not set)" in result.stdout
     assert f"partnerId: {merchant.partner_id}" in result.stdout and "FAIL" not in result.stdout
