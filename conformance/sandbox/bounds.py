@@ -20,7 +20,8 @@ AUTH_CODES = 5_000
 OTTS = 5_000
 TOKENS = 5_000                       # access tokens, and refresh tokens, each
 DELIVERIES = 5_000                   # Finish Notify deliveries listed by /sandbox-admin/notifications
-# Page sessions: conformance/sandbox/web.py MAX_SESSIONS (5,000, 30 minutes).
+# Page sessions: conformance/sandbox/web.py MAX_SESSIONS (5,000, 30 minutes); the record of injected faults:
+# conformance/sandbox/faults.py RECORD_LIMIT (100,000).
 
 
 class BoundedDict(OrderedDict):
