@@ -1,6 +1,6 @@
 """The parsed form of scenario files, kept between processes, as Python keeps bytecode.
 
-The located YAML loader is pure Python (it must be, to read ``${...}`` unquoted in flow mappings): parsing the
+The located YAML loader is pure Python (its depth bound and line marks work in PyYAML's Python composer): parsing the
 catalogue cost about 0.2 s of every `dana-uat run`, every xdist worker and every pytest collection
 (bench/run.py: collection 0.96 s without the cache, 0.77 s with it). A file parsed well is written to the cache
 as JSON, one entry per file path (the cache grows with the number of files, not of edits), stamped with the

@@ -3,10 +3,17 @@
 ``load_yaml(text)`` returns plain dicts/lists/scalars (``Located*`` subclasses) plus a ``Source``
 that maps a field path such as ``("scenarios", 2, "steps", 0, "expect")`` to its line, and renders a
 snippet with a caret (model: tavern's BadSchemaError, design.md "Principles").
+
+Scenario files are standard YAML: ``yaml.safe_load``, an editor or yamllint read the same data. The marks come
+from PyYAML's public API (the composed nodes' ``start_mark``, through constructors registered with
+``add_constructor``). Two things standard YAML reads differently from what an author may mean get a file:line
+error that says how to quote them: an unquoted ``${...}`` inside ``{ }`` or ``[ ]`` (YAML ends the value at
+``{``) and an unquoted timestamp (YAML makes it a date; a scenario sends text).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,59 +81,6 @@ def _check_expansion(root) -> None:
                 node.start_mark)
 
 
-_BREAK = "\0 \t\r\n\x85\u2028\u2029"
-
-
-def _scan_plain(self):
-    """PyYAML's Scanner.scan_plain, plus one rule: ``${...}`` is part of the scalar even in flow context.
-
-    So authors can write ``body: {partnerReferenceNo: ${ref}}`` unquoted (design.md's illustration);
-    without it YAML would end the scalar at ``{``.
-    """
-    chunks: list[str] = []
-    start_mark = self.get_mark()
-    end_mark = start_mark
-    indent = self.indent + 1
-    spaces: list[str] = []
-    while True:
-        length = 0
-        if self.peek() == "#":
-            break
-        while True:
-            ch = self.peek(length)
-            if ch == "$" and self.peek(length + 1) == "{":
-                close = length + 2
-                while self.peek(close) not in "}\0\r\n":
-                    close += 1
-                if self.peek(close) == "}":
-                    length = close + 1
-                    continue
-            if ch in _BREAK or (ch == ":" and self.peek(length + 1) in _BREAK + (",[]{}" if self.flow_level else "")) \
-                    or (self.flow_level and ch in ",?[]{}"):
-                break
-            length += 1
-        if length == 0:
-            break
-        self.allow_simple_key = False
-        chunks.extend(spaces)
-        chunks.append(self.prefix(length))
-        self.forward(length)
-        end_mark = self.get_mark()
-        spaces = self.scan_plain_spaces(indent, start_mark)
-        if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
-            break
-    return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
-
-
-_Loader.scan_plain = _scan_plain
-
-# Timestamps stay text: a scenario writes SNAP timestamps as strings, never as datetime objects.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -154,8 +108,49 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
     return out
 
 
+class Refused(yaml.MarkedYAMLError):
+    """Standard YAML that the scenario format does not accept as written; the message says how to write it."""
+
+    def __init__(self, message: str, mark):
+        super().__init__(problem=message, problem_mark=mark)
+
+
+def _refuse_timestamp(loader: _Loader, node: yaml.ScalarNode):
+    """Values a scenario sends are text: an unquoted date would become a datetime (as in every YAML tool), which
+    no SNAP field holds and JSON cannot send, so the file says how to quote it instead."""
+    raise Refused(f'{node.value} is a YAML timestamp; a scenario sends text: quote it, "{node.value}"',
+                  node.start_mark)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _refuse_timestamp)
+
+
+# What an author used to write unquoted inside { } or [ ]: standard YAML ends a plain value at "{", so
+# `{partnerReferenceNo: ${ref}}` reads as "$" followed by a mapping. The value as meant: plain characters and
+# whole ${...} up to the next , ] } (for the hint that shows it quoted).
+_MEANT = re.compile(r"(?:\$\{[^}\n]*\}|[^,\[\]{}\n#])*")
+
+
+def _unquoted_expressions(text: str) -> list:
+    """Every ``${...}`` written unquoted in flow context, as (mark, the value as meant).
+
+    PyYAML's public scanner gives each plain value and where it ends; one that ends in "$" right before "{"
+    was an expression cut in two."""
+    found = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken) and token.plain and token.value.endswith("$") \
+                    and text[token.end_mark.index:token.end_mark.index + 1] == "{":
+                found.append((token.start_mark, _MEANT.match(text, token.start_mark.index).group().strip()))
+    except yaml.YAMLError:          # the scanner stops at the file's error; what it read before counts
+        pass
+    return found
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if '"' not in value and "\\" not in value else "'" + value.replace("'", "''") + "'"
 
 
 def format_path(path: tuple) -> str:
@@ -227,9 +222,19 @@ def load_yaml(path: Path, text: str | None = None) -> Source:
     source = Source(Path(path), text)
     try:
         source.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except Refused as exc:
+        mark = exc.problem_mark
+        raise YamlSyntaxError(exc.problem, mark.line + 1, mark.column + 1) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        cuts = _unquoted_expressions(text)
+        if cuts and cuts[0][0].line + 1 <= line:
+            (at, meant), others = cuts[0], sorted({m.line + 1 for m, _ in cuts[1:]} - {cuts[0][0].line + 1})
+            also = f"; the same on line{'s' * (len(others) > 1)} {', '.join(map(str, others))}" if others else ""
+            raise YamlSyntaxError(f"an expression inside {{ }} or [ ] must be quoted in YAML: write {_quoted(meant)} "
+                                  f"(unquoted, YAML ends the value at \"{{\"){also}", at.line + 1, at.column + 1) \
+                from None
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
         raise YamlSyntaxError(f"not valid YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:

@@ -69,5 +69,12 @@ MALFORMED = {
     # Bounded, not a hang or a RecursionError: the node past 20000 expanded values (e: 9**5), and
     # the first level past 64 of a 5000-deep file.
     "alias_bomb": (_alias_bomb(), 5, "", "aliases expand to more than 20000 values"),
+    # Standard YAML reads these differently from what the author meant: the error says how to quote them.
+    "unquoted_expression": (scenario_file(GOOD_CALL + "        request: {note: a, x: ${ref}}\n"
+                                          "        save: {y: body.x}\n      - save: {z: [${y}]}\n"), 8, "",
+                            'must be quoted in YAML: write "${ref}" (unquoted, YAML ends the value at "{"); '
+                            "the same on line 10"),
+    "unquoted_timestamp": (scenario_file(GOOD_CALL + "        request: {validUpTo: 2026-01-01T10:00:00+07:00}\n"), 8,
+                           "", 'is a YAML timestamp; a scenario sends text: quote it, "2026-01-01T10:00:00+07:00"'),
     "deep_nesting": ("api: " + "[" * 5000 + "]" * 5000 + "\n", 1, "", "nested deeper than 64 levels"),
 }

@@ -1,11 +1,15 @@
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance import catalogue
 from conformance.scenarios import yamlsource
-from conformance.scenarios.loader import ScenarioFileError, load_file
+from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
+from conformance.scenarios.yamlsource import load_yaml
 from .malformed import GOOD_CALL, MALFORMED, scenario_file
 
 
@@ -48,7 +52,7 @@ def test_valid_file_loads_with_lines_and_saved_names(tmp_path):
             "        expect: {status: 200, responseCode: 2005400, body: {webRedirectUrl: {$type: url}}}\n"
             "        save: {web: body.webRedirectUrl}\n"
             "      - save: {paymentUrl: \"${web}&ott=x\"}\n"
-            "      - call: query_payment\n        request: {originalPartnerReferenceNo: ${ref}, note: ${paymentUrl}}\n"
+            "      - call: query_payment\n        request: {originalPartnerReferenceNo: \"${ref}\", note: \"${paymentUrl}\"}\n"
             "        expect: {status: 200, responseCode: \"2005500\"}\n")
     loaded = load_text(tmp_path, text)
     (sc,) = loaded.scenarios
@@ -58,14 +62,14 @@ def test_valid_file_loads_with_lines_and_saved_names(tmp_path):
 
 
 def test_saved_name_is_known_only_after_the_step_that_saves_it(tmp_path):
-    steps = ("      - call: widget_payment\n        request: {x: ${web}}\n"
+    steps = ("      - call: widget_payment\n        request: {x: \"${web}\"}\n"
              "        expect: {status: 200, responseCode: \"2005400\"}\n        save: {web: body.webRedirectUrl}\n")
     with pytest.raises(ScenarioFileError, match=r"unknown name \$\{web\}"):
         load_text(tmp_path, scenario_file(steps))
 
 
-def test_timestamps_stay_text(tmp_path):
-    loaded = load_text(tmp_path, scenario_file(GOOD_CALL + "        request: {validUpTo: 2026-01-01T10:00:00+07:00}\n"))
+def test_quoted_timestamps_are_text(tmp_path):
+    loaded = load_text(tmp_path, scenario_file(GOOD_CALL + "        request: {validUpTo: \"2026-01-01T10:00:00+07:00\"}\n"))
     assert loaded.scenarios[0].scenario.steps[0].request["validUpTo"] == "2026-01-01T10:00:00+07:00"
 
 
@@ -98,3 +102,21 @@ def test_nested_and_aliased_files_are_bounded(tmp_path_factory, depth, fan, leve
     if not too_deep:
         assert (f"aliases expand to more than {yamlsource.MAX_NODES} values" in error) == \
             (expanded > yamlsource.MAX_NODES), (expanded, error[:300])
+
+
+def _shipped_yaml() -> list[Path]:
+    return find_files(catalogue.shipped())
+
+
+@pytest.mark.parametrize("path", _shipped_yaml(), ids=lambda p: p.relative_to(catalogue.shipped()).as_posix())
+def test_catalogue_file_loads_as_yaml_safe_load_reads_it(path):
+    """Scenario files are standard YAML: the located loader's data is yaml.safe_load's, to the type (JSON tells
+    1 from True and 1.0), so an editor, yamllint or a merchant's pre-commit hook reads what the suite runs."""
+    text = path.read_text(encoding="utf-8")
+    ours, standard = load_yaml(path, text).data, yaml.safe_load(text)
+    assert standard is not None
+    assert json.dumps(ours, sort_keys=True) == json.dumps(standard, sort_keys=True)
+
+
+def test_catalogue_is_found():
+    assert len(_shipped_yaml()) >= 15     # the test above is not vacuous

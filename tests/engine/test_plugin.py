@@ -30,7 +30,7 @@ scenarios:
     mandatory: true
     steps:
       - call: widget_payment
-        expect: {status: 200, responseCode: "CODE", responseMessage: MESSAGE, body: {partnerReferenceNo: ${ref}}}
+        expect: {status: 200, responseCode: "CODE", responseMessage: MESSAGE, body: {partnerReferenceNo: "${ref}"}}
   - id: pay_bad_signature
     title: a bad signature is refused
     mandatory: true
