@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: uat uat-all test bootstrap browser node constraints clean
+.PHONY: uat uat-all test check bootstrap browser node constraints schemas clean
 
 uat: bootstrap
 	$(BIN)/dana-uat run
@@ -42,6 +42,11 @@ node:
 
 constraints: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude dana-uat | grep -v '^#' > constraints.txt
+
+# The editor schemas the package ships (conformance/schemas/), regenerated from the models after a change to them
+# (tests/test_editor_schema.py fails until they agree).
+schemas: $(STAMP)
+	for name in scenarios merchant-profile; do $(BIN)/dana-uat schema $$name > conformance/schemas/$$name.schema.json; done
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

@@ -11,6 +11,8 @@
   dana-uat init --merchant-profile  a commented dana-uat.merchant.yaml template (merchant mode); never overwrites
   dana-uat doctor                   every configuration problem at once, each with its fix; exit 2 if any
   dana-uat list [--json]            the catalogue: id, API, mandatory, portal group
+  dana-uat schema scenarios|merchant-profile   the JSON Schema of scenario files or of dana-uat.merchant.yaml,
+        for an editor (`# yaml-language-server: $schema=FILE`); the package ships both in conformance/schemas/
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli); registers the
                                     merchant of ./.env (or --env-file), as `run` reads it
   dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
@@ -315,6 +317,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 2 if broken else 0
 
 
+# -- schema ----------------------------------------------------------------------------------------
+
+SCHEMAS = ("scenarios", "merchant-profile")
+SHIPPED_SCHEMAS = Path(__file__).parent / "schemas"     # <name>.schema.json, what `schema <name>` prints
+
+
+def schema_text(name: str) -> str:
+    """The JSON Schema ``name`` as `dana-uat schema` prints it, generated from the models the loaders use."""
+    from conformance.merchant.profile import json_schema as profile_schema
+    from conformance.scenarios import editorschema
+
+    doc = editorschema.scenarios() if name == "scenarios" else profile_schema()
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(schema_text(args.name))
+    return 0
+
+
 # -- delegated commands ------------------------------------------------------------------------------
 
 def _optional(module: str, what: str):
@@ -361,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     lp = sub.add_parser("list", help="list the scenario catalogue")
     lp.add_argument("--json", action="store_true", help="JSON instead of a table")
     lp.add_argument("--scenarios", help="a scenario folder instead of the shipped catalogue")
+    sp = sub.add_parser("schema", help="print the JSON Schema of scenario files or of the merchant profile, for an "
+                        "editor (README, \"Editor support\")")
+    sp.add_argument("name", choices=SCHEMAS)
     sub.add_parser("sandbox", help="run the embedded DANA sandbox standalone (see dana-uat sandbox --help)")
     bp = sub.add_parser("lint-bind-url", help="grade a bind (OAuth) URL")
     bp.add_argument("url")
@@ -409,6 +434,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "run":
         return cmd_run(args, unknown + extra)
     commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "init": cmd_init, "doctor": cmd_doctor,
+                "schema": cmd_schema,
                 **cli_evidence.COMMANDS}
     return commands[args.command](args)
 

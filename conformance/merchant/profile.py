@@ -35,7 +35,7 @@ class Strict(BaseModel):
 class HttpRequest(Strict):
     method: Literal["GET", "POST"] = Field("GET", description="HTTP method.")
     path: str = Field(..., description="Path (and query) on base_url; {amount}, {phone} and "
-                      "{partnerReferenceNo} are filled in.")
+                      "{partnerReferenceNo} are filled in.", json_schema_extra={"pattern": "^/"})   # _path
     json_body: dict | None = Field(None, alias="json", description="JSON body for POST (placeholders filled in).")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers, e.g. a staging API key.")
 
@@ -53,6 +53,9 @@ class PageClick(Strict):
 
 
 class Bind(Strict):
+    model_config = ConfigDict(json_schema_extra={"oneOf": [     # _one, for editors (json_schema below)
+        {"required": [name], "properties": {name: {"type": "object"}}} for name in ("request", "page")]})
+
     request: HttpRequest | None = Field(None, description="Answer: a redirect to the bind URL, or JSON with it.")
     page: PageClick | None = Field(None, description="Or: open a page in the browser and click.")
     url_field: str = Field("bindUrl", description="JSON field of the answer holding the bind URL.")
@@ -89,16 +92,22 @@ class Trigger(Strict):
     request: HttpRequest = Field(..., description="Asks the merchant to refund or cancel {partnerReferenceNo}.")
 
 
+# Profile._url for editors: an absolute http(s) URL, unless ${VAR} makes it (the environment decides)
+URL_SCHEMA = {"pattern": r"^https?://[^/\s]|\$\{[A-Z][A-Z0-9_]*\}"}
+
+
 class Profile(Strict):
     base_url: str = Field(..., description="Where the merchant's backend is reachable; ${VAR} reads the "
-                          "environment.")
+                          "environment.", json_schema_extra=URL_SCHEMA)
     bind: Bind
     pay: Pay
     status: Status | None = Field(None, description="Optional: without it the effect checks WARN.")
     refund: Trigger | None = None
     cancel: Trigger | None = None
-    redirect_url: str | None = Field(None, description="Cross-checked against the bind URL's redirectUrl.")
-    notify_url: str | None = Field(None, description="Cross-checked against the payment's NOTIFICATION url.")
+    redirect_url: str | None = Field(None, description="Cross-checked against the bind URL's redirectUrl.",
+                                     json_schema_extra=URL_SCHEMA)
+    notify_url: str | None = Field(None, description="Cross-checked against the payment's NOTIFICATION url.",
+                                   json_schema_extra=URL_SCHEMA)
     phone: str | None = Field(None, description="Test user for {phone} (default: the settings' phone).")
     timeout: float = Field(15, gt=0, le=120, description="Seconds to wait for the merchant at most.")
 
@@ -117,6 +126,13 @@ class Profile(Strict):
 
     def url(self, path_or_url: str) -> str:
         return path_or_url if "://" in path_or_url else self.base_url + path_or_url
+
+
+def json_schema() -> dict:
+    """The JSON Schema of ``dana-uat.merchant.yaml`` for editors (``dana-uat schema merchant-profile``),
+    generated from ``Profile``."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "dana-uat merchant profile",
+            **Profile.model_json_schema(by_alias=True)}
 
 
 def fill(value, values: dict):

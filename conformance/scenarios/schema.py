@@ -1,7 +1,9 @@
 """The schema of scenario files (pydantic; every field has a description).
 
-docs/scenarios.md is the reference for authors; ``python -m conformance.scenarios.schema`` prints the
-JSON Schema. The step models are here; which models a step may be comes from the step-kind registry
+docs/scenarios.md is the reference for authors; ``dana-uat schema scenarios`` prints the JSON Schema
+editors use (editorschema.py). A validator that checks in code what JSON Schema can also say gives the same
+rule to the JSON Schema beside it (``json_schema_extra``), so an editor underlines what the loader refuses.
+The step models are here; which models a step may be comes from the step-kind registry
 (kinds.py), which calls ``use_step_models``. Structural rules live here; rules that need the whole file (expressions, matchers,
 unique ids) live in loader.py.
 """
@@ -16,17 +18,40 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from conformance.snap.apis import APIS
 
-MATCHERS = ("$exact", "$regex", "$prefix", "$any", "$absent", "$type", "$ci")
+# matcher -> what its argument is (docs/scenarios.md "Matchers"; an editor shows it)
+MATCHERS = {
+    "$exact": "equals this value exactly (objects: no extra fields)",
+    "$regex": "is a string the regular expression matches (search)",
+    "$prefix": "is a string starting with this text",
+    "$any": "true: is present (any value, null included)",
+    "$absent": "true: is not present",
+    "$type": "has this type",
+    "$ci": "equals this text ignoring case and spacing",
+}
 TYPE_NAMES = ("string", "number", "integer", "boolean", "object", "array", "null", "timestamp", "notify_time",
               "url")
 ID = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
-DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+MARK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+CODE = re.compile(r"^\d{7}$")
 
 Body = dict[str, Any]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _json(**schema: Any) -> Callable[[dict], None]:
+    """``json_schema_extra`` for a field whose validator checks this in code; ``anyOf`` replaces the type."""
+    def extra(field_schema: dict) -> None:
+        if "anyOf" in schema:
+            field_schema.pop("type", None)
+        field_schema.update(schema)
+    return extra
+
+
+KNOWN_API = _json(enum=sorted(APIS))
 
 
 def _known_api(name: str) -> str:
@@ -60,7 +85,10 @@ class Expect(Strict):
     """What the response must be. status and responseCode are mandatory: a step that cannot fail is a defect."""
 
     status: int = Field(..., ge=100, le=599, description="HTTP status.")
-    responseCode: str = Field(..., description="SNAP responseCode, 7 digits, e.g. \"2005400\".")
+    responseCode: str = Field(..., description="SNAP responseCode, 7 digits, e.g. \"2005400\".",
+                              json_schema_extra=_json(anyOf=[{"type": "string", "pattern": CODE.pattern},
+                                                             {"type": "integer", "minimum": 10**6,
+                                                              "maximum": 10**7 - 1}]))
     responseMessage: Any = Field(None, description="responseMessage: exact text (WARN when it differs only in "
                                  "case or spacing) or a matcher such as {$regex: ...}.")
     headers: dict[str, Any] | None = Field(None, description="Response headers (names case-insensitive): "
@@ -74,13 +102,23 @@ class Expect(Strict):
     @classmethod
     def _code(cls, v: Any) -> str:
         text = str(v) if isinstance(v, int) and not isinstance(v, bool) else v
-        if not isinstance(text, str) or not re.fullmatch(r"\d{7}", text):
+        if not isinstance(text, str) or not CODE.match(text):
             raise ValueError(f"must be a 7-digit SNAP code such as \"2005400\", got {v!r}")
         return text
 
 
+def _paths_by_call(model_schema: dict) -> None:
+    """JSON Schema of CallStep._path: an API with several paths takes only those."""
+    model_schema["allOf"] = [{"if": {"properties": {"call": {"const": name}}, "required": ["call"]},
+                              "then": {"properties": {"path": {"enum": [*api.paths, None]}}}}
+                             for name, api in sorted(APIS.items())]
+
+
 class CallStep(Strict):
-    call: str = Field(..., description="API name from the API table, e.g. widget_payment.")
+    model_config = ConfigDict(json_schema_extra=_paths_by_call)
+
+    call: str = Field(..., description="API name from the API table, e.g. widget_payment.",
+                      json_schema_extra=KNOWN_API)
     name: str | None = Field(None, description="What the step does, for the report.")
     request: Body = Field(default_factory=dict, description="Body fields deep-merged over the file defaults; "
                           "{$absent: true} removes a default field.")
@@ -161,13 +199,14 @@ class NotifyStep(Strict):
 
 class ClockStep(Strict):
     clock: str = Field(..., description="Move a sandbox's clock forward, e.g. 16m, 30s, 2h; "
-                       "against DANA, wait it out in real time (up to 60 s, 15 min with DANA_UAT_LONG_WAITS=1).")
+                       "against DANA, wait it out in real time (up to 60 s, 15 min with DANA_UAT_LONG_WAITS=1).",
+                       json_schema_extra=_json(pattern=DURATION.pattern))
     name: str | None = Field(None, description="What the step does, for the report.")
 
     @field_validator("clock", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> str:
-        if not isinstance(v, str) or not DURATION.match(v.strip()):
+        if not isinstance(v, str) or not DURATION.match(v):
             raise ValueError(f"must be a duration like 30s, 16m, 2h or 1d, got {v!r}")
         return v.strip()
 
@@ -190,13 +229,15 @@ class SaveStep(Strict):
 
 
 class Scenario(Strict):
-    id: str = Field(..., description="Stable id: lower case, digits, _; the pytest node id and evidence name.")
+    id: str = Field(..., description="Stable id: lower case, digits, _; the pytest node id and evidence name.",
+                    json_schema_extra=_json(pattern=ID.pattern))
     title: str = Field(..., min_length=1, description="What the scenario shows, in one line.")
     why: str | None = Field(None, description="One sentence a reviewer reads: why DANA mandates this.")
     portal: str | None = Field(None, description="Merchant Portal scenario group, e.g. "
                                "'Direct Debit Payment - Cashier Pay'.")
     mandatory: bool = Field(False, description="Counted by DANA's Merchant Portal; run by default.")
-    marks: list[str] = Field(default_factory=list, description="Extra pytest markers.")
+    marks: list[str] = Field(default_factory=list, description="Extra pytest markers.",
+                             json_schema_extra=_json(items={"type": "string", "pattern": MARK.pattern}))
     embedded_only: str | None = Field(None, min_length=10, description="Why only the embedded sandbox can run "
                                       "it (a trigger DANA's sandbox does not have). Skipped with this reason on "
                                       "--target sandbox; the report marks it 'embedded only'.")
@@ -213,7 +254,7 @@ class Scenario(Strict):
     @classmethod
     def _marks(cls, v: list[str]) -> list[str]:
         for mark in v:
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", mark):
+            if not MARK.match(mark):
                 raise ValueError(f"mark {mark!r} must be a Python identifier")
         return v
 
@@ -236,7 +277,8 @@ class CallDefaults(Strict):
 
 class Defaults(CallDefaults):
     apis: dict[str, CallDefaults] = Field(default_factory=dict, description="Defaults for calls of other APIs "
-                                          "in this file, by API name.")
+                                          "in this file, by API name.",
+                                          json_schema_extra=_json(propertyNames={"enum": sorted(APIS)}))
 
     @field_validator("apis")
     @classmethod
@@ -247,7 +289,8 @@ class Defaults(CallDefaults):
 
 
 class ScenarioFile(Strict):
-    api: str = Field(..., description="The API this file is about; its defaults apply to calls of it.")
+    api: str = Field(..., description="The API this file is about; its defaults apply to calls of it.",
+                     json_schema_extra=KNOWN_API)
     defaults: Defaults = Field(default_factory=Defaults, description="Deep-merged under every call of `api`.")
     scenarios: list[Scenario] = Field(..., min_length=1, description="The scenarios of this file.")
 
@@ -255,11 +298,3 @@ class ScenarioFile(Strict):
     @classmethod
     def _api(cls, v: str) -> str:
         return _known_api(v)
-
-
-if __name__ == "__main__":  # pragma: no cover - documentation helper
-    import json
-
-    from conformance.scenarios import kinds  # noqa: F401 - registers the step kinds
-
-    print(json.dumps(ScenarioFile.model_json_schema(), indent=2))

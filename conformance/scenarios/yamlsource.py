@@ -137,11 +137,20 @@ def _unquoted_expressions(text: str) -> list:
     """Every ``${...}`` written unquoted in flow context, as (mark, the value as meant).
 
     PyYAML's public scanner gives each plain value and where it ends; one that ends in "$" right before "{"
-    was an expression cut in two."""
-    found = []
+    was an expression cut in two. Scanning stops past MAX_DEPTH open brackets (the scanner's cost per token
+    grows with them)."""
+    found, depth = [], 0
+    if "${" not in text:
+        return found
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.ScalarToken) and token.plain and token.value.endswith("$") \
+            if isinstance(token, (yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    break
+            elif isinstance(token, (yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)):
+                depth -= 1
+            elif isinstance(token, yaml.ScalarToken) and token.plain and token.value.endswith("$") \
                     and text[token.end_mark.index:token.end_mark.index + 1] == "{":
                 found.append((token.start_mark, _MEANT.match(text, token.start_mark.index).group().strip()))
     except yaml.YAMLError:          # the scanner stops at the file's error; what it read before counts
@@ -228,7 +237,7 @@ def load_yaml(path: Path, text: str | None = None) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        cuts = _unquoted_expressions(text)
+        cuts = _unquoted_expressions(text)     # the whole file: the message names every line to quote
         if cuts and cuts[0][0].line + 1 <= line:
             (at, meant), others = cuts[0], sorted({m.line + 1 for m, _ in cuts[1:]} - {cuts[0][0].line + 1})
             also = f"; the same on line{'s' * (len(others) > 1)} {', '.join(map(str, others))}" if others else ""

@@ -69,7 +69,8 @@ def test_saved_name_is_known_only_after_the_step_that_saves_it(tmp_path):
 
 
 def test_quoted_timestamps_are_text(tmp_path):
-    loaded = load_text(tmp_path, scenario_file(GOOD_CALL + "        request: {validUpTo: \"2026-01-01T10:00:00+07:00\"}\n"))
+    text = scenario_file(GOOD_CALL + "        request: {validUpTo: \"2026-01-01T10:00:00+07:00\"}\n")
+    loaded = load_text(tmp_path, text)
     assert loaded.scenarios[0].scenario.steps[0].request["validUpTo"] == "2026-01-01T10:00:00+07:00"
 
 
