@@ -173,6 +173,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     code = int(pytest.main(pytest_args, plugins=[progress]))
     c = progress.counts
     evidence = report_dir / run_id
+    if code != 5 and {"--collect-only", "--co"} & set(options):     # a listing, printed by pytest: nothing ran
+        return 0 if code == 0 else 2
     if code == 5 or (c["passed"] + c["failed"] + c["unavailable"] + c["skipped"] + c["broken"] == 0 and
                      code in (0, 5)):
         return _err(f"no scenarios selected in {where}")

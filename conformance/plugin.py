@@ -296,8 +296,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         session.exitstatus = 2
     elif int(session.exitstatus) == 1 and not state.is_worker and _only_dana_unavailable(state.results):
         session.exitstatus = retry.EXIT_UNAVAILABLE      # DANA's outage, not the merchant's failure (retry.py)
-    if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
-        return
+    if state.is_worker or session.config.option.collectonly or \
+            not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
+        return        # a collection runs nothing: it leaves no evidence, report or bundle
     try:
         settings = state.load_settings()
     except settings_mod.ConfigError:
@@ -333,6 +334,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if state.is_worker or not (state.results or state.broken or state.interrupted or state.merchant_unconfigured):
         return
     terminalreporter.write_line(f"dana-uat {_merchant_mode(state)}")
+    if config.option.collectonly:      # nothing ran: no bundle to refuse, no evidence folder to point at
+        return
     if state.bundle_refusal and not config.getoption("dana_run_id") and not state.raw.get("merchant_profile"):
         terminalreporter.write_line("dana-uat bundle refused: " + state.bundle_refusal)
     if state.raw.get("merchant_profile"):   # merchant mode: grouped by check and cause (merchant/advice.py)

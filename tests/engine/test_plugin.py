@@ -83,6 +83,22 @@ def test_collects_one_item_per_scenario_with_node_ids(catalogue):
                                  "scenarios/widget/query.yaml::query_unknown", "4 tests collected*"])
 
 
+
+def test_a_collection_writes_nothing_and_says_nothing_about_bundles(pytester):
+    """`pytest scenarios --collect-only` lists the shipped catalogue (its merchant scenarios left out without a
+    profile, and a broken file of its own reported) and runs nothing: no reports/ folder, no bundle verdict."""
+    from conformance import catalogue as shipped
+
+    pytester.makefile(".yaml", **{"scenarios/bad": MALFORMED["no_expect"][0]})
+    result = run(pytester, str(shipped.shipped()), "scenarios", "--collect-only", "-q")
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == 2, out                                        # the broken file still counts
+    assert "widget/payment.yaml::payment_success" in out and "a call step needs expect" in out
+    assert "merchant scenarios need a profile" in out
+    assert "bundle" not in out and "evidence" not in out, out
+    assert not (pytester.path / "reports").exists()
+
+
 def test_all_scenarios_pass_and_write_redacted_evidence(catalogue):
     result = run(catalogue)
     result.assert_outcomes(passed=4)
@@ -226,6 +242,16 @@ def test_dana_uat_run_exit_codes_progress_and_evidence_path(pytester):
 
     bad_target = _cli(pytester.path, "run", "--target", "ftp://x")
     assert bad_target.returncode == 2 and bad_target.stderr.startswith("dana-uat: configuration error:")
+
+
+def test_dana_uat_run_collect_only_lists_and_writes_nothing(pytester):
+    pytester.makefile(".yaml", **{"scenarios/widget/payment": pay_file()})
+    listed = _cli(pytester.path, "run", "--collect-only")
+    out = listed.stdout + listed.stderr
+    assert listed.returncode == 0, out
+    assert "scenarios/widget/payment.yaml::pay_ok" in out
+    assert "no scenarios selected" not in out and "bundle" not in out and "evidence" not in out, out
+    assert not (pytester.path / "reports").exists()
 
 
 def test_dana_uat_list(pytester):
