@@ -1,4 +1,5 @@
-# The two commands a newcomer needs: `make uat` and `make test`. Both bootstrap .venv and a browser.
+# The two commands a newcomer needs: `make uat` and `make test`. Both bootstrap .venv and a browser. `make check`
+# runs the fast tests only (no browser), for the edit-test loop.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,6 +21,11 @@ TEST_WORKERS ?= 3
 
 test: bootstrap
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The edit-test loop: every test but those tests/conftest.py marks slow (a browser, a venv, a run end to end in
+# other processes, load), two workers. bench/run.py --only check times it.
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
 
 bootstrap: $(STAMP) browser node
 

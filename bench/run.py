@@ -14,6 +14,7 @@ Measures, each repeated and reported as the median (min and max beside it):
   flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
   state      the cost of `dana-uat sandbox --state FILE` (issue 26): the signed payment loop (requests/s) and
              `dana-uat run --all --target URL` (the catalogue) against a `dana-uat sandbox` without and with it
+  check      `make check`: the fast tests of the edit-test loop (no browser, no venv; tests/conftest.py SLOW)
 
 Wall time is what a merchant waits; CPU time (user + sys of the run and everything it started) is what the run
 costs, and is far less sensitive to other work on a shared machine, so both are kept, with the load average seen
@@ -55,7 +56,7 @@ RUNS = {   # name -> (group, arguments of `dana-uat`, environment); "in process"
     "API-only scenarios, in process, one at a time": ("api", ["run", "--all", "-m", "not browser"], ONE_AT_A_TIME),
     "API-only scenarios, -n 2": ("api", ["run", "--all", "-m", "not browser", "-n", "2"], {}),
 }
-GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows", "state", "soak")
+GROUPS = ("collect", "mandatory", "full", "api", "sandbox", "flows", "state", "soak", "check")
 STATE_MODES = {"memory": False, "--state": True}
 
 
@@ -169,6 +170,12 @@ def measure(groups: set[str], repeat: int) -> dict:
         import soak as soak_bench
 
         results["sandbox soak"] = soak_bench.measure() | {"command": "python bench/soak.py"}
+    if "check" in groups:
+        samples = [timed(["make", "-s", "check"]) for _ in range(repeat)]
+        for sample in samples:
+            found = re.search(r"(\d+) passed", sample.pop("out"))
+            sample["collected"] = int(found.group(1)) if found else None
+        results["make check"] = {"samples": samples, "wall": summary(samples, "wall"), "cpu": summary(samples, "cpu")}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if "collect" in groups:

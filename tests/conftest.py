@@ -7,6 +7,8 @@ import shutil
 import sys
 import tempfile
 
+import pytest
+
 # The suite starts many Python processes (`dana-uat run`, xdist workers, the example merchant) and many
 # pytest sessions. Where PYTHONDONTWRITEBYTECODE is set, none of them may keep a compiled module, so each
 # one compiled the project again, and pytest rewrote the asserts of every pytest11 plugin package
@@ -66,11 +68,58 @@ LONGEST_FIRST = (
 )
 
 
+# What `make check` (the edit-test loop, `-m "not slow"`) leaves to `make test`, marked `slow` here by node id
+# prefix: a test that drives a real Chromium, builds a virtual environment, runs the suite end to end in other
+# processes (`dana-uat run`, xdist workers, the example merchant, a network namespace) or loads the sandbox on
+# purpose. Under `-m "not slow"` a test that starts Chromium in this process fails, naming this table.
+SLOW = {
+    "tests/browser/test_bind_scopes.py": "Chromium",
+    "tests/browser/test_dana_scripts.py": "Chromium",
+    "tests/browser/test_evidence_secrets.py": "Chromium, dana-uat run",
+    "tests/browser/test_flows.py": "Chromium",
+    "tests/browser/test_report_phone.py": "Chromium, dana-uat run",
+    "tests/engine/test_bind_lint.py::test_a_clean_bind_url_binds": "Chromium",
+    "tests/engine/test_flow_e2e.py::test_bind_checkout_and_notify_in_a_real_browser": "Chromium",
+    "tests/engine/test_tokens.py::test_a_test_user_binds_once_per_run": "Chromium",
+    "tests/merchant/test_merchant_defects.py": "Chromium, the example merchant",
+    "tests/merchant/test_merchant_mode.py": "Chromium, the example merchant",
+    "tests/merchant/test_merchant_urls.py": "Chromium, the example merchant",
+    "tests/test_catalogue_runs.py": "the whole catalogue, Chromium",
+    "tests/test_first_hour.py::test_init_doctor_and_run_from_an_empty_folder": "dana-uat run, Chromium",
+    "tests/test_first_hour.py::test_k_selects_from_the_whole_catalogue": "dana-uat run",
+    "tests/test_readme.py": "a venv, every README command",
+    "tests/engine/test_embedded_only.py": "dana-uat run",
+    "tests/engine/test_interrupted_run.py": "dana-uat run",
+    "tests/engine/test_plugin.py::test_dana_uat_run_exit_codes": "dana-uat run",
+    "tests/engine/test_plugin.py::test_xdist_two_workers": "xdist workers",
+    "tests/engine/test_report_bundle.py": "dana-uat run",
+    "tests/engine/test_target_hosts.py": "dana-uat run",
+    "tests/engine/test_loader.py::test_nested_and_aliased_files_are_bounded": "Hypothesis, files past the bounds",
+    "tests/sandbox/test_concurrency.py": "load",
+    "tests/sandbox/test_fuzz.py::test_fuzzed_requests_get_snap_answers": "Hypothesis, load",
+}
+
+
 def pytest_configure(config):
     if hasattr(config.option, "loadscopereorder"):      # xdist's reordering by number of tests
         config.option.loadscopereorder = False
+    config.addinivalue_line("markers", "slow: left to `make test` by `make check` (tests/conftest.py SLOW)")
+    if "not slow" in (config.option.markexpr or ""):
+        _no_browser_in_this_process()
+
+
+def _no_browser_in_this_process() -> None:
+    from conformance.browser import session
+
+    def start(self, *args, **kwargs):
+        pytest.fail("this test starts Chromium: add it to SLOW in tests/conftest.py (`make check` runs no browser)")
+
+    session.BrowserSession.start = start
 
 
 def pytest_collection_modifyitems(items):
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+    for item in items:
+        if any(item.nodeid.startswith(prefix) for prefix in SLOW):
+            item.add_marker(pytest.mark.slow)

@@ -134,16 +134,19 @@ BREAKS = {
 }
 
 
-@pytest.mark.parametrize("name", WITH_CALLS)
-def test_a_broken_catalogue_file_is_refused_by_the_loader_and_by_the_schema(name, tmp_path):
-    for what, breaking in BREAKS.items():
+@pytest.mark.parametrize("what", sorted(BREAKS))
+def test_a_broken_catalogue_file_is_refused_by_the_loader_and_by_the_schema(what, tmp_path):
+    """Each break of every catalogue file that has a call step: the schema refuses it; the loader refuses it too
+    (checked on the first such file: the loader's parse is what costs)."""
+    for i, name in enumerate(WITH_CALLS):
         data = copy.deepcopy(CATALOGUE[name])
-        breaking(_first_call(data))
-        path = tmp_path / "broken.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        with pytest.raises(ScenarioFileError):
-            load_file(path)
+        BREAKS[what](_first_call(data))
         assert not SCENARIOS.is_valid(data), (name, what)
+        if i == 0:
+            path = tmp_path / "broken.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+            with pytest.raises(ScenarioFileError):
+                load_file(path)
 
 
 GOOD_PROFILE = {"base_url": "http://127.0.0.1:8000", "bind": {"request": {"path": "/bind"}},
