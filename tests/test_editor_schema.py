@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from conformance import catalogue, cli
+from conformance import catalogue, cli, scaffold
 from conformance.merchant.profile import Profile
 from conformance.scenarios import schema
 from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
@@ -71,13 +71,16 @@ def test_the_catalogue_is_all_there():
 def _docs_profile() -> dict:
     """The profile docs/merchant-mode.md shows under "dana-uat.merchant.yaml"."""
     text = (ROOT / "docs" / "merchant-mode.md").read_text(encoding="utf-8")
-    block = re.search(r"`dana-uat\.merchant\.yaml`\n\n```yaml\n(.*?)```", text, re.S).group(1)
+    section = text[text.index("## 3. Describe your entry points: `dana-uat.merchant.yaml`"):]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
     return yaml.safe_load(block)
 
 
-def test_both_example_profiles_are_valid(monkeypatch):
+def test_the_example_profiles_are_valid(monkeypatch):
+    """examples/merchant's, the one docs/merchant-mode.md shows, and what `dana-uat init --merchant-profile` writes."""
     monkeypatch.setenv("MERCHANT_BASE_URL", "http://127.0.0.1:8000")
-    for profile in (yaml.safe_load((ROOT / "examples/merchant/dana-uat.merchant.yaml").read_text()), _docs_profile()):
+    for profile in (yaml.safe_load((ROOT / "examples/merchant/dana-uat.merchant.yaml").read_text()), _docs_profile(),
+                    yaml.safe_load(scaffold.PROFILE_TEMPLATE)):
         Profile.model_validate(profile)                       # the loader takes it ...
         assert _errors(PROFILE, profile) == []               # ... and so does the schema
 
