@@ -321,21 +321,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 # -- schema ----------------------------------------------------------------------------------------
 
-SCHEMAS = ("scenarios", "merchant-profile")
-SHIPPED_SCHEMAS = Path(__file__).parent / "schemas"     # <name>.schema.json, what `schema <name>` prints
-
-
-def schema_text(name: str) -> str:
-    """The JSON Schema ``name`` as `dana-uat schema` prints it, generated from the models the loaders use."""
-    from conformance.merchant.profile import json_schema as profile_schema
-    from conformance.scenarios import editorschema
-
-    doc = editorschema.scenarios() if name == "scenarios" else profile_schema()
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(schema_text(args.name))
+    from conformance import schemas
+
+    sys.stdout.write(schemas.text(args.name))
     return 0
 
 
@@ -387,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     lp.add_argument("--scenarios", help="a scenario folder instead of the shipped catalogue")
     sp = sub.add_parser("schema", help="print the JSON Schema of scenario files or of the merchant profile, for an "
                         "editor (README, \"Editor support\")")
-    sp.add_argument("name", choices=SCHEMAS)
+    sp.add_argument("name", choices=("scenarios", "merchant-profile"))
     sub.add_parser("sandbox", help="run the embedded DANA sandbox standalone (see dana-uat sandbox --help)")
     bp = sub.add_parser("lint-bind-url", help="grade a bind (OAuth) URL")
     bp.add_argument("url")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from conformance import catalogue, cli, scaffold
+from conformance import catalogue, cli, scaffold, schemas
 from conformance.merchant.profile import Profile
 from conformance.scenarios import schema
 from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    doc = json.loads(cli.schema_text(name))
+    doc = json.loads(schemas.text(name))
     jsonschema.Draft202012Validator.check_schema(doc)
     return jsonschema.Draft202012Validator(doc)
 
@@ -50,12 +50,12 @@ def _errors(validator, data) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(data)]
 
 
-@pytest.mark.parametrize("name", ["scenarios", "merchant-profile"])
+@pytest.mark.parametrize("name", schemas.NAMES)
 def test_the_package_ships_the_schema_the_command_prints(name, capsys):
     """conformance/schemas/ holds what the models generate (regenerate: `make schemas`)."""
     assert cli.main(["schema", name]) == 0
     printed = capsys.readouterr().out
-    assert (cli.SHIPPED_SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8") == printed
+    assert (schemas.SHIPPED / f"{name}.schema.json").read_text(encoding="utf-8") == printed
     assert json.loads(printed)["$schema"].startswith("https://json-schema.org/")
 
 
@@ -178,7 +178,7 @@ def test_a_broken_profile_is_refused_by_the_model_and_by_the_schema(what, change
 
 def test_the_schema_guides_an_editor_to_step_kinds_and_matchers():
     """What an editor completes: each step variant names its kind, matchers come from schema.MATCHERS."""
-    doc = json.loads(cli.schema_text("scenarios"))
+    doc = json.loads(schemas.text("scenarios"))
     variants = doc["$defs"]["Scenario"]["properties"]["steps"]["items"]["oneOf"]
     names = {req for v in variants for req in doc["$defs"][v["$ref"].rsplit("/", 1)[1]]["required"]}
     assert {"call", "bind", "checkout", "notify", "clock", "pay", "save", "token"} <= names

@@ -33,8 +33,9 @@ ALLOWED = {
     # the run's state in one pytest process: settings, target, browser, results, report and bundle
     "runstate": {"browser", "evidence", "settings", "target", "catalogue", "merchant", "ahead", "retry"},
     "cli": {"evidence", "scenarios", "settings", "snap", "target", "findings", "binding", "bindlint", "catalogue",
-            "progress", "scaffold", "doctor", "merchant", "cli_evidence", "person", "retry"},
+            "progress", "scaffold", "doctor", "merchant", "cli_evidence", "person", "retry", "schemas"},
     "cli_evidence": {"evidence", "settings", "snap"},            # dana-uat bundle, verify-bundle, the run's verdict
+    "schemas": {"scenarios", "merchant"},                        # the editor schemas (dana-uat schema)
     "catalogue": set(),                                          # where the shipped catalogue is
     "progress": {"runstate"},                                    # the run's console lines (runstate.dana_info)
     "ahead": set(),                                              # scenarios side by side
