@@ -22,8 +22,8 @@ TEST_WORKERS ?= 3
 test: bootstrap
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-# The edit-test loop: every test but those tests/conftest.py marks slow (a browser, a venv, a run end to end in
-# other processes, load), two workers. bench/run.py --only check times it.
+# The edit-test loop: every test but those tests/conftest.py marks slow (a browser, a venv, a process of its own,
+# load), on two workers. bench/run.py --only check times it.
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
 

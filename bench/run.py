@@ -14,7 +14,7 @@ Measures, each repeated and reported as the median (min and max beside it):
   flows      one bind flow and one checkout in Chromium (bench/browser.py, the runs' evidence modes)
   state      the cost of `dana-uat sandbox --state FILE` (issue 26): the signed payment loop (requests/s) and
              `dana-uat run --all --target URL` (the catalogue) against a `dana-uat sandbox` without and with it
-  check      `make check`: the fast tests of the edit-test loop (no browser, no venv; tests/conftest.py SLOW)
+  check      `make check`: the edit-test loop's fast tests (in process, no browser; tests/conftest.py SLOW)
 
 Wall time is what a merchant waits; CPU time (user + sys of the run and everything it started) is what the run
 costs, and is far less sensitive to other work on a shared machine, so both are kept, with the load average seen

@@ -68,41 +68,46 @@ LONGEST_FIRST = (
 )
 
 
-# What `make check` (the edit-test loop, `-m "not slow"`) leaves to `make test`, marked `slow` here by node id
-# prefix: a test that drives a real Chromium, builds a virtual environment, runs the suite end to end in other
-# processes (`dana-uat run`, xdist workers, the example merchant, a network namespace) or loads the sandbox on
-# purpose. Under `-m "not slow"` a test that starts Chromium in this process fails, naming this table.
+# What `make check` (the edit-test loop, `-m "not slow"`) leaves to `make test`: the tests marked `slow` here, by
+# reason and node id prefix. The loop keeps what runs in this process without a browser. Under `-m "not slow"` a
+# test that starts Chromium in this process fails, naming this table.
 SLOW = {
-    "tests/browser/test_bind_scopes.py": "Chromium",
-    "tests/browser/test_dana_scripts.py": "Chromium",
-    "tests/browser/test_evidence_secrets.py": "Chromium, dana-uat run",
-    "tests/browser/test_flows.py": "Chromium",
-    "tests/browser/test_merchant_report.py": "Chromium, the example merchant, dana-uat run",
-    "tests/browser/test_page_faults.py": "Chromium",
-    "tests/browser/test_report_phone.py": "Chromium, dana-uat run",
-    "tests/engine/test_bind_lint.py::test_a_clean_bind_url_binds": "Chromium",
-    "tests/engine/test_flow_e2e.py::test_bind_checkout_and_notify_in_a_real_browser": "Chromium",
-    "tests/engine/test_tokens.py::test_a_test_user_binds_once_per_run": "Chromium",
-    "tests/merchant/test_merchant_defects.py": "Chromium, the example merchant",
-    "tests/merchant/test_merchant_mode.py": "Chromium, the example merchant",
-    "tests/merchant/test_merchant_urls.py": "Chromium, the example merchant",
-    "tests/merchant/test_merchant_answers.py": "the example merchant, dana-uat run",
-    "tests/merchant/test_merchant_node.py": "the Node example merchant, npm, dana-uat run",
-    "tests/twin/": "a network namespace, the DANA twin, dana-uat run",
-    "tests/test_catalogue_runs.py": "the whole catalogue, Chromium",
-    "tests/test_first_hour.py::test_init_doctor_and_run_from_an_empty_folder": "dana-uat run, Chromium",
-    "tests/test_first_hour.py::test_k_selects_from_the_whole_catalogue": "dana-uat run",
-    "tests/test_readme.py": "a venv, every README command",
-    "tests/engine/test_fault_runs.py": "dana-uat run against a faulted dana-uat sandbox, Chromium",
-    "tests/engine/test_embedded_only.py": "dana-uat run",
-    "tests/engine/test_interrupted_run.py": "dana-uat run",
-    "tests/engine/test_plugin.py::test_dana_uat_run_exit_codes": "dana-uat run",
-    "tests/engine/test_plugin.py::test_xdist_two_workers": "xdist workers",
-    "tests/engine/test_report_bundle.py": "dana-uat run",
-    "tests/engine/test_target_hosts.py": "dana-uat run",
-    "tests/engine/test_loader.py::test_nested_and_aliased_files_are_bounded": "Hypothesis, files past the bounds",
-    "tests/sandbox/test_concurrency.py": "load",
-    "tests/sandbox/test_fuzz.py::test_fuzzed_requests_get_snap_answers": "Hypothesis, load",
+    "drives a real Chromium": (
+        "tests/browser/test_bind_scopes.py", "tests/browser/test_dana_scripts.py", "tests/browser/test_flows.py",
+        "tests/browser/test_page_faults.py", "tests/engine/test_bind_lint.py::test_a_clean_bind_url_binds",
+        "tests/engine/test_flow_e2e.py::test_bind_checkout_and_notify_in_a_real_browser",
+        "tests/engine/test_tokens.py::test_a_test_user_binds_once_per_run"),
+    "builds a venv": ("tests/test_readme.py",),
+    "runs the suite end to end in other processes (dana-uat run, xdist, the example merchants, the twin)": (
+        "tests/browser/test_evidence_secrets.py", "tests/browser/test_merchant_report.py",
+        "tests/browser/test_report_phone.py", "tests/merchant/test_merchant_defects.py",
+        "tests/merchant/test_merchant_mode.py", "tests/merchant/test_merchant_urls.py",
+        "tests/merchant/test_merchant_answers.py", "tests/merchant/test_merchant_node.py", "tests/twin/",
+        "tests/test_catalogue_runs.py", "tests/test_first_hour.py", "tests/engine/test_fault_runs.py",
+        "tests/engine/test_embedded_only.py", "tests/engine/test_interrupted_run.py",
+        "tests/engine/test_plugin.py::test_dana_uat_run_exit_codes",
+        "tests/engine/test_plugin.py::test_xdist_two_workers",
+        "tests/engine/test_report_bundle.py", "tests/engine/test_target_hosts.py"),
+    "starts dana-uat, the sandbox or Python in a process of its own": (
+        "tests/engine/test_parsecache.py::test_a_second_process_loads_from_the_cache_what_the_first_parsed",
+        "tests/engine/test_plugin.py::test_dana_uat_list",
+        "tests/engine/test_plugin.py::test_dana_uat_run_collect_only",
+        "tests/engine/test_production_target.py::test_production_needs_the_confirmation_flag",
+        "tests/merchant/test_profile.py::test_init_writes_a_commented_profile_template",
+        "tests/merchant/test_sandbox_env.py",
+        "tests/sandbox/test_admin_access.py::test_probe_covers_every_admin_route",     # these four share one
+        "tests/sandbox/test_admin_access.py::test_off_loopback_every_admin_route",      # probe in a network
+        "tests/sandbox/test_admin_access.py::test_without_the_token_nothing_changes",   # namespace
+        "tests/sandbox/test_admin_access.py::test_snap_apis_pages_and_health_stay_open",
+        "tests/sandbox/test_admin_access.py::test_run_without_the_right_token",
+        "tests/sandbox/test_faults.py::test_dana_uat_sandbox_refuses_a_broken_plan",
+        "tests/sandbox/test_state.py::test_cli_", "tests/sandbox/test_state_file.py::test_a_corrupt_file",
+        "tests/sandbox/test_state_file.py::test_a_file_of_another_version",
+        "tests/sandbox/test_state_file.py::test_sigkill_mid_loop",
+        "tests/sandbox/test_traffic_cli.py::test_sandbox_", "tests/sandbox/test_traffic_cli.py::test_unusable_key_file"),
+    "loads on purpose (Hypothesis, concurrency)": (
+        "tests/engine/test_loader.py::test_nested_and_aliased_files_are_bounded", "tests/sandbox/test_concurrency.py",
+        "tests/sandbox/test_fuzz.py::test_fuzzed_requests_get_snap_answers"),
 }
 
 
@@ -127,5 +132,5 @@ def pytest_collection_modifyitems(items):
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
     for item in items:
-        if any(item.nodeid.startswith(prefix) for prefix in SLOW):
+        if any(item.nodeid.startswith(prefix) for prefixes in SLOW.values() for prefix in prefixes):
             item.add_marker(pytest.mark.slow)
