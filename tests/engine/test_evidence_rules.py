@@ -1,0 +1,302 @@
+"""The evidence rules, one focused test each: the go-live gate (runinfo), the signed bundle, redaction.
+
+Each test is named after the rule it guards and fails with a message naming it, so a one-line bug in
+the rule (a skipped scenario counted as passed, an unlisted file accepted, a secret masked once) shows
+up here, not only at the end of an end-to-end run. They assert what the rule decides, not its wording.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conformance.evidence import bundle, runinfo
+from conformance.evidence.redaction import Redactor, mask
+from conformance.evidence.runinfo import CatalogueEntry, assess
+from conformance.snap import generate_private_key
+
+# -- the go-live gate: counted against the catalogue ----------------------------------------------------
+
+CATALOGUE = [
+    CatalogueEntry("w.yaml::pay", "pay", "Pay", "Payment", mandatory=True, production_safe=True),
+    CatalogueEntry("w.yaml::refund", "refund", "Refund", "Refund", mandatory=True, production_safe=False),
+    CatalogueEntry("w.yaml::extra", "extra", "Extra", "Payment", mandatory=False, production_safe=True),
+]
+
+
+def result(key: str, outcome: str) -> dict:
+    file, scenario = key.split("::")
+    return {"file": file, "scenario": scenario, "outcome": outcome, "warnings": []}
+
+
+def all_passed() -> list[dict]:
+    return [result(e.key, "passed") for e in CATALOGUE]
+
+
+def test_rule_every_mandatory_scenario_passed_makes_a_complete_run():
+    verdict = assess(CATALOGUE, all_passed(), target="sandbox", interrupted=False)
+    assert verdict["complete"] and verdict["submittable"], "rule: all mandatory passed -> complete"
+    assert verdict["incompleteReasons"] == [] and verdict["missing"] == [] and verdict["notPassed"] == []
+    assert verdict["mandatory"] == {"passed": 2, "total": 2}, "rule: only mandatory scenarios are counted"
+
+
+@pytest.mark.parametrize("outcome", ["skipped", "failed", "error"])
+def test_rule_a_mandatory_scenario_that_did_not_pass_leaves_the_run_incomplete(outcome):
+    results = [result("w.yaml::pay", "passed"), result("w.yaml::refund", outcome), result("w.yaml::extra", "passed")]
+    verdict = assess(CATALOGUE, results, target="sandbox", interrupted=False)
+    assert not verdict["complete"], f"rule: a {outcome} mandatory scenario is not passed (go-live gate)"
+    assert not verdict["submittable"]
+    assert verdict["notPassed"] == ["w.yaml::refund"], f"rule: a {outcome} mandatory scenario is listed as not passed"
+    assert verdict["missing"] == []
+    assert len(verdict["incompleteReasons"]) == 1
+    assert verdict["mandatory"] == {"passed": 1, "total": 2}
+
+
+def test_rule_a_mandatory_scenario_not_run_leaves_the_run_incomplete():
+    verdict = assess(CATALOGUE, [result("w.yaml::pay", "passed")], target="sandbox", interrupted=False)
+    assert not verdict["complete"], "rule: a mandatory scenario not run -> incomplete"
+    assert verdict["missing"] == ["w.yaml::refund"] and verdict["notPassed"] == []
+    assert len(verdict["incompleteReasons"]) == 1
+
+
+def test_rule_an_optional_scenario_that_fails_does_not_block_go_live():
+    results = [result("w.yaml::pay", "passed"), result("w.yaml::refund", "passed"), result("w.yaml::extra", "failed")]
+    verdict = assess(CATALOGUE, results, target="sandbox", interrupted=False)
+    assert verdict["complete"], "rule: only mandatory scenarios gate go-live"
+
+
+def test_rule_an_interrupted_run_is_incomplete_even_if_everything_ran():
+    verdict = assess(CATALOGUE, all_passed(), target="sandbox", interrupted=True)
+    assert not verdict["complete"] and verdict["interrupted"], "rule: an interrupted run is never complete"
+    assert len(verdict["incompleteReasons"]) == 1
+
+
+def test_rule_a_catalogue_without_mandatory_scenarios_is_never_complete():
+    optional = [e for e in CATALOGUE if not e.mandatory]
+    verdict = assess(optional, [result("w.yaml::extra", "passed")], target="sandbox", interrupted=False)
+    assert not verdict["complete"], "rule: nothing mandatory -> no evidence of anything"
+    assert verdict["mandatory"]["total"] == 0
+
+
+@pytest.mark.parametrize("target, simulation", [("embedded", True), ("url", True), ("sandbox", False),
+                                                ("production", False)])
+def test_rule_only_a_run_against_dana_is_submittable(target, simulation):
+    results = all_passed()
+    verdict = assess(CATALOGUE, results, target=target, interrupted=False)
+    assert verdict["simulation"] is simulation, "rule: a run not against DANA is a simulation"
+    assert verdict["submittable"] is (not simulation), "rule: only a complete run against DANA is submittable"
+
+
+def test_rule_against_production_only_the_production_safe_mandatory_scenarios_are_required():
+    need = runinfo.required(CATALOGUE, "production")
+    assert [e.key for e in need] == ["w.yaml::pay"], "rule: production requires the production-safe ones only"
+    verdict = assess(CATALOGUE, [result("w.yaml::pay", "passed")], target="production", interrupted=False)
+    assert verdict["complete"] and verdict["submittable"]
+    assert [e.key for e in runinfo.required(CATALOGUE, "sandbox")] == ["w.yaml::pay", "w.yaml::refund"]
+
+
+def test_rule_progress_per_portal_group_counts_only_passed_mandatory_scenarios():
+    results = [result("w.yaml::pay", "passed"), result("w.yaml::refund", "skipped"), result("w.yaml::extra", "passed")]
+    groups = assess(CATALOGUE, results, target="sandbox", interrupted=False)["groups"]
+    assert groups == [{"portal": "Payment", "passed": 1, "total": 1}, {"portal": "Refund", "passed": 0, "total": 1}]
+
+
+# -- the signed bundle --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def merchant():
+    return SimpleNamespace(partner_id="2025112100000000000001", merchant_id="216620000000000000001",
+                           private_key=generate_private_key())
+
+
+def run_folder(root: Path, *, complete: bool = True) -> Path:
+    run_dir = root / "20260101-000000"
+    (run_dir / "evidence").mkdir(parents=True)
+    summary = {"complete": complete, "target": "sandbox", "simulation": False, "submittable": complete,
+               "incompleteReasons": [] if complete else ["1 mandatory scenario(s) did not pass"],
+               "missing": [], "notPassed": [] if complete else ["w.yaml::refund"], "evidenceFor": "DANA sandbox UAT"}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    (run_dir / "report.html").write_text("<html>report</html>")
+    (run_dir / "evidence" / "pay.json").write_text(json.dumps({"scenario": "pay", "outcome": "passed"}))
+    return run_dir
+
+
+def rewritten(src: Path, dst: Path, *, drop: str = "", replace: dict | None = None, add: dict | None = None) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != drop:
+                zout.writestr(item, (replace or {}).get(item.filename, zin.read(item.filename)))
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+@pytest.fixture()
+def made(tmp_path, merchant) -> Path:
+    return bundle.make_bundle(run_folder(tmp_path), merchant)
+
+
+def test_rule_a_bundle_of_a_complete_run_verifies(made, merchant):
+    from conformance.snap import keys
+    assert bundle.verify_bundle(made) == [], "rule: an untouched bundle verifies"
+    assert bundle.verify_bundle(made, merchant.private_key.public_key()) == []
+    with zipfile.ZipFile(made) as zf:
+        listed = json.loads(zf.read(bundle.MANIFEST))["files"]
+        assert zf.read(bundle.PUBLIC_KEY).decode() == keys.public_key_pem(merchant.private_key)
+    assert sorted(listed) == ["evidence/pay.json", "report.html", "summary.json"], "rule: every file is listed"
+
+
+def test_rule_an_incomplete_run_makes_no_bundle(tmp_path, merchant):
+    with pytest.raises(bundle.BundleRefused) as refused:
+        bundle.make_bundle(run_folder(tmp_path, complete=False), merchant)
+    assert "w.yaml::refund" in str(refused.value), "rule: the refusal names the scenario that did not pass"
+    assert not list(tmp_path.rglob("*.zip")), "rule: no bundle file is written for an incomplete run"
+
+
+def test_rule_a_file_added_to_a_bundle_without_being_in_its_manifest_fails_verification(made, tmp_path):
+    extra = rewritten(made, tmp_path / "extra.zip", add={"evidence/forged.json": b"{}"})
+    problems = bundle.verify_bundle(extra)
+    assert any("evidence/forged.json" in p for p in problems), \
+        f"rule: a file not listed in the signed manifest is a problem; got {problems}"
+
+
+def test_rule_a_file_listed_in_the_manifest_but_missing_fails_verification(made, tmp_path):
+    problems = bundle.verify_bundle(rewritten(made, tmp_path / "missing.zip", drop="report.html"))
+    assert any("report.html" in p for p in problems), "rule: a listed file missing from the zip is a problem"
+
+
+def test_rule_a_file_whose_hash_differs_from_the_manifest_fails_verification(made, tmp_path):
+    edited = rewritten(made, tmp_path / "edited.zip", replace={"evidence/pay.json": b'{"outcome": "passed!"}'})
+    problems = bundle.verify_bundle(edited)
+    assert [p for p in problems if "evidence/pay.json" in p], "rule: an edited file fails its SHA-256"
+    assert len(problems) == 1
+
+
+def test_rule_an_edited_manifest_fails_its_signature(made, tmp_path):
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    manifest["target"] = "production"
+    edited = rewritten(made, tmp_path / "manifest.zip", replace={bundle.MANIFEST: json.dumps(manifest).encode()})
+    assert len(bundle.verify_bundle(edited)) == 1, "rule: the manifest signature covers the manifest bytes"
+
+
+def test_rule_a_bundle_re_signed_with_another_key_fails_against_the_registered_key(made, tmp_path, merchant):
+    from conformance.snap import keys, sign
+    other = generate_private_key()
+    with zipfile.ZipFile(made) as zf:
+        manifest = zf.read(bundle.MANIFEST)
+    forged = rewritten(made, tmp_path / "forged.zip", replace={bundle.SIGNATURE: sign(other, manifest).encode(),
+                                                              bundle.PUBLIC_KEY: keys.public_key_pem(other)})
+    assert bundle.verify_bundle(forged) == [], "a re-signed bundle verifies only against the key it carries"
+    check = bundle.check_bundle(forged)
+    assert check.notes, "rule: checking against the carried key says anyone can re-sign"
+    problems = bundle.verify_bundle(forged, merchant.private_key.public_key())
+    assert len(problems) == 2, f"rule: a different key and a failing signature are both reported; got {problems}"
+
+
+def test_rule_a_duplicate_entry_in_a_bundle_fails_verification(made, tmp_path):
+    dupe = tmp_path / "dupe.zip"
+    dupe.write_bytes(made.read_bytes())
+    with zipfile.ZipFile(dupe, "a") as zf, pytest.warns(UserWarning):
+        zf.writestr("report.html", "<html>other</html>")
+    problems = bundle.verify_bundle(dupe)
+    assert problems and all("report.html" in p for p in problems), "rule: a second copy of an entry is refused"
+
+
+def test_rule_a_manifest_not_marked_complete_is_not_a_go_live_bundle(made, tmp_path, merchant):
+    from conformance.snap import sign
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    manifest["complete"] = False
+    raw = json.dumps(manifest).encode()
+    edited = rewritten(made, tmp_path / "incomplete.zip",
+                       replace={bundle.MANIFEST: raw, bundle.SIGNATURE: sign(merchant.private_key, raw).encode()})
+    assert len(bundle.verify_bundle(edited)) == 1, "rule: only a manifest marked complete is a go-live bundle"
+
+
+def test_rule_a_simulated_run_bundle_says_so(tmp_path, merchant):
+    run_dir = run_folder(tmp_path)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text(json.dumps({**summary, "simulation": True, "submittable": False}))
+    check = bundle.check_bundle(bundle.make_bundle(run_dir, merchant), merchant.private_key.public_key())
+    assert check.problems == [] and len(check.notes) == 1, "rule: a simulation bundle verifies and says it is one"
+
+
+def test_rule_traces_stay_out_of_the_bundle_and_the_manifest_says_so(tmp_path, merchant):
+    run_dir = run_folder(tmp_path)
+    (run_dir / "artifacts" / "pay").mkdir(parents=True)
+    (run_dir / "artifacts" / "pay" / "trace.zip").write_bytes(b"PK")
+    (run_dir / "artifacts" / "pay" / "shot.png").write_bytes(b"png")
+    with zipfile.ZipFile(bundle.make_bundle(run_dir, merchant)) as zf:
+        names, manifest = zf.namelist(), json.loads(zf.read(bundle.MANIFEST))
+    assert "artifacts/pay/shot.png" in names and "artifacts/pay/trace.zip" not in names, \
+        "rule: a trace (a whole browser session) never enters the bundle"
+    assert manifest["notes"] == [bundle.TRACE_NOTE]
+
+
+# -- redaction ----------------------------------------------------------------------------------------
+
+SECRET = "tok-3f9a77c1e2d4b5a6"
+
+
+def test_rule_a_learned_secret_is_masked_at_every_occurrence_in_a_text():
+    redactor = Redactor()
+    redactor.learn(SECRET)
+    text = redactor.text(f"first {SECRET} then again {SECRET}, and once more:{SECRET}")
+    assert SECRET not in text, f"rule: every copy of a learned secret is masked; got {text!r}"
+    assert text.count(mask(SECRET)) == 3
+
+
+def test_rule_a_secret_seen_in_a_response_field_is_masked_later_wherever_it_appears():
+    redactor = Redactor()
+    assert redactor.data({"accessToken": SECRET}) == {"accessToken": mask(SECRET)}
+    later = redactor.data({"note": f"used {SECRET} twice: {SECRET}", "nested": [SECRET]})
+    assert SECRET not in json.dumps(later), "rule: a secret seen once is masked everywhere after"
+
+
+def test_rule_short_values_are_not_learned_as_secrets():
+    redactor = Redactor(["abc"])
+    redactor.learn("12345")
+    assert redactor.text("abc 12345") == "abc 12345", "rule: values under 6 characters are not learned"
+    redactor.learn("123456")
+    assert "123456" not in redactor.text("id 123456")
+
+
+def test_rule_a_mask_keeps_four_characters_and_the_length_only_for_long_values():
+    assert mask("abcdefghij") == "abcd…[redacted 10 chars]"
+    assert mask("abcdefgh") == "…[redacted 8 chars]", "rule: a short secret shows none of its characters"
+
+
+@pytest.mark.parametrize("field", ["accessToken", "refreshToken", "ott", "authCode", "clientSecret", "privateKey"])
+def test_rule_secret_fields_are_masked_in_bodies_and_urls(field):
+    redactor = Redactor()
+    body = redactor.data({"outer": {field: SECRET}})
+    assert SECRET not in json.dumps(body), f"rule: {field} is masked in a body"
+    url = Redactor().text(f"https://merchant.example/cb?{field}={SECRET}&state=s")
+    assert SECRET not in url and "state=s" in url, f"rule: {field} is masked in a URL query"
+
+
+def test_rule_secret_headers_are_masked_and_their_token_learned():
+    redactor = Redactor()
+    headers = redactor.headers({"Authorization-Customer": f"Bearer {SECRET}", "X-SIGNATURE": "s" * 40,
+                                "X-PARTNER-ID": "partner"})
+    assert headers["Authorization-Customer"] == "Bearer " + mask(SECRET)
+    assert headers["X-SIGNATURE"] == "s" * 12 + "…[40 chars]" and headers["X-PARTNER-ID"] == "partner"
+    assert SECRET not in redactor.text(f"later {SECRET}"), "rule: a header's token is learned"
+
+
+def test_rule_a_pem_private_key_and_a_bearer_token_are_masked_in_free_text():
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----"
+    text = Redactor().text(f"key {pem} sent Authorization: Bearer {SECRET}")
+    assert "MIIEvQIBADANBg" not in text and SECRET not in text, "rule: keys and bearer tokens never in full"
+
+
+def test_rule_an_ott_in_user_resources_is_masked_and_learned():
+    redactor = Redactor()
+    out = redactor.data({"userResources": [{"resourceType": "OTT", "value": SECRET}]})
+    assert out == {"userResources": [{"resourceType": "OTT", "value": mask(SECRET)}]}
+    assert SECRET not in redactor.text(f"ott was {SECRET}"), "rule: an OTT answer is learned as a secret"
