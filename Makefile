@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: uat uat-all test check bootstrap browser node constraints schemas clean
+.PHONY: uat uat-all test check mutate bootstrap browser node constraints schemas clean
 
 uat: bootstrap
 	$(BIN)/dana-uat run
@@ -26,6 +26,15 @@ test: bootstrap
 # load), on two workers. bench/run.py --only check times it.
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile -q
+
+# Mutation testing of the rule-bearing modules (bench/mutate.py; docs/architecture.md, "Mutation testing"), not
+# part of `make test`: one mutmut process, slice after slice, MUTATE_CHILDREN mutants tested at once (the machine
+# is shared: 1 by default). Figures go to bench/results.json; mutants/ keeps results, so a second run resumes.
+MUTATE_CHILDREN ?= 1
+MUTATE_SLICES   ?= evidence,webhook,snap,rules,store,pipeline,handlers,grading
+
+mutate: bootstrap
+	$(BIN)/python bench/mutate.py --children $(MUTATE_CHILDREN) --slice $(MUTATE_SLICES)
 
 bootstrap: $(STAMP) browser node
 
@@ -55,4 +64,4 @@ schemas: $(STAMP)
 	for name in scenarios merchant-profile; do $(BIN)/dana-uat schema $$name > conformance/schemas/$$name.schema.json; done
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports .pytest_cache mutants

@@ -272,6 +272,9 @@ def main(argv=None) -> int:
         earlier = kept.get("runs") or {kept.get("command", ""): {"machine": kept.get("machine"),
                                                                  "results": sorted(kept.get("results", {}))}}
         record["runs"] = {**earlier, record["command"]: {"machine": record["machine"], "results": sorted(results)}}
+    previous = json.loads(out.read_text()) if out.is_file() else {}
+    if "mutation" in previous:          # bench/mutate.py's figures, measured on their own
+        record["mutation"] = previous["mutation"]
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written: {os.path.relpath(args.out, ROOT)}")
     return 0

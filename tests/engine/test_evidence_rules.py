@@ -100,9 +100,14 @@ def test_rule_against_production_only_the_production_safe_mandatory_scenarios_ar
 
 
 def test_rule_progress_per_portal_group_counts_only_passed_mandatory_scenarios():
-    results = [result("w.yaml::pay", "passed"), result("w.yaml::refund", "skipped"), result("w.yaml::extra", "passed")]
-    groups = assess(CATALOGUE, results, target="sandbox", interrupted=False)["groups"]
-    assert groups == [{"portal": "Payment", "passed": 1, "total": 1}, {"portal": "Refund", "passed": 0, "total": 1}]
+    catalogue = [*CATALOGUE, CatalogueEntry("w.yaml::pay2", "pay2", "Pay 2", "Payment", True, False),
+                 CatalogueEntry("w.yaml::pay3", "pay3", "Pay 3", "Payment", True, False)]
+    results = [result("w.yaml::pay", "passed"), result("w.yaml::refund", "skipped"), result("w.yaml::extra", "passed"),
+               result("w.yaml::pay2", "failed"), result("w.yaml::pay3", "passed")]
+    verdict = assess(catalogue, results, target="sandbox", interrupted=False)
+    assert verdict["groups"] == [{"portal": "Payment", "passed": 2, "total": 3},
+                                 {"portal": "Refund", "passed": 0, "total": 1}], "rule: progress per portal group"
+    assert verdict["mandatory"] == {"passed": 2, "total": 4}
 
 
 # -- the signed bundle --------------------------------------------------------------------------------
@@ -300,3 +305,132 @@ def test_rule_an_ott_in_user_resources_is_masked_and_learned():
     out = redactor.data({"userResources": [{"resourceType": "OTT", "value": SECRET}]})
     assert out == {"userResources": [{"resourceType": "OTT", "value": mask(SECRET)}]}
     assert SECRET not in redactor.text(f"ott was {SECRET}"), "rule: an OTT answer is learned as a secret"
+
+
+# -- the summary of a run: summarise, the catalogue it counts against ----------------------------------
+
+CATALOGUE_FILE = """\
+api: widget_payment
+scenarios:
+  - id: pay
+    title: Pay
+    portal: Payment
+    mandatory: true
+    marks: [production_safe]
+    steps:
+      - call: widget_payment
+        expect: {status: 200, responseCode: "2005400"}
+  - id: refund
+    title: Refund
+    mandatory: true
+    steps:
+      - call: refund_order
+        expect: {status: 200, responseCode: "2005800"}
+"""
+INDEX = """\
+PaymentSuccess: pay
+PaymentSuccessAgain: {scenario: pay, note: same}
+RefundSomething: {reason: not a scenario}
+"""
+
+
+@pytest.fixture()
+def scenario_dir(tmp_path) -> Path:
+    root = tmp_path / "scenarios"
+    (root / "widget").mkdir(parents=True)
+    (root / "widget" / "pay.yaml").write_text(CATALOGUE_FILE)
+    (root / "reference-index.yaml").write_text(INDEX)
+    return root
+
+
+def shown(path: Path) -> str:
+    return f"scenarios/{path.parent.name}/{path.name}"
+
+
+def test_rule_the_catalogue_lists_every_scenario_with_its_mandatory_and_production_safe_marks(scenario_dir):
+    entries, digest = runinfo.load_catalogue(scenario_dir, shown)
+    assert [(e.key, e.id, e.title, e.portal, e.mandatory, e.production_safe) for e in entries] == [
+        ("scenarios/widget/pay.yaml::pay", "pay", "Pay", "Payment", True, True),
+        ("scenarios/widget/pay.yaml::refund", "refund", "Refund", "(no portal group)", True, False)]
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+    single, _ = runinfo.load_catalogue(scenario_dir / "widget" / "pay.yaml", shown)
+    assert [e.key for e in single] == [e.key for e in entries], "rule: a file is a catalogue of its own"
+    assert runinfo.load_catalogue(scenario_dir / "nothing", shown)[0] == []
+
+
+def test_rule_the_catalogue_hash_changes_with_any_file_even_a_broken_one(scenario_dir):
+    _, before = runinfo.load_catalogue(scenario_dir, shown)
+    assert runinfo.load_catalogue(scenario_dir, shown)[1] == before, "rule: the hash is reproducible"
+    (scenario_dir / "widget" / "broken.yaml").write_text("api: widget_payment\nscenarios: [{id: 1}\n")
+    entries, after = runinfo.load_catalogue(scenario_dir, shown)
+    assert after != before, "rule: a broken file still counts in the catalogue hash"
+    assert len(entries) == 2, "rule: a broken file adds no scenario (it is reported as broken instead)"
+    (scenario_dir / "widget" / "broken.yaml").unlink()
+    (scenario_dir / "widget" / "pay.yaml").write_text(CATALOGUE_FILE.replace("title: Pay", "title: Pay!"))
+    assert runinfo.load_catalogue(scenario_dir, shown)[1] not in (before, after)
+
+
+def test_rule_dana_case_names_map_to_their_scenario(scenario_dir):
+    assert runinfo.case_names(scenario_dir) == {"pay": ["PaymentSuccess", "PaymentSuccessAgain"]}
+    assert runinfo.case_names(scenario_dir / "widget" / "pay.yaml") == {}, "the index sits beside the files"
+    assert runinfo.case_names(scenario_dir.parent / "elsewhere") == {}
+
+
+def settings_for(target: str, merchant=None, **more):
+    return SimpleNamespace(target=target, merchant=merchant, is_embedded=target == "embedded",
+                           api_base=more.get("api_base", "https://api.sandbox.dana.id"))
+
+
+def summary_of(scenario_dir, results, settings, **kw):
+    from datetime import datetime
+    from conformance.snap.timestamps import JAKARTA
+    return runinfo.summarise(run_id="r1", results=results, broken=kw.get("broken", []), exit_status=kw.get("exit", 0),
+                             interrupted=kw.get("interrupted", False), scenario_dir=scenario_dir, display=shown,
+                             settings=settings, started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=JAKARTA))
+
+
+PASSED = [result("scenarios/widget/pay.yaml::pay", "passed"), result("scenarios/widget/pay.yaml::refund", "passed")]
+
+
+def test_rule_a_summary_counts_outcomes_warnings_and_broken_files(scenario_dir):
+    results = [result("scenarios/widget/pay.yaml::pay", "passed"),
+               {**result("scenarios/widget/pay.yaml::refund", "skipped"), "warnings": ["w1", "w2"]},
+               result("scenarios/widget/other.yaml::x", "failed")]
+    s = summary_of(scenario_dir, results, None, broken=["scenarios/widget/bad.yaml"], exit=1)
+    assert s["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "warnings": 2, "brokenFiles": 1}
+    assert s["brokenFiles"] == ["scenarios/widget/bad.yaml"] and s["exitStatus"] == 1 and s["runId"] == "r1"
+    assert not s["complete"] and s["notPassed"] == ["scenarios/widget/pay.yaml::refund"], \
+        "rule: the summary's verdict is the go-live gate's"
+    assert [r["caseNames"] for r in s["scenarios"]] == [["PaymentSuccess", "PaymentSuccessAgain"], [], []]
+    assert s["meta"]["catalogueScenarios"] == 2 and s["meta"]["startedAt"] == "02 Jan 2026, 03:04:05 WIB (UTC+07:00)"
+
+
+@pytest.mark.parametrize("target, kind, simulation", [
+    (None, "embedded", True), ("embedded", "embedded", True), ("http://127.0.0.1:9000", "url", True),
+    ("sandbox", "sandbox", False), ("production", "production", False)])
+def test_rule_the_summary_says_which_target_and_whether_it_is_evidence_for_dana(scenario_dir, target, kind, simulation):
+    settings = None if target is None else settings_for(target)
+    s = summary_of(scenario_dir, PASSED, settings)
+    assert s["target"] == kind and s["simulation"] is simulation
+    assert s["submittable"] is (not simulation) and s["complete"], "rule: only a run against DANA is evidence"
+    if simulation:
+        assert s["evidenceFor"].startswith("SIMULATION"), "rule: a simulation says so in its summary"
+        assert ("local" in s["evidenceFor"]) is (kind == "url")
+    else:
+        assert s["evidenceFor"] == f"DANA {kind} UAT"
+
+
+def test_rule_the_summary_names_the_merchant_and_the_fingerprint_of_its_key(scenario_dir, merchant):
+    import hashlib
+    from cryptography.hazmat.primitives import serialization
+    public = merchant.private_key.public_key()
+    who = SimpleNamespace(partner_id="P1", merchant_id="M1", public_key=public)
+    meta = summary_of(scenario_dir, PASSED, settings_for("sandbox", who))["meta"]
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert meta["merchantKeyFingerprint"] == "SHA256:" + hashlib.sha256(der).hexdigest(), \
+        "rule: the fingerprint is SHA-256 of the DER public key, as DANA can compute it"
+    assert (meta["partnerId"], meta["merchantId"], meta["apiHost"]) == ("P1", "M1", "https://api.sandbox.dana.id")
+    embedded = summary_of(scenario_dir, PASSED, settings_for("embedded"))["meta"]
+    assert (embedded["partnerId"], embedded["merchantKeyFingerprint"]) == ("", "")
+    assert "simulation" in embedded["apiHost"], "rule: the embedded sandbox is named as a simulation"
+    assert summary_of(scenario_dir, PASSED, None)["meta"]["apiHost"] == ""
