@@ -434,3 +434,107 @@ def test_rule_the_summary_names_the_merchant_and_the_fingerprint_of_its_key(scen
     assert (embedded["partnerId"], embedded["merchantKeyFingerprint"]) == ("", "")
     assert "simulation" in embedded["apiHost"], "rule: the embedded sandbox is named as a simulation"
     assert summary_of(scenario_dir, PASSED, None)["meta"]["apiHost"] == ""
+
+
+# -- traces kept on disk: scrub -----------------------------------------------------------------------
+
+def test_rule_a_scrubbed_trace_keeps_a_secrets_mask_in_text_and_binary_entries(tmp_path):
+    from urllib.parse import quote
+    from conformance.evidence.scrub import scrub_zip
+    secret, special = "learned-auth-code", "tok/with+special=chars"
+    path = tmp_path / "trace.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("trace.network", f'{{"url": "https://m/cb?state=s&code={secret}"}}')
+        zf.writestr("resources/blob.bin", b"\xff\xfe " + secret.encode() + b" \x00 " + quote(special, safe="").encode())
+    scrub_zip(path, Redactor([secret, special]))
+    with zipfile.ZipFile(path) as zf:
+        text, blob = zf.read("trace.network").decode(), zf.read("resources/blob.bin")
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist()), "a trace stays compressed"
+    assert secret not in text and mask(secret) in text, "rule: a learned secret is masked (4 chars + length)"
+    assert secret.encode() not in blob and mask(secret).encode() in blob, "rule: also in a binary entry"
+    assert quote(special, safe="").encode() not in blob and mask(special).encode() in blob, \
+        "rule: a secret's URL-encoded form is masked too"
+    assert not list(tmp_path.glob("*.scrubbing")), "the scrubbed zip replaces the original"
+
+
+def test_rule_a_scrubbed_trace_names_no_folder_of_this_machine(tmp_path, monkeypatch):
+    from conformance.evidence.scrub import machine_paths, scrub_artifacts
+    home = tmp_path / "home"
+    project = home / "project"
+    project.mkdir(parents=True)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    monkeypatch.chdir(project)
+    paths = machine_paths()
+    assert f"{project}/" in paths and f"{home}/" in paths and all(p.endswith("/") for p in paths)
+    assert [len(p) for p in paths] == sorted((len(p) for p in paths), reverse=True), "rule: longest first"
+    trace = tmp_path / "trace.zip"
+    with zipfile.ZipFile(trace, "w") as zf:
+        zf.writestr("trace.stacks", f"at {project}/tests/test_pay.py:12 and {home}/.cache/x")
+    (tmp_path / "shot.png").write_bytes(b"png")
+    scrub_artifacts([str(trace), str(tmp_path / "shot.png"), str(tmp_path / "gone.zip")], Redactor())
+    with zipfile.ZipFile(trace) as zf:
+        assert zf.read("trace.stacks").decode() == "at tests/test_pay.py:12 and .cache/x", \
+            "rule: a machine path is cut to what follows it, the innermost folder first"
+    assert (tmp_path / "shot.png").read_bytes() == b"png", "only zip artifacts are scrubbed"
+
+
+# -- evidence on disk: the recorder and its writer ----------------------------------------------------
+
+def test_rule_a_run_id_sorts_by_time_and_differs_between_runs():
+    import re
+    from conformance.evidence.recorder import new_run_id
+    ids = {new_run_id() for _ in range(5)}
+    assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", i) for i in ids), ids
+    assert len(ids) > 1
+
+
+def test_rule_latest_points_at_the_newest_run_and_falls_back_to_a_file_without_symlinks(tmp_path, monkeypatch):
+    from conformance.evidence.recorder import EvidenceWriter
+    reports = tmp_path / "nested" / "reports"
+    EvidenceWriter(reports, "r1").write_summary({"runId": "r1", "note": "Pembayaran berhasil ✓"})
+    EvidenceWriter(reports, "r2").write_summary({"runId": "r2"})
+    assert (reports / "latest").resolve() == (reports / "r2").resolve(), "rule: latest moves to the newest run"
+    raw = (reports / "r1" / "summary.json").read_text(encoding="utf-8")
+    assert "Pembayaran berhasil ✓" in raw, "evidence is written as readable UTF-8"
+
+    def no_symlinks(self, *a, **k):
+        raise OSError("no symlinks here")
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    EvidenceWriter(reports, "r3").write_summary({"runId": "r3"})
+    assert (reports / "latest.txt").read_text(encoding="utf-8").strip() == "r3", \
+        "rule: without symlinks the latest run is named in latest.txt"
+
+
+def test_rule_a_scenario_file_is_named_safely_and_keeps_no_machine_path(tmp_path):
+    from conformance.evidence.recorder import EvidenceWriter, Recorder
+    writer = EvidenceWriter(tmp_path, "r1")
+    inside = writer.root / "artifacts" / "s" / "shot.png"
+    inside.parent.mkdir(parents=True)
+    inside.write_bytes(b"png")
+    rec = Recorder("pay/../../x y", file="scenarios/a.yaml")
+    rec.artifact(inside)
+    rec.artifact(tmp_path.parent / "elsewhere" / "trace.zip")
+    path = writer.write_scenario(rec)
+    assert path.parent == writer.evidence_dir and path.name == "pay_.._.._x_y.json", "rule: no path escapes evidence/"
+    assert json.loads(path.read_text())["artifacts"] == ["artifacts/s/shot.png", "trace.zip"], \
+        "rule: artifacts are named relative to the run, never by a machine path"
+    assert writer.write_scenario(Recorder("")).name == "scenario.json"
+
+
+def test_rule_a_recorder_keeps_steps_their_findings_and_its_warnings():
+    from conformance.evidence.recorder import Recorder
+    from conformance.findings import fail, warn
+    rec = Recorder("s")
+    rec.end_step("passed", [])                       # no step begun: nothing to close
+    rec.begin_step(1, "call", "pay")
+    rec.event("browser", action="open", ott=SECRET)
+    rec.end_step("failed", [fail("status", 200, 400), warn("CHANNEL-ID", "present", None)])
+    rec.begin_step(2, "call", "query")
+    assert [s["status"] for s in rec.steps] == ["failed", "running"]
+    assert [f["check"] for f in rec.steps[0]["findings"]] == ["status", "CHANNEL-ID"]
+    assert [f.check for f in rec.warnings] == ["CHANNEL-ID"], "rule: a warning does not fail"
+    assert rec.events[0]["step"] == 1 and rec.events[0]["type"] == "browser"
+    assert SECRET not in json.dumps(rec.to_dict()), "rule: an event is redacted as it is recorded"
+    assert rec.to_dict()["findings"][0]["expected"] == 200
+    odd = rec._finding(fail("x", object(), {1, 2}))
+    assert isinstance(odd["expected"], str) and isinstance(odd["received"], str), "rule: evidence is JSON"
