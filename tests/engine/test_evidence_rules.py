@@ -153,6 +153,18 @@ def test_rule_a_bundle_of_a_complete_run_verifies(made, merchant):
         listed = json.loads(zf.read(bundle.MANIFEST))["files"]
         assert zf.read(bundle.PUBLIC_KEY).decode() == keys.public_key_pem(merchant.private_key)
     assert sorted(listed) == ["evidence/pay.json", "report.html", "summary.json"], "rule: every file is listed"
+    check = bundle.check_bundle(made, merchant.private_key.public_key())
+    assert check.problems == [] and check.notes == [], "a complete run against DANA, checked with its key: no note"
+
+
+def test_rule_the_manifest_says_who_made_the_bundle_and_what_the_run_is_worth(made, merchant):
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    assert {k: manifest[k] for k in ("runId", "partnerId", "merchantId", "target", "complete", "simulation",
+                                     "submittable", "evidenceFor", "notes")} == {
+        "runId": "20260101-000000", "partnerId": merchant.partner_id, "merchantId": merchant.merchant_id,
+        "target": "sandbox", "complete": True, "simulation": False, "submittable": True,
+        "evidenceFor": "DANA sandbox UAT", "notes": []}, "rule: the signed manifest names the merchant and the run"
 
 
 def test_rule_an_incomplete_run_makes_no_bundle(tmp_path, merchant):
@@ -203,13 +215,15 @@ def test_rule_a_bundle_re_signed_with_another_key_fails_against_the_registered_k
     assert len(problems) == 2, f"rule: a different key and a failing signature are both reported; got {problems}"
 
 
-def test_rule_a_duplicate_entry_in_a_bundle_fails_verification(made, tmp_path):
+@pytest.mark.parametrize("copy", [b"<html>other</html>", b"<html>report</html>"])
+def test_rule_a_duplicate_entry_in_a_bundle_fails_verification(made, tmp_path, copy):
     dupe = tmp_path / "dupe.zip"
     dupe.write_bytes(made.read_bytes())
     with zipfile.ZipFile(dupe, "a") as zf, pytest.warns(UserWarning):
-        zf.writestr("report.html", "<html>other</html>")
+        zf.writestr("report.html", copy)
     problems = bundle.verify_bundle(dupe)
-    assert problems and all("report.html" in p for p in problems), "rule: a second copy of an entry is refused"
+    assert len(problems) == 1 and "report.html" in problems[0], \
+        "rule: a second copy of an entry is refused, even an identical one (readers disagree on which wins)"
 
 
 def test_rule_a_manifest_not_marked_complete_is_not_a_go_live_bundle(made, tmp_path, merchant):
@@ -241,6 +255,28 @@ def test_rule_traces_stay_out_of_the_bundle_and_the_manifest_says_so(tmp_path, m
     assert "artifacts/pay/shot.png" in names and "artifacts/pay/trace.zip" not in names, \
         "rule: a trace (a whole browser session) never enters the bundle"
     assert manifest["notes"] == [bundle.TRACE_NOTE]
+    assert bundle.TRACE_NOTE in bundle.check_bundle(run_dir / f"dana-uat-bundle-{run_dir.name}.zip").notes, \
+        "rule: verifying says what the bundle leaves out"
+
+
+def test_rule_artifacts_without_a_trace_add_no_trace_note(tmp_path, merchant):
+    run_dir = run_folder(tmp_path)
+    (run_dir / "artifacts").mkdir()
+    (run_dir / "artifacts" / "shot.png").write_bytes(b"png")
+    with zipfile.ZipFile(bundle.make_bundle(run_dir, merchant)) as zf:
+        assert json.loads(zf.read(bundle.MANIFEST))["notes"] == []
+
+
+def test_rule_every_problem_and_note_of_a_check_is_a_sentence(made, tmp_path, merchant):
+    other = generate_private_key()
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    raw = json.dumps({**manifest, "complete": False, "simulation": True}).encode()
+    edited = rewritten(made, tmp_path / "all.zip", replace={bundle.MANIFEST: raw})
+    for key in (None, other.public_key()):
+        check = bundle.check_bundle(edited, key)
+        assert len(check.problems) == (2 if key is None else 3) and len(check.notes) == (2 if key is None else 1)
+        assert all(isinstance(t, str) and len(t) > 20 for t in check.problems + check.notes), check
 
 
 # -- redaction ----------------------------------------------------------------------------------------
@@ -538,3 +574,28 @@ def test_rule_a_recorder_keeps_steps_their_findings_and_its_warnings():
     assert rec.to_dict()["findings"][0]["expected"] == 200
     odd = rec._finding(fail("x", object(), {1, 2}))
     assert isinstance(odd["expected"], str) and isinstance(odd["received"], str), "rule: evidence is JSON"
+
+
+@pytest.mark.parametrize("where, check", [("step 2 body.accessToken", "body"), ("", "accessToken"),
+                                          ("body['refreshToken']", "body"), ("additionalInfo[ott]", "x")])
+def test_rule_a_finding_about_a_secret_field_masks_both_sides_keeping_their_first_characters(where, check):
+    out = Redactor().finding({"where": where, "check": check, "expected": "expected-secret-1",
+                              "received": "received-secret-2"})
+    assert (out["expected"], out["received"]) == (mask("expected-secret-1"), mask("received-secret-2")), \
+        f"rule: a finding about a secret field ({where or check}) never shows either side in full"
+
+
+def test_rule_a_finding_about_another_field_or_a_matcher_is_left_alone():
+    r = Redactor()
+    plain = {"where": "body.referenceNo", "check": "body", "expected": "expected-value-1", "received": "received-2"}
+    assert r.finding(plain) == plain, "rule: only secret fields are masked"
+    matcher = {"where": "body.accessToken", "check": "body", "expected": {"$type": "string"}, "received": ""}
+    assert r.finding(matcher) == matcher, "rule: a matcher or an empty value is not a secret"
+
+
+def test_rule_only_an_ott_resource_value_is_a_secret():
+    r = Redactor()
+    other = {"userResources": [{"resourceType": "ACCOUNT", "value": "visible-value-123"}, {"value": "no-type-456"}]}
+    assert r.data(other) == other, "rule: a resource other than OTT keeps its value"
+    assert r.data({"userResources": [{"resourceType": "ott", "value": SECRET}]})["userResources"][0]["value"] == \
+        mask(SECRET), "rule: the resource type is matched whatever its case"
