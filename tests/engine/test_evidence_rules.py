@@ -599,3 +599,35 @@ def test_rule_only_an_ott_resource_value_is_a_secret():
     assert r.data(other) == other, "rule: a resource other than OTT keeps its value"
     assert r.data({"userResources": [{"resourceType": "ott", "value": SECRET}]})["userResources"][0]["value"] == \
         mask(SECRET), "rule: the resource type is matched whatever its case"
+
+
+def test_rule_the_summary_records_the_tool_the_catalogue_and_when_it_finished(scenario_dir):
+    import re
+    from importlib import metadata
+    s = summary_of(scenario_dir, PASSED, settings_for("sandbox", api_base=None), interrupted=True)
+    assert not s["complete"] and s["interrupted"], "rule: an interrupted run is never complete"
+    meta = s["meta"]
+    assert meta["toolVersion"] == metadata.version("dana-uat")
+    assert meta["catalogueHash"] == runinfo.load_catalogue(scenario_dir, shown)[1], "rule: the hash it counted against"
+    assert re.fullmatch(r"\d\d \w{3} \d{4}, \d\d:\d\d:\d\d WIB \(UTC\+07:00\)", meta["finishedAt"])
+    assert (meta["apiHost"], meta["merchantId"]) == ("", "")
+    notes = {summary_of(scenario_dir, PASSED, settings_for(t))["evidenceFor"] for t in ("embedded", "http://h:1")}
+    assert len(notes) == 2 and runinfo.SIMULATION_NOTE.format(where="") not in notes, \
+        "rule: a simulation names what it ran against"
+
+
+def test_rule_case_names_are_read_beside_a_single_file_and_again_when_the_index_changes(scenario_dir):
+    import os
+    single = scenario_dir / "widget" / "pay.yaml"
+    (scenario_dir / "widget" / "reference-index.yaml").write_text("RefundSuccess: refund\n")
+    assert runinfo.case_names(single) == {"refund": ["RefundSuccess"]}, "rule: the index beside a single file"
+    index = scenario_dir / "reference-index.yaml"
+    before = index.stat()
+    assert runinfo.case_names(scenario_dir)["pay"] == ["PaymentSuccess", "PaymentSuccessAgain"]
+    index.write_text(INDEX.replace("PaymentSuccess:", "PaymentSuccezz:"))          # same size, newer
+    os.utime(index, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    assert runinfo.case_names(scenario_dir)["pay"] == ["PaymentSuccezz", "PaymentSuccessAgain"], \
+        "rule: an edited index is read again"
+    index.write_text(INDEX.replace("PaymentSuccess:", "PaymentSuccessNew:"))       # other size, same time
+    os.utime(index, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    assert runinfo.case_names(scenario_dir)["pay"][0] == "PaymentSuccessNew"
