@@ -31,7 +31,7 @@ check: $(STAMP)
 # part of `make test`: one mutmut process, slice after slice, MUTATE_CHILDREN mutants tested at once (the machine
 # is shared: 1 by default). Figures go to bench/results.json; mutants/ keeps results, so a second run resumes.
 MUTATE_CHILDREN ?= 1
-MUTATE_SLICES   ?= evidence,webhook,snap,rules,store,pipeline,handlers,grading
+MUTATE_SLICES   ?= runinfo,bundle,webhook,rules,recorder,report,redaction,store,handlers,pipeline,snap,grading
 
 mutate: bootstrap
 	$(BIN)/python bench/mutate.py --children $(MUTATE_CHILDREN) --slice $(MUTATE_SLICES)

@@ -32,13 +32,17 @@ REASONS = BENCH / "mutation-survivors.json"
 
 # slice -> mutant-name globs (module paths as mutmut names them); run in this order.
 SLICES = {
-    "evidence": ["conformance.evidence.*"],
+    "runinfo": ["conformance.evidence.runinfo.*"],
+    "bundle": ["conformance.evidence.bundle.*"],
     "webhook": ["conformance.webhook.*"],
-    "snap": ["conformance.snap.*"],
     "rules": ["conformance.sandbox.rules.*"],
+    "recorder": ["conformance.evidence.recorder.*", "conformance.evidence.scrub.*"],
+    "report": ["conformance.evidence.report.*", "conformance.evidence.htmlextras.*"],
+    "redaction": ["conformance.evidence.redaction.*"],      # called by most sandbox tests (the journal): slow
     "store": ["conformance.sandbox.store.*"],
-    "pipeline": ["conformance.sandbox.pipeline.*"],
     "handlers": ["conformance.sandbox.handlers.*"],
+    "pipeline": ["conformance.sandbox.pipeline.*"],
+    "snap": ["conformance.snap.*"],
     "grading": ["conformance.sandbox.grading.*"],
 }
 # mutmut's exit codes of a mutant's test run, as counted here (mutmut.stats.status_by_exit_code).

@@ -156,3 +156,34 @@ def test_rule_times_must_be_iso_with_offset_or_epoch_milliseconds(field):
     for good in ("2026-01-02T10:00:00+07:00", "1767322800000"):
         assert grade({**body, field: good}) == [], f"rule: {good} is a form DANA sends"
     assert failed_checks(grade({**body, field: "02/01/2026 10:00"})) == {field}
+
+
+@pytest.mark.parametrize("repair, signed, received", [
+    ("collapse-escaped-quotes", r'{"note":"say \"hi\""}', r'{"note":"say \\\"hi\\\""}'),
+    ("colon-space-quote", r'{"inner":"{\"k\":\"v\"}"}', r'{"inner":"{\"k\": \"v\"}"}'),
+    ("unescape-quotes", r'{"a":"b"}', r'{\\"a\\":\\"b\\"}'),
+    ("key-spaces", r'{"merchantId":"m"}', r'{"merchant Id" :"m"}'),
+    ("reserialised", '{"note":"Café"}', r'{"note": "Caf\u00e9"}'),
+])
+def test_rule_each_sdk_repair_is_tried_and_named_when_only_it_verifies(repair, signed, received):
+    headers = sign_notification(DANA_KEY, PATH, signed.encode(), partner_id="p")
+    assert not verify_notification(PUBLIC, "POST", PATH, headers, received.encode()).form == "raw"
+    verdict = verify_notification(PUBLIC, "POST", PATH, headers, received.encode())
+    assert verdict.valid and verdict.form == f"repaired:{repair}", \
+        f"rule: a body re-escaped on the way verifies after the SDK's repair '{repair}', and says which"
+    assert repair in verdict.reason
+
+
+def test_rule_a_repair_does_not_rescue_a_forged_body():
+    headers = sign_notification(DANA_KEY, PATH, b'{"a":"b"}', partner_id="p")
+    verdict = verify_notification(PUBLIC, "POST", PATH, headers, rb'{\"a\":\"c\"}')
+    assert not verdict.valid and verdict.form is None and PATH in verdict.reason
+
+
+def test_rule_grading_reports_each_problem_once_with_its_severity():
+    headers, data = delivery(X_PARTNER_ID=None, CHANNEL_ID=None, Content_Type="text/plain")
+    findings = grade_notification(PUBLIC, PATH, headers, data)
+    assert sorted((f.severity, f.check) for f in findings) == [
+        ("FAIL", "Content-Type"), ("FAIL", "X-PARTNER-ID"), ("WARN", "CHANNEL-ID")]
+    assert all(f.where.startswith("Finish Notify") for f in findings), "rule: a finding says it is about the notify"
+    assert {f.received for f in findings} == {None, "text/plain"}
