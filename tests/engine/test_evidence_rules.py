@@ -171,7 +171,18 @@ def test_rule_an_incomplete_run_makes_no_bundle(tmp_path, merchant):
     with pytest.raises(bundle.BundleRefused) as refused:
         bundle.make_bundle(run_folder(tmp_path, complete=False), merchant)
     assert "w.yaml::refund" in str(refused.value), "rule: the refusal names the scenario that did not pass"
+    assert "1 mandatory scenario(s) did not pass" in str(refused.value), "rule: the refusal gives the run's reasons"
     assert not list(tmp_path.rglob("*.zip")), "rule: no bundle file is written for an incomplete run"
+
+
+def test_rule_a_refusal_names_every_scenario_not_run_and_not_passed():
+    why = bundle.refusal({"complete": False, "incompleteReasons": ["reason one", "reason two"],
+                          "missing": ["a.yaml::x", "a.yaml::y"], "notPassed": ["b.yaml::z"]})
+    for part in ("reason one", "reason two", "a.yaml::x", "a.yaml::y", "b.yaml::z"):
+        assert part in why, f"rule: the refusal names {part}"
+    assert len(why.splitlines()) == 4
+    assert bundle.refusal({"complete": True}) is None
+    assert bundle.refusal({}), "rule: a summary not marked complete is refused"
 
 
 def test_rule_a_file_added_to_a_bundle_without_being_in_its_manifest_fails_verification(made, tmp_path):
@@ -241,8 +252,13 @@ def test_rule_a_simulated_run_bundle_says_so(tmp_path, merchant):
     run_dir = run_folder(tmp_path)
     summary = json.loads((run_dir / "summary.json").read_text())
     (run_dir / "summary.json").write_text(json.dumps({**summary, "simulation": True, "submittable": False}))
-    check = bundle.check_bundle(bundle.make_bundle(run_dir, merchant), merchant.private_key.public_key())
+    made = bundle.make_bundle(run_dir, merchant)
+    check = bundle.check_bundle(made, merchant.private_key.public_key())
     assert check.problems == [] and len(check.notes) == 1, "rule: a simulation bundle verifies and says it is one"
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    assert (manifest["simulation"], manifest["submittable"]) == (True, False), \
+        "rule: the signed manifest says the run was a simulation"
 
 
 def test_rule_traces_stay_out_of_the_bundle_and_the_manifest_says_so(tmp_path, merchant):
