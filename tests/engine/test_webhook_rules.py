@@ -187,3 +187,19 @@ def test_rule_grading_reports_each_problem_once_with_its_severity():
         ("FAIL", "Content-Type"), ("FAIL", "X-PARTNER-ID"), ("WARN", "CHANNEL-ID")]
     assert all(f.where.startswith("Finish Notify") for f in findings), "rule: a finding says it is about the notify"
     assert {f.received for f in findings} == {None, "text/plain"}
+
+
+def test_rule_every_finding_says_what_was_expected_what_came_and_where():
+    other = generate_private_key().public_key()
+    headers, data = delivery(X_PARTNER_ID=None, X_EXTERNAL_ID=None, CHANNEL_ID=None, Content_Type="text/plain")
+    body = finish_notify_body(order(), "00", finished_at=MOMENT)
+    cases = [grade_notification(other, PATH, headers, data), grade(raw=b"not json"), grade(raw=b"[1]"),
+             grade({**body, "merchantId": "", "createdTime": "yesterday"})]
+    findings = [f for case in cases for f in case]
+    assert len(findings) == 9
+    for f in findings:
+        assert isinstance(f.expected, str) and f.expected, f"rule: {f.check} says what was expected"
+        assert f.where.startswith("Finish Notify"), f"rule: {f.check} says it is about the Finish Notify"
+    for f in findings:
+        if f.check in ("signature", "body", "createdTime", "Content-Type"):
+            assert isinstance(f.received, str) and f.received, f"rule: {f.check} says what was received"
