@@ -123,6 +123,11 @@ def test_rule_a_magic_outcome_keeps_the_codes_status_and_overrides_only_the_mess
     plain, worded = Outcome("5005701").response(), Outcome("5005701", "Timeout").response()
     assert (worded.code, worded.http_status) == (plain.code, plain.http_status) == ("5005701", 500)
     assert worded.message == "Timeout"
+    fields = ("code", "http_status", "service", "case", "meaning", "hint")
+    assert [getattr(worded, f) for f in fields] == [getattr(plain, f) for f in fields], \
+        "rule: a magic message overrides the words only, never the code's meaning"
+    with pytest.raises(ValueError):
+        Outcome(None).response()
 
 
 def test_rule_a_role_outcome_applies_to_its_role_and_api_only():
@@ -130,6 +135,8 @@ def test_rule_a_role_outcome_applies_to_its_role_and_api_only():
     assert rules.role_outcome("frozen", "apply_ott").code == "4034905"
     assert rules.role_outcome("frozen", "balance_inquiry") is None
     assert rules.role_outcome("normal", "apply_ott") is None
+    assert rules.table() == [{"api": "apply_ott", "field": "customer token of role", "value": "frozen",
+                              "code": "4034905", "effect": "none", "note": ""}], "rule: a role is a documented row"
 
 
 def test_rule_the_shipped_table_lists_every_value_once_as_a_row():
