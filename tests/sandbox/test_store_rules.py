@@ -39,7 +39,7 @@ def store() -> Store:
 
 def order(store: Store, ref: str = "ref-1", amount: str = "10.00", *, merchant: str = "M", minutes: int = 15,
           fingerprint: str = "f", payment_code: str | None = None) -> Order:
-    now = store.clock.now()
+    now = store.clock.now("P")
     return Order(store.new_reference(), ref, merchant, "P", amount, "IDR", OrderStatus.INIT,
                  now + timedelta(minutes=minutes), "title", None, None, created_at=now,
                  expires_at=now + timedelta(minutes=minutes), fingerprint=fingerprint, payment_code=payment_code)
@@ -63,7 +63,7 @@ def test_rule_a_reference_is_35_digits_dated_on_the_sandbox_clock_and_unique(sto
     refs = {store.new_reference() for _ in range(20)}
     assert len(refs) == 20, "rule: references never repeat"
     ref = refs.pop()
-    assert len(ref) == 35 and ref.isdigit() and ref.startswith(store.clock.now().strftime("%Y%m%d") + "1112")
+    assert len(ref) == 35 and ref.isdigit() and ref.startswith(store.clock.now("P").strftime("%Y%m%d") + "1112")
 
 
 # -- auth codes, bindings, OTTs -----------------------------------------------------------------------
@@ -71,10 +71,10 @@ def test_rule_a_reference_is_35_digits_dated_on_the_sandbox_clock_and_unique(sto
 def test_rule_an_auth_code_is_dead_the_moment_its_lifetime_ends(store):
     code = store.issue_auth_code("P", PHONE, ["CASHIER"], "https://m.example/cb", "st")
     record = store.auth_codes[code]
-    assert abs((record.expires_at - store.clock.now() - AUTH_CODE_TTL).total_seconds()) < 1
+    assert abs((record.expires_at - store.clock.now("P") - AUTH_CODE_TTL).total_seconds()) < 1
     assert (record.phone, record.scopes, record.redirect_url, record.state) == (PHONE, ["CASHIER"],
                                                                                 "https://m.example/cb", "st")
-    store.clock.advance((record.expires_at - store.clock.now()).total_seconds())
+    store.clock.advance((record.expires_at - store.clock.now("P")).total_seconds(), "P")
     assert store.consume_auth_code(code, "P")[0] == "expired", "rule: at its expiry a code is expired"
     assert not record.used, "rule: an expired code is not used up"
 
@@ -95,7 +95,7 @@ def test_rule_a_binding_gives_tokens_that_live_for_their_lifetime_for_their_merc
     assert store.find_binding(binding.access_token, "Q") is None, "rule: a token works for its merchant only"
     assert store.find_binding("", "P") is None and store.find_binding(None, "P") is None
     assert not store.is_expired(binding.access_token, "P")
-    store.clock.advance((binding.access_expires - store.clock.now()).total_seconds())
+    store.clock.advance((binding.access_expires - store.clock.now("P")).total_seconds(), "P")
     assert store.find_binding(binding.access_token, "P") is None, "rule: at its expiry a token is dead"
     assert store.is_expired(binding.access_token, "P"), "rule: an expired token is told apart from an unknown one"
     assert not store.is_expired(binding.access_token, "Q") and not store.is_expired("unknown", "P")
@@ -116,7 +116,7 @@ def test_rule_a_refresh_gives_a_new_access_token_and_keeps_the_refresh_token(sto
 
 def test_rule_a_refresh_token_is_dead_the_moment_its_lifetime_ends(store):
     binding = store.issue_binding("P", PHONE, [])
-    store.clock.advance(TOKEN_TTL.total_seconds())
+    store.clock.advance(TOKEN_TTL.total_seconds(), "P")
     assert store.refresh_binding(binding.refresh_token, "P") is None
 
 
@@ -138,7 +138,7 @@ def test_rule_an_ott_is_single_use_for_its_merchant_within_its_lifetime(store):
     assert store.redeem_ott(ott, "P") is None, "rule: an OTT is used once"
     assert store.redeem_ott("", "P") is None and store.redeem_ott(None, "P") is None
     late = store.issue_ott("P", PHONE)
-    store.clock.advance(OTT_TTL.total_seconds())
+    store.clock.advance(OTT_TTL.total_seconds(), "P")
     assert store.redeem_ott(late, "P") is None, "rule: at its expiry an OTT is dead"
 
 
@@ -165,21 +165,21 @@ def test_rule_an_order_closes_at_its_expiry_and_only_while_open(store):
     longer, _ = store.put_order(order(store, "longer", minutes=2))
     assert store.next_expiry() == short.expires_at
     assert store.is_payable(short)
-    store.clock.advance(60)
+    store.clock.advance(60, "P")
     closed = store.close_expired()
     assert closed == [short] and short.status == OrderStatus.CLOSED and short.closed_at is not None, \
         "rule: an open order closes exactly at its expiry"
     assert paid.status == OrderStatus.SUCCESS, "rule: a paid order never closes"
     assert longer.status == OrderStatus.INIT and store.is_payable(longer)
     assert not store.is_payable(short)
-    assert store.next_expiry() == longer.expires_at
+    assert store.next_expiry() == store.clock.to_real(longer.expires_at, "P"), "rule: the next expiry, in real time"
 
 
 def test_rule_an_order_is_payable_until_just_before_its_expiry(store):
     o, _ = store.put_order(order(store, minutes=1))
-    store.clock.advance(59.9)
+    store.clock.advance(59.9, "P")
     assert store.is_payable(o)
-    store.clock.advance(0.1)
+    store.clock.advance(0.1, "P")
     assert not store.is_payable(o), "rule: at its expiry an order is no longer payable"
     with pytest.raises(OrderNotPayable, match="expired"):
         store.pay(o.reference_no, PHONE)
