@@ -1,12 +1,13 @@
 """Mutation testing of the rule-bearing modules (issue 29): runs mutmut slice by slice, writes bench/results.json.
 
-    .venv/bin/python bench/mutate.py [--slice evidence,webhook,...] [--children 1] [--report-only]
+    .venv/bin/python bench/mutate.py [--slice runinfo,bundle,...] [--children 1] [--fresh] [--report-only]
 
 Which modules and which tests: ``[tool.mutmut]`` in pyproject.toml. mutmut copies the package to ``mutants/``,
 learns once which test calls which function (a traced run of the selected tests, cached in ``mutants/``), then
 runs each mutant against only those tests. Slices run one after another, one mutmut process at a time with
 ``--children`` test processes (default 1: the machine is shared); an interrupted run keeps every result so far
-and the next run resumes. ``--report-only`` rewrites the figures from what ``mutants/`` already holds.
+and the next run resumes. ``--report-only`` rewrites the figures from what ``mutants/`` already holds. mutmut
+traces a test once, when it first sees it: after editing an existing test, ``--fresh`` traces them all again.
 
 Written under "mutation" in bench/results.json (bench/run.py keeps it): per module the mutants, killed
 (a test failed or the mutant ran past its time limit), survived, and not reached by a selected test; the
@@ -109,6 +110,8 @@ def main(argv=None) -> int:
     parser.add_argument("--slice", default=",".join(SLICES), help="comma-separated: " + ", ".join(SLICES))
     parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--report-only", action="store_true", help="only write the figures mutants/ holds")
+    parser.add_argument("--fresh", action="store_true",
+                        help="trace every test again (mutmut traces only new tests: after editing one, use this)")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     args = parser.parse_args(argv)
     chosen = args.slice.split(",")
@@ -117,6 +120,8 @@ def main(argv=None) -> int:
         parser.error(f"unknown slice(s): {', '.join(sorted(unknown))}")
     globs = [g for name in chosen for g in SLICES[name]]
     started, seconds = time.monotonic(), None
+    if args.fresh:
+        (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     if not args.report_only:
         for name in chosen:
             code = run_slice(SLICES[name], args.children)
