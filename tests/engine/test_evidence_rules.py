@@ -452,8 +452,8 @@ def test_rule_a_summary_counts_outcomes_warnings_and_broken_files(scenario_dir):
                {**result("scenarios/widget/pay.yaml::refund", "skipped"), "warnings": ["w1", "w2"]},
                result("scenarios/widget/other.yaml::x", "failed")]
     s = summary_of(scenario_dir, results, None, broken=["scenarios/widget/bad.yaml"], exit=1)
-    assert {k: s["counts"][k] for k in ("passed", "failed", "skipped", "warnings", "brokenFiles")} == \
-        {"passed": 1, "failed": 1, "skipped": 1, "warnings": 2, "brokenFiles": 1}
+    assert s["counts"] == {"passed": 1, "failed": 1, "skipped": 1, "danaUnavailable": 0, "warnings": 2,
+                           "brokenFiles": 1}
     assert s["brokenFiles"] == ["scenarios/widget/bad.yaml"] and s["exitStatus"] == 1 and s["runId"] == "r1"
     assert not s["complete"] and s["notPassed"] == ["scenarios/widget/pay.yaml::refund"], \
         "rule: the summary's verdict is the go-live gate's"
@@ -651,3 +651,13 @@ def test_rule_case_names_are_read_beside_a_single_file_and_again_when_the_index_
     index.write_text(INDEX.replace("PaymentSuccess:", "PaymentSuccessNew:"))       # other size, same time
     os.utime(index, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
     assert runinfo.case_names(scenario_dir)["pay"][0] == "PaymentSuccessNew"
+
+
+def test_rule_a_scenario_dana_could_not_answer_is_counted_apart_and_does_not_pass(scenario_dir):
+    results = [result("scenarios/widget/pay.yaml::pay", "passed"),
+               result("scenarios/widget/pay.yaml::refund", "dana-unavailable"),
+               result("scenarios/widget/other.yaml::x", "dana-unavailable")]
+    s = summary_of(scenario_dir, results, settings_for("sandbox"))
+    assert (s["counts"]["danaUnavailable"], s["counts"]["passed"], s["counts"]["failed"]) == (2, 1, 0), \
+        "rule: DANA's outage is counted apart from the merchant's failures"
+    assert not s["complete"] and s["notPassed"] == ["scenarios/widget/pay.yaml::refund"]
