@@ -158,6 +158,19 @@ def test_rule_a_bundle_of_a_complete_run_verifies(made, merchant):
     assert sorted(listed) == ["evidence/pay.json", "report.html", "summary.json"], "rule: every file is listed"
     check = bundle.check_bundle(made, merchant.private_key.public_key())
     assert check.problems == [] and check.notes == [], "a complete run against DANA, checked with its key: no note"
+    with zipfile.ZipFile(made) as zf:
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist()), "a bundle is compressed"
+
+
+def test_rule_a_manifest_without_notes_is_still_checked(made, tmp_path, merchant):
+    from conformance.snap import sign
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    raw = json.dumps({k: v for k, v in manifest.items() if k != "notes"}).encode()
+    edited = rewritten(made, tmp_path / "older.zip",
+                       replace={bundle.MANIFEST: raw, bundle.SIGNATURE: sign(merchant.private_key, raw).encode()})
+    assert bundle.check_bundle(edited, merchant.private_key.public_key()).problems == [], \
+        "rule: a signed manifest that carries no notes (an older bundle) is verified, not a crash"
 
 
 def test_rule_the_manifest_says_who_made_the_bundle_and_what_the_run_is_worth(made, merchant):
