@@ -193,10 +193,18 @@ def test_rule_every_finding_says_what_was_expected_what_came_and_where():
     other = generate_private_key().public_key()
     headers, data = delivery(X_PARTNER_ID=None, X_EXTERNAL_ID=None, CHANNEL_ID=None, Content_Type="text/plain")
     body = finish_notify_body(order(), "00", finished_at=MOMENT)
+    signed = {**body, "note": "Café"}
+    resigned = sign_notification(DANA_KEY, PATH, encode_body(signed), partner_id="p")
+    repaired = grade_notification(PUBLIC, PATH, resigned, json.dumps(signed).encode())
     cases = [grade_notification(other, PATH, headers, data), grade(raw=b"not json"), grade(raw=b"[1]"),
-             grade({**body, "merchantId": "", "createdTime": "yesterday"})]
+             grade({**body, "merchantId": "", "createdTime": "yesterday"}), repaired]
     findings = [f for case in cases for f in case]
-    assert len(findings) == 9
+    assert len(findings) == 10
+    for f in findings:
+        if f.check == "signature":
+            assert f.hint, "rule: a signature finding says what DANA signs or what re-escaped the body"
+        if f.check in ("merchantId", "createdTime"):
+            assert "body" in f.where, "rule: a body field's finding says it is in the body"
     for f in findings:
         assert isinstance(f.expected, str) and f.expected, f"rule: {f.check} says what was expected"
         assert f.where.startswith("Finish Notify"), f"rule: {f.check} says it is about the Finish Notify"
