@@ -211,3 +211,19 @@ def test_rule_every_finding_says_what_was_expected_what_came_and_where():
     for f in findings:
         if f.check in ("signature", "body", "createdTime", "Content-Type"):
             assert isinstance(f.received, str) and f.received, f"rule: {f.check} says what was received"
+
+
+def test_rule_a_verdict_is_a_plain_yes_or_no_with_its_reason():
+    headers, data = delivery()
+    good = verify_notification(PUBLIC, "POST", PATH, headers, data)
+    assert good.valid is True and good.reason, "rule: a valid notify says why"
+    for h, body in ((delivery(X_TIMESTAMP=None)[0], data), (delivery(X_SIGNATURE=None)[0], data), (headers, b"{}")):
+        bad = verify_notification(PUBLIC, "POST", PATH, h, body)
+        assert bad.valid is False and bad.form is None and bad.reason
+
+
+def test_rule_a_body_that_is_not_utf8_gets_a_verdict_not_an_exception():
+    headers, _ = delivery()
+    verdict = verify_notification(PUBLIC, "POST", PATH, headers, b'{"a":"\xff\xfe"}')
+    assert verdict.valid is False, "rule: undecodable bytes are judged, never a traceback"
+    assert {"signature", "body"} <= failed_checks(grade_notification(PUBLIC, PATH, headers, b"\xff\xfe\xfa"))
