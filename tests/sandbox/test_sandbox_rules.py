@@ -145,3 +145,27 @@ def test_rule_the_shipped_table_lists_every_value_once_as_a_row():
     assert len(rows) == sum(1 for _ in rules.all_outcomes()), "rule: every outcome is one documented row"
     assert {"api": "cancel_order", "field": "originalReferenceNo", "value": "5005701"}.items() <= \
         next(r for r in rows if r["field"] == "originalReferenceNo" and r["api"] == "cancel_order").items()
+
+
+def test_rule_the_dana_twin_drops_the_embedded_sandboxs_own_triggers(tmp_path):
+    table = tmp_path / "magic.yaml"
+    table.write_text("""\
+apis:
+  cancel_order:
+    originalReferenceNo:
+      "5005701": {code: "5005701"}
+      "4045701": {code: "4045701", embedded_only: true}
+users:
+  - {phone: "0811", pin: "1", name: a}
+  - {phone: "0812", pin: "2", name: b, embedded_only: true}
+roles:
+  frozen: {apply_ott: "4034905", balance_inquiry: {code: "4031105", embedded_only: true}}
+""")
+    embedded, twin = Rules.load(table), Rules.load(table, as_dana=True)
+    assert set(embedded.apis["cancel_order"]["originalReferenceNo"]) == {"5005701", "4045701"}
+    assert set(twin.apis["cancel_order"]["originalReferenceNo"]) == {"5005701"}, \
+        "rule: as DANA, a trigger marked embedded_only does not exist"
+    assert [u["phone"] for u in twin.users] == ["0811"] and len(embedded.users) == 2
+    assert twin.role_outcome("frozen", "apply_ott").code == "4034905"
+    assert twin.role_outcome("frozen", "balance_inquiry") is None
+    assert embedded.role_outcome("frozen", "balance_inquiry").code == "4031105"
