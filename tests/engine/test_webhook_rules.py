@@ -196,20 +196,23 @@ def test_rule_every_finding_says_what_was_expected_what_came_and_where():
     signed = {**body, "note": "Café"}
     resigned = sign_notification(DANA_KEY, PATH, encode_body(signed), partner_id="p")
     repaired = grade_notification(PUBLIC, PATH, resigned, json.dumps(signed).encode())
+    stamped = sign_notification(DANA_KEY, PATH, data, timestamp="2026-01-02 10:00:00", partner_id="p")
     cases = [grade_notification(other, PATH, headers, data), grade(raw=b"not json"), grade(raw=b"[1]"),
-             grade({**body, "merchantId": "", "createdTime": "yesterday"}), repaired]
+             grade({**body, "merchantId": "", "createdTime": "yesterday"}), repaired,
+             grade_notification(PUBLIC, PATH, stamped, data)]
     findings = [f for case in cases for f in case]
-    assert len(findings) == 10
+    assert len(findings) == 11
+    assert [f.received for f in cases[2]] == ["list"], "rule: a body of another JSON type is named by its type"
     for f in findings:
-        if f.check == "signature":
-            assert f.hint, "rule: a signature finding says what DANA signs or what re-escaped the body"
+        if f.check in ("signature", "createdTime"):
+            assert f.hint, f"rule: a {f.check} finding says what DANA sends"
         if f.check in ("merchantId", "createdTime"):
             assert "body" in f.where, "rule: a body field's finding says it is in the body"
     for f in findings:
         assert isinstance(f.expected, str) and f.expected, f"rule: {f.check} says what was expected"
         assert f.where.startswith("Finish Notify"), f"rule: {f.check} says it is about the Finish Notify"
     for f in findings:
-        if f.check in ("signature", "body", "createdTime", "Content-Type"):
+        if f.check in ("signature", "body", "createdTime", "Content-Type", "X-TIMESTAMP"):
             assert isinstance(f.received, str) and f.received, f"rule: {f.check} says what was received"
 
 
@@ -227,3 +230,9 @@ def test_rule_a_body_that_is_not_utf8_gets_a_verdict_not_an_exception():
     verdict = verify_notification(PUBLIC, "POST", PATH, headers, b'{"a":"\xff\xfe"}')
     assert verdict.valid is False, "rule: undecodable bytes are judged, never a traceback"
     assert {"signature", "body"} <= failed_checks(grade_notification(PUBLIC, PATH, headers, b"\xff\xfe\xfa"))
+
+
+@pytest.mark.parametrize("field", ["createdTime", "finishedTime"])
+def test_rule_an_empty_time_is_one_finding_the_mandatory_one(field):
+    body = {**finish_notify_body(order(), "00", finished_at=MOMENT), field: ""}
+    assert [f.check for f in grade(body)] == [field], "rule: an empty time is reported once, as missing"
