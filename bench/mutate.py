@@ -83,7 +83,7 @@ def tally() -> dict:
     return modules
 
 
-def summary(modules: dict, globs: list[str], children: int, seconds: float | None) -> dict:
+def summary(modules: dict, chosen: list[str], globs: list[str], children: int, seconds: float | None) -> dict:
     reasons = json.loads(REASONS.read_text()) if REASONS.is_file() else {}
     total = {k: sum(m[k] for m in modules.values()) for k in ("mutants", "killed", "survived", "noTests", "notChecked")}
     checked = total["mutants"] - total["notChecked"]
@@ -91,8 +91,8 @@ def summary(modules: dict, globs: list[str], children: int, seconds: float | Non
                  for m in modules.values() for name in m["survivors"]]
     return {
         "tool": f"mutmut {metadata.version('mutmut')}",
-        "command": f"make mutate (bench/mutate.py --children {children}: mutmut run --max-children {children} "
-                   + " ".join(globs) + ")",
+        "command": f"make mutate MUTATE_SLICES={','.join(chosen)} MUTATE_CHILDREN={children} (bench/mutate.py: "
+                   f"mutmut run --max-children {children} " + " ".join(globs) + ", one slice at a time)",
         "machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()},
         "seconds": seconds,
         **total,
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
                 print(f"mutmut stopped on slice {name} (exit {code})", file=sys.stderr)
                 return code
         seconds = round(time.monotonic() - started, 1)
-    result = summary(tally(), globs, args.children, seconds)
+    result = summary(tally(), chosen, globs, args.children, seconds)
     out = Path(args.out)
     record = json.loads(out.read_text()) if out.is_file() else {}
     record["mutation"] = result
