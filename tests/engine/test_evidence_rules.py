@@ -232,14 +232,17 @@ def test_rule_a_bundle_re_signed_with_another_key_fails_against_the_registered_k
     from conformance.snap import keys, sign
     other = generate_private_key()
     with zipfile.ZipFile(made) as zf:
-        manifest = zf.read(bundle.MANIFEST)
-    forged = rewritten(made, tmp_path / "forged.zip", replace={bundle.SIGNATURE: sign(other, manifest).encode(),
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    if "merchantKeyFingerprint" in manifest:            # a forger edits the key the manifest names, too
+        manifest["merchantKeyFingerprint"] = keys.fingerprint(other)
+    raw = json.dumps(manifest).encode()
+    forged = rewritten(made, tmp_path / "forged.zip", replace={bundle.MANIFEST: raw, bundle.SIGNATURE: sign(other, raw).encode(),
                                                               bundle.PUBLIC_KEY: keys.public_key_pem(other)})
     assert bundle.verify_bundle(forged) == [], "a re-signed bundle verifies only against the key it carries"
     check = bundle.check_bundle(forged)
     assert check.notes, "rule: checking against the carried key says anyone can re-sign"
     problems = bundle.verify_bundle(forged, merchant.private_key.public_key())
-    assert len(problems) == 2, f"rule: a different key and a failing signature are both reported; got {problems}"
+    assert len(problems) >= 2, f"rule: a different key and a failing signature are both reported; got {problems}"
 
 
 @pytest.mark.parametrize("copy", [b"<html>other</html>", b"<html>report</html>"])
@@ -307,7 +310,8 @@ def test_rule_every_problem_and_note_of_a_check_is_a_sentence(made, tmp_path, me
     edited = rewritten(made, tmp_path / "all.zip", replace={bundle.MANIFEST: raw})
     for key in (None, other.public_key()):
         check = bundle.check_bundle(edited, key)
-        assert len(check.problems) == (2 if key is None else 3) and len(check.notes) == (2 if key is None else 1)
+        assert len(check.problems) >= (2 if key is None else 3) and len(check.notes) >= (2 if key is None else 1)
+        assert any("complete" in p for p in check.problems) and any("SIMULATION" in n.upper() for n in check.notes)
         assert all(isinstance(t, str) and len(t) > 20 for t in check.problems + check.notes), check
 
 
