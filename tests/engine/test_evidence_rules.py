@@ -678,3 +678,14 @@ def test_rule_a_scenario_dana_could_not_answer_is_counted_apart_and_does_not_pas
     assert (s["counts"]["danaUnavailable"], s["counts"]["passed"], s["counts"]["failed"]) == (2, 1, 0), \
         "rule: DANA's outage is counted apart from the merchant's failures"
     assert not s["complete"] and s["notPassed"] == ["scenarios/widget/pay.yaml::refund"]
+
+
+def test_rule_a_bundle_is_checked_against_the_merchant_the_verifier_expects(made, merchant):
+    key = merchant.private_key.public_key()
+    right = {"partnerId": merchant.partner_id, "merchantId": merchant.merchant_id}
+    assert bundle.check_bundle(made, key, expect=right).problems == []
+    assert bundle.check_bundle(made, key, expect={"partnerId": "", "merchantId": None}).problems == [], \
+        "an unset expectation checks nothing"
+    wrong = bundle.check_bundle(made, key, expect={**right, "merchantId": "someone-else"}).problems
+    assert len(wrong) == 1 and "merchantId" in wrong[0] and isinstance(wrong[0], str), \
+        "rule: a bundle naming another merchant than the settings is a problem"
