@@ -689,3 +689,16 @@ def test_rule_a_bundle_is_checked_against_the_merchant_the_verifier_expects(made
     wrong = bundle.check_bundle(made, key, expect={**right, "merchantId": "someone-else"}).problems
     assert len(wrong) == 1 and "merchantId" in wrong[0] and isinstance(wrong[0], str), \
         "rule: a bundle naming another merchant than the settings is a problem"
+
+
+def test_rule_only_a_trusted_key_verifies_who_made_a_bundle_and_the_check_says_whose_it_claims_to_be(made, merchant,
+                                                                                                     tmp_path):
+    from conformance.snap import keys
+    key = merchant.private_key.public_key()
+    trusted, carried = bundle.check_bundle(made, key), bundle.check_bundle(made)
+    assert trusted.origin_verified is True and not trusted.integrity_only, "rule: the trusted key proves the origin"
+    assert carried.origin_verified is False and carried.integrity_only, "rule: the key inside proves integrity only"
+    assert trusted.claims == carried.claims == {"partnerId": merchant.partner_id, "merchantId": merchant.merchant_id,
+                                                "merchantKeyFingerprint": keys.fingerprint(merchant.private_key)}
+    broken = bundle.check_bundle(rewritten(made, tmp_path / "b.zip", drop="report.html"), key)
+    assert broken.origin_verified is False and not broken.integrity_only, "rule: a bundle with a problem proves nothing"
