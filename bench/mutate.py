@@ -40,7 +40,7 @@ SLICES = {
     "recorder": ["conformance.evidence.recorder.*", "conformance.evidence.scrub.*"],
     "report": ["conformance.evidence.report.*", "conformance.evidence.htmlextras.*"],
     "redaction": ["conformance.evidence.redaction.*"],      # called by most sandbox tests (the journal): slow
-    "store": ["conformance.sandbox.store.*"],
+    "store": ["conformance.sandbox.store.*", "conformance.sandbox.records.*"],
     "handlers": ["conformance.sandbox.handlers.*"],
     "pipeline": ["conformance.sandbox.pipeline.*"],
     "snap": ["conformance.snap.*"],
