@@ -150,7 +150,8 @@ BUILTIN = (
     StepKind("notify", schema.NotifyStep, notify.run_notify, saves=("body", "body.<path>", "headers.<name>"),
              label=lambda s: s.notify.mode, asserts=lambda s: s.notify.mode == "send",
              matchers=("expect", "notify"), prepare=notify.prepare_answer),
-    StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}", alone=True),
+    StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}", alone=True,
+             prepare=steps.prepare_clock),
     StepKind("pay", schema.PayStep, steps.run_pay),
     StepKind("save", schema.SaveStep, steps.run_save, saves=EXPRESSIONS),
 )

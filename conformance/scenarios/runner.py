@@ -61,11 +61,15 @@ def error_finding(exc: Exception, where: str) -> Finding:
 
 
 def _prepare(run: Run) -> None:
-    """Kinds that act before the scenario's first step (e.g. the receiver's answer to a notify)."""
-    for step in run.scenario.scenario.steps:
+    """Kinds that act before the scenario's first step (e.g. the receiver's answer to a notify), or that know
+    before it that their step cannot run on this target (StepSkipped, said with the step's label)."""
+    for index, step in enumerate(run.scenario.scenario.steps):
         kind = kinds.of(step)
         if kind.prepare is not None:
-            kind.prepare(run, step)
+            try:
+                kind.prepare(run, step)
+            except StepSkipped as exc:
+                raise StepSkipped(f"{kinds.label(index, step)}: {exc}") from None
 
 
 def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], Any] | None = None) -> ScenarioResult:
@@ -81,8 +85,11 @@ def run_scenario(loaded, target, recorder: Recorder, *, browser: Callable[[], An
               expr=expression_context(target), browser=browser)
     outcome = ScenarioResult("passed")
     try:
-        _prepare(run)
-        for index, step in enumerate(loaded.scenario.steps):
+        try:
+            _prepare(run)
+        except StepSkipped as exc:      # known before any request: the scenario sends nothing
+            outcome.status, outcome.skip_reason = "skipped", str(exc)
+        for index, step in enumerate(loaded.scenario.steps if outcome.status == "passed" else ()):
             kind, where = kinds.of(step), kinds.label(index, step)
             recorder.begin_step(index, kind.name, where)
             try:
