@@ -178,15 +178,16 @@ def run(args: argparse.Namespace, environ=None) -> int:
         except FaultPlanError as exc:
             print(f"dana-uat sandbox: --faults: {exc}", file=sys.stderr)
             return 2
-    twin = _twin_options(args)
-    if isinstance(twin, str):
-        print(f"dana-uat sandbox: {twin}", file=sys.stderr)
+    made = _twin_options(args)
+    if isinstance(made, str):
+        print(f"dana-uat sandbox: {made}", file=sys.stderr)
         return 2
-    twin.setdefault("admin", access)           # the twin has none, whatever the token settings say
+    options, recorder = made
+    options.setdefault("admin", access)           # the twin has none, whatever the token settings say
     try:
         state_file = StateFile(args.state) if getattr(args, "state", None) else None
         server = SandboxServer(args.host, args.port, dana_private_key=dana_key and dana_key.private_key,
-                               state=state_file, faults=plan, **twin)
+                               state=state_file, faults=plan, **options)
     except (StateFileError, OSError) as exc:
         print(f"dana-uat sandbox: {exc}", file=sys.stderr)
         return 2
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
         return 2
     base = server.base_url
     if getattr(args, "as_dana", None):
-        _twin_banner(args, server)
+        _twin_banner(args, server, recorder)
         return _serve(args, server, stop, previous)
     print(f"DANA sandbox running at {base}", flush=True)
     print(f"  API base URL (configuration.host): {base}")
@@ -257,11 +258,12 @@ def _serve(args, server: SandboxServer, stop: threading.Event, previous) -> int:
     return 0
 
 
-def _twin_options(args: argparse.Namespace) -> dict | str:
-    """SandboxServer's options for ``--as-dana`` (a problem as text), or {} for the ordinary sandbox."""
+def _twin_options(args: argparse.Namespace) -> tuple[dict, twin.Recorder | None] | str:
+    """SandboxServer's options for ``--as-dana`` and its record (a problem as text); ({}, None) for the ordinary
+    sandbox."""
     env = getattr(args, "as_dana", None)
     if env is None:
-        return {} if not (getattr(args, "tls_dir", None) or getattr(args, "record", None)) else \
+        return ({}, None) if not (getattr(args, "tls_dir", None) or getattr(args, "record", None)) else \
             "--tls-dir and --record belong to --as-dana"
     if not getattr(args, "tls_dir", None):
         return "--as-dana needs --tls-dir DIR (where the twin's throwaway CA is written)"
@@ -270,16 +272,16 @@ def _twin_options(args: argparse.Namespace) -> dict | str:
     except OSError as exc:
         return f"--tls-dir {args.tls_dir}: {exc}"
     options = {"admin": False, "tls": (str(chain), str(key)), "rules": Rules.load(as_dana=True)}
-    if getattr(args, "record", None):
-        options["wrap"] = twin.Recorder(Path(args.record)).wrap
-    return options
+    recorder = twin.Recorder(Path(args.record)) if getattr(args, "record", None) else None
+    if recorder is not None:
+        options["wrap"] = recorder.wrap
+    return options, recorder
 
 
-def _twin_banner(args: argparse.Namespace, server: SandboxServer) -> None:
+def _twin_banner(args: argparse.Namespace, server: SandboxServer, recorder: twin.Recorder | None) -> None:
     env = args.as_dana
     server.sandbox.base_url = twin.web_base(env, server.port)     # webRedirectUrl names DANA's page host
-    recorder = getattr(server.wrap, "__self__", None)
-    if isinstance(recorder, twin.Recorder):   # the SNAP API requests again, as the journal graded and redacted them
+    if recorder is not None:      # the SNAP API requests again, as the journal graded and redacted them
         server.sandbox.journal.subscribe(lambda entry: recorder.write(twin.journal_line(entry)))
     api, web = (f"https://{n}" + ("" if server.port == 443 else f":{server.port}") for n in hostnames(env))
     print(f"DANA twin ({env}) running on {server.host}:{server.port}: {api} and {web}", flush=True)
