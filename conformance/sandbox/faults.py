@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import deque
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -239,11 +239,12 @@ class FaultInjector:
     async def _status(self, row: Fault, scope, receive, send, status: int | None = None, headers=()) -> None:
         status = status or row.status
         ctype, body = _body(scope["path"], status)
+        detail = {"status": status} | ({"retryAfter": row.seconds} if status == 429 else {})
+        # recorded before it is sent: whoever got the answer finds it in the record (it was read too early once)
+        self.faults.record(scope["path"], scope["method"], row.kind, **detail)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()), *headers]})
         await send({"type": "http.response.body", "body": body})
-        detail = {"status": status} | ({"retryAfter": row.seconds} if status == 429 else {})
-        self.faults.record(scope["path"], scope["method"], row.kind, **detail)
 
     async def _retry_after(self, row: Fault, scope, receive, send) -> None:
         await self._status(row, scope, receive, send, 429, [(b"retry-after", str(row.seconds).encode())])
