@@ -1,6 +1,6 @@
 """Packages: conformance, and the scenario catalogue. The catalogue's source stays at scenarios/ (where
 scenarios are written and node ids point); a built wheel carries it as the package conformance_catalogue.
-An editable install needs no copy: conformance/catalogue.py finds scenarios/ in the checkout. Copying at
+An editable install needs no copy: conformance/scenarios/catalogue.py finds scenarios/ in the checkout. Copying at
 build time, rather than mapping the package onto scenarios/, and the explicit root package_dir keep the editable
 install a plain path entry (no setuptools warning on `make`'s first run). The rest is in pyproject.toml."""
 

@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from conformance.binding import build_bind_url  # noqa: E402
 from conformance.browser import BrowserSession, bind, checkout  # noqa: E402
-from conformance.client import DanaClient  # noqa: E402
-from conformance.receiver import CallbackReceiver  # noqa: E402
+from conformance.client.binding import build_bind_url  # noqa: E402
+from conformance.client.receiver import CallbackReceiver  # noqa: E402
+from conformance.client.snap_client import DanaClient  # noqa: E402
+from conformance.config.settings import MerchantCredentials  # noqa: E402
 from conformance.sandbox.server import SandboxServer  # noqa: E402
-from conformance.settings import MerchantCredentials  # noqa: E402
 from conformance.snap import keys, timestamps  # noqa: E402
 
 PHONE, PIN = "083811223355", "181818"

@@ -35,7 +35,7 @@ REASONS = BENCH / "mutation-survivors.json"
 SLICES = {
     "runinfo": ["conformance.evidence.runinfo.*"],
     "bundle": ["conformance.evidence.bundle.*"],
-    "webhook": ["conformance.webhook.*"],
+    "webhook": ["conformance.client.webhook.*"],
     "rules": ["conformance.sandbox.rules.*"],
     "recorder": ["conformance.evidence.recorder.*", "conformance.evidence.scrub.*"],
     "report": ["conformance.evidence.report.*", "conformance.evidence.htmlextras.*"],

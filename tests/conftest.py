@@ -38,7 +38,7 @@ import httpcore._sync.connection_pool  # noqa: F401, E402
 # parts it loads by name, the target, the runner and the report.
 PRELOAD = (
     "hypothesis",
-    "conformance.target", "conformance.client", "conformance.scenarios.runner",
+    "conformance.dana.target", "conformance.client.snap_client", "conformance.scenarios.runner",
     "conformance.sandbox.server", "conformance.sandbox.binding_pages", "conformance.sandbox.checkout_pages",
     "conformance.evidence.report", "conformance.evidence.bundle", "conformance.evidence.htmlextras",
     "uvicorn.loops.auto", "uvicorn.protocols.http.auto", "uvicorn.protocols.websockets.auto", "uvicorn.lifespan.on",

@@ -8,9 +8,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from conformance.binding import build_bind_url, parse_callback, raw_query
-from conformance.bindlint import lint_bind_url
-from conformance.settings import MerchantCredentials
+from conformance.client.binding import build_bind_url, parse_callback, raw_query
+from conformance.client.bindlint import lint_bind_url
+from conformance.config.settings import MerchantCredentials
 from conformance.snap import keys, signature, timestamps
 
 REDIRECT = "https://merchant.example/oauth/callback?shop=1"

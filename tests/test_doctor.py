@@ -1,6 +1,6 @@
 """The preflight's checks one by one, on real files and a real sandbox server."""
 
-from conformance import doctor
+from conformance.cli import doctor
 from conformance.sandbox.server import SandboxServer
 from conformance.snap import keys
 

@@ -14,9 +14,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from conformance import catalogue, cli, scaffold, schemas
+from conformance import schemas
+from conformance.cli import main as cli
+from conformance.cli import scaffold
 from conformance.merchant.profile import Profile
-from conformance.scenarios import schema
+from conformance.scenarios import catalogue, schema
 from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
 from conformance.scenarios.yamlsource import YamlSyntaxError, load_yaml
 from tests.engine.malformed import MALFORMED

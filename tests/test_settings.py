@@ -2,7 +2,7 @@
 
 import pytest
 
-from conformance.settings import ConfigError, load_settings
+from conformance.config.settings import ConfigError, load_settings
 from conformance.snap import keys
 
 
@@ -119,7 +119,7 @@ def test_unknown_pyproject_key_and_missing_env_file_are_errors(root):
 def test_a_plain_http_client_gets_a_tls_context_that_trusts_nothing_and_https_keeps_httpx_verification():
     import ssl
 
-    from conformance.settings import tls_verify
+    from conformance.config.tls import tls_verify
 
     https = tls_verify("https://api.sandbox.dana.id/")
     assert https is tls_verify("HTTPS://example.com")       # one context per process, built once
@@ -131,8 +131,8 @@ def test_a_plain_http_client_gets_a_tls_context_that_trusts_nothing_and_https_ke
 
 
 def test_the_ca_bundle_is_trusted_beside_the_usual_cas_and_a_bad_one_names_the_setting(tmp_path):
+    from conformance.config.tls import tls_verify
     from conformance.sandbox.twin import issue_certificates
-    from conformance.settings import tls_verify
 
     ca, _chain, _key = issue_certificates(tmp_path / "tls", ["api.sandbox.dana.id"])
     settings = load_settings({"ca_bundle": str(ca)}, environ={}, env_file=None, root=tmp_path)

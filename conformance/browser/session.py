@@ -287,7 +287,7 @@ class BrowserSession:
         self.ca_bundle = ca_bundle          # extra CAs Chromium trusts (browser/trust.py)
         self._home: Path | None = None
         # A page answered 5xx/429 to a GET is loaded again up to page_retries times, after page_wait(retry, status,
-        # Retry-After) seconds (the run passes the retries and waits of conformance/retry.py; None: not again).
+        # Retry-After) seconds (the run passes the retries and waits of conformance/dana/retry.py; None: not again).
         self.page_retries = page_retries
         self.page_wait = page_wait or (lambda retry, status, retry_after: 0.0)
         self.chromium_setting, self.headed, self.slowmo = chromium, headed, slowmo
@@ -332,7 +332,7 @@ class BrowserSession:
         return self
 
     async def _launch(self, path: str):
-        from playwright.async_api import async_playwright    # imported late: API-only runs never load it
+        from playwright.async_api import async_playwright  # imported late: API-only runs never load it
 
         self._playwright = await async_playwright().start()
         options = {"headless": not self.headed, "slow_mo": self.slowmo}

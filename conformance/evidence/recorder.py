@@ -59,7 +59,7 @@ class Recorder:
         self.findings += findings
 
     def exchange(self, ex) -> dict:
-        """Record a conformance.client.Exchange (redacted now)."""
+        """Record a conformance.client.snap_client.Exchange (redacted now)."""
         r = self.redactor
         record = {
             "type": "http", "step": self._step, "api": ex.api, "at": ex.started_at,

@@ -10,8 +10,6 @@ Only a complete run against DANA (``target`` sandbox or production) is ``submitt
 from __future__ import annotations
 
 import functools
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -37,27 +35,6 @@ class CatalogueEntry:
     portal: str
     mandatory: bool
     production_safe: bool
-
-
-def load_catalogue(scenario_dir: Path, display: Callable[[Path], str]) -> tuple[list[CatalogueEntry], str]:
-    """Every scenario of the catalogue (broken files skipped: they are reported as broken) and its hash."""
-    from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
-
-    root = Path(scenario_dir)
-    files = [root] if root.is_file() else find_files(root) if root.is_dir() else []
-    digest, entries = hashlib.sha256(), []
-    for path in files:
-        shown = display(path)
-        digest.update(shown.encode() + b"\0" + path.read_bytes() + b"\0")
-        try:
-            loaded = load_file(path, shown)
-        except ScenarioFileError:
-            continue
-        for sc in [] if loaded is None else loaded.scenarios:
-            s = sc.scenario
-            entries.append(CatalogueEntry(f"{shown}::{sc.id}", sc.id, s.title or "", s.portal or "(no portal group)",
-                                          bool(s.mandatory), PRODUCTION_SAFE in s.marks))
-    return entries, "sha256:" + digest.hexdigest()
 
 
 def case_names(scenario_dir: Path) -> dict[str, list[str]]:
@@ -135,10 +112,11 @@ def tool_version() -> str:
 
 
 def summarise(*, run_id: str, results: list[dict], broken: list[str], exit_status: int, interrupted: bool,
-              scenario_dir: Path, display: Callable[[Path], str], settings, started: datetime) -> dict:
+              scenario_dir: Path, catalogue: tuple[list[CatalogueEntry], str], settings, started: datetime) -> dict:
+    """``catalogue``: every scenario of the catalogue and its hash (``scenarios.catalogue.load_catalogue``)."""
     target = "embedded" if settings is None else settings.target
     target = target if target in ("embedded", *DANA_TARGETS) else "url"
-    catalogue, digest = load_catalogue(scenario_dir, display)
+    catalogue, digest = catalogue
     names = case_names(scenario_dir)
     scenarios = [{**r, "caseNames": names.get(r["scenario"], [])} for r in results]
     counts = {k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "failed", "skipped")}

@@ -19,7 +19,7 @@ class JournalUnavailable(Exception):
 
 
 def _journal(call):
-    from conformance.target import AdminUnavailable
+    from conformance.dana.target import AdminUnavailable
 
     try:
         return call()

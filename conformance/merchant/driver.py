@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from conformance.client import tls_context
+from conformance.client.snap_client import tls_context
 from conformance.merchant.profile import Profile, fill
 
 

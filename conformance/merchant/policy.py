@@ -36,7 +36,7 @@ def _r(part: str, level: str, basis: str) -> Rule:
 
 # check name (Finding.check) -> its rule. tests/merchant/test_policy.py keeps docs/merchant-mode.md in step.
 RULES: dict[str, Rule] = {
-    # the bind URL the merchant built (conformance/bindlint.py grades FAIL/WARN with its own sources)
+    # the bind URL the merchant built (conformance/client/bindlint.py grades FAIL/WARN with its own sources)
     "bind start": _r("bind start", REQUIRED, "[doc-get-oauth]: the merchant hands the user the bind URL"),
     "bind URL": _r("bind start", REQUIRED, "[doc-get-oauth]"),
     "required parameter": _r("bind start", GRADED, "[doc-get-oauth] parameter table; [doc-deeplink]"),

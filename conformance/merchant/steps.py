@@ -11,7 +11,7 @@ import json
 import secrets
 from urllib.parse import urlsplit
 
-from conformance import binding, bindlint
+from conformance.client import binding, bindlint
 from conformance.findings import Finding, fail, warn
 from conformance.merchant import dana, policy
 from conformance.merchant.driver import MerchantAnswerError, MerchantDriver, MerchantUnreachable

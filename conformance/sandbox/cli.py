@@ -24,8 +24,8 @@ from conformance.sandbox.faults import FaultPlanError, load_plan
 from conformance.sandbox.journal import live_line
 from conformance.sandbox.rules import Rules
 from conformance.sandbox.server import SandboxServer
-from conformance.snap.hosts import DANA_HOSTS, hostnames
 from conformance.sandbox.statefile import StateFile, StateFileError
+from conformance.snap.hosts import DANA_HOSTS, hostnames
 from conformance.snap.keys import KeyFormatError, load_public_key_file, public_key_pem
 
 
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, environ=None) -> int:
             print(f"dana-uat sandbox: {problem}", file=sys.stderr)
             server.sandbox.close_state()
             return 2
-    # the merchant of the settings `dana-uat run` reads (.env, environment), given by conformance/cli.py
+    # the merchant of the settings `dana-uat run` reads (.env, environment), given by conformance/cli/main.py
     from_settings = getattr(args, "settings_merchants", None) or []
     for partner_id, merchant_id, public_pem, _ in from_settings:
         server.register_merchant(partner_id, merchant_id, public_pem)

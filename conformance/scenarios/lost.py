@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.client import DanaClient
+from conformance.client.snap_client import DanaClient
 from conformance.snap.orders import LATEST_TRANSACTION_STATUS, OPEN
 
 LOST_STATUSES = (500, 504)        # answers that do not say whether the order was made

@@ -20,7 +20,7 @@ def prepare_answer(run: Run, step: schema.NotifyStep) -> None:
 
 
 def run_notify(run: Run, step: schema.NotifyStep, where: str) -> list[Finding]:
-    from conformance import webhook
+    from conformance.client import webhook
 
     opts = step.notify
     ref = run.expr.render(opts.partnerReferenceNo)
@@ -97,7 +97,7 @@ def _admin_notifications(run: Run, ref: str, count: int, timeout: float) -> list
 
 def _send_notify(run: Run, step: schema.NotifyStep, ref: str, where: str) -> list[Finding]:
     """Have DANA's side sign the order's Finish Notify and post it to the merchant's notify URL; grade the answer."""
-    from conformance.target import AdminUnavailable
+    from conformance.dana.target import AdminUnavailable
 
     opts = step.notify
     url = run.expr.render(opts.url) if opts.url else run.target.receiver_url("notify_url")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.browser.session import PageLoadTimeout, PageStatusError
-from conformance.client import DanaClient
+from conformance.client.snap_client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail
 from conformance.scenarios import excerpt, expressions, kinds

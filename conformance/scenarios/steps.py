@@ -38,8 +38,8 @@ class Run:
     """Everything a scenario's steps share."""
 
     scenario: Any                          # loader.LoadedScenario
-    target: Any                            # conformance.target.Target
-    client: Any                            # conformance.client.DanaClient
+    target: Any                            # conformance.dana.target.Target
+    client: Any                            # conformance.client.snap_client.DanaClient
     recorder: Any                          # conformance.evidence.recorder.Recorder
     expr: Context
     browser: Callable[[], Any] | None = None   # returns the session's BrowserSession (lazy)
@@ -207,7 +207,7 @@ def run_save(run: Run, step: schema.SaveStep, where: str) -> list[Finding]:
 
 def person(run: Run, phone: str | None, pin: str | None) -> tuple[str, str]:
     """Who logs in on DANA's pages: the step's user, else the settings' (in production a real person's account,
-    conformance/person.py, whose PIN is then a secret of the evidence and the browser traces)."""
+    conformance/dana/person.py, whose PIN is then a secret of the evidence and the browser traces)."""
     phone = run.expr.render(phone) if phone else run.settings.phone
     pin = run.expr.render(pin) if pin else run.settings.pin
     if run.settings.env == "production":
@@ -217,8 +217,8 @@ def person(run: Run, phone: str | None, pin: str | None) -> tuple[str, str]:
 
 
 def run_bind(run: Run, step: schema.BindStep, where: str) -> list[Finding]:
-    from conformance import binding, bindlint
     from conformance.browser import bind as browser_bind
+    from conformance.client import binding, bindlint
 
     opts = step.bind
     phone, pin = person(run, opts.phone, opts.pin)

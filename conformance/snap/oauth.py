@@ -1,6 +1,6 @@
 """OAuth binding facts both sides need: the scopes DANA knows, and why a seamlessSign is not valid.
 
-The hosted binding page (sandbox) and the bind-URL linter (merchant side, conformance/binding.py) both
+The hosted binding page (sandbox) and the bind-URL linter (merchant side, conformance/client/binding.py) both
 judge seamlessSign with ``seamless_sign_problem``, so it lives here, in the protocol layer.
 """
 

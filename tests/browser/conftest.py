@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from conformance.browser import BrowserSession, find_chromium
-from conformance.client import DanaClient
-from conformance.receiver import CallbackReceiver
+from conformance.client.receiver import CallbackReceiver
+from conformance.client.snap_client import DanaClient
+from conformance.config.settings import MerchantCredentials
 from conformance.sandbox.server import SandboxServer
-from conformance.settings import MerchantCredentials
 from conformance.snap import keys, timestamps
+
 
 def pytest_collection_modifyitems(items):
     if find_chromium() is None:       # the flows need a real browser; say how to get one instead of failing

@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from conformance.config.settings import load_settings
+from conformance.dana.target import Target
 from conformance.evidence.recorder import Recorder
 from conformance.scenarios.loader import load_file
 from conformance.scenarios.runner import run_scenario
-from conformance.settings import load_settings
-from conformance.target import Target
 
 BIND = """\
 api: apply_token

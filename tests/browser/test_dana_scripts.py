@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from conformance.binding import build_bind_url
 from conformance.browser import find_chromium
+from conformance.client.binding import build_bind_url
 from tests.browser import dana_oauth_scripts
 
 PHONE, PIN = "083811223355", "181818"

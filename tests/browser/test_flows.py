@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from conformance.binding import build_bind_url
 from conformance.browser import FlowError, bind, checkout
+from conformance.client.binding import build_bind_url
 
 PHONE, PIN = "083811223355", "181818"    # DANA sandbox test user ([uat-oauth])
 JPEG = b"\xff\xd8\xff"   # screenshots are compressed JPEG (a small report)

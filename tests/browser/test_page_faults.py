@@ -8,7 +8,7 @@ import pytest
 
 from conformance.browser import BrowserSession, checkout
 from conformance.browser.session import SHOT_TIMEOUT, PageLoadTimeout, PageStatusError
-from conformance.client import DanaClient
+from conformance.client.snap_client import DanaClient
 from conformance.sandbox.server import SandboxServer
 
 PHONE, PIN = "083811223355", "181818"

@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from conformance.receiver import CallbackReceiver, ReceiverTimeout, StateMismatch
+from conformance.client.receiver import CallbackReceiver, ReceiverTimeout, StateMismatch
 
 
 @pytest.fixture

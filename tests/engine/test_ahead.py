@@ -1,4 +1,4 @@
-"""Scenarios side by side (conformance/ahead.py): shared ones overlap, one that must run alone never does, and
+"""Scenarios side by side (conformance/run/ahead.py): shared ones overlap, one that must run alone never does, and
 pytest still reports every scenario in its own order with its own result."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import threading
 import pytest
 from pydantic import Field
 
-from conformance import ahead
 from conformance.findings import Finding
+from conformance.run import ahead
 from conformance.scenarios import kinds, schema
 
 BOUND = 20      # seconds any wait below may take before the test fails instead of hanging

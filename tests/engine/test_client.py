@@ -6,11 +6,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from conformance.client import HEX64, DanaClient
-from conformance.settings import load_settings
+from conformance.client.snap_client import HEX64, DanaClient
+from conformance.config.settings import load_settings
+from conformance.dana.target import Target
 from conformance.snap import apis, format_timestamp, parse_timestamp, string_to_sign, verify
 from conformance.snap.signature import apply_token_string_to_sign
-from conformance.target import Target
 
 
 @pytest.fixture(scope="module")

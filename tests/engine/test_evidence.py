@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from conformance.client import DanaClient
+from conformance.client.snap_client import DanaClient
+from conformance.config.settings import load_settings
+from conformance.dana.target import Target
 from conformance.evidence.recorder import EvidenceWriter, Recorder
 from conformance.evidence.redaction import Redactor, mask
 from conformance.findings import fail
-from conformance.settings import load_settings
 from conformance.snap import private_key_pem
-from conformance.target import Target
 
 
 def test_redactor_masks_fields_headers_urls_and_keys():

@@ -17,6 +17,7 @@ import pytest
 from conformance.evidence import bundle, runinfo
 from conformance.evidence.redaction import Redactor, mask
 from conformance.evidence.runinfo import CatalogueEntry, assess
+from conformance.scenarios.catalogue import load_catalogue
 from conformance.snap import generate_private_key
 
 # -- the go-live gate: counted against the catalogue ----------------------------------------------------
@@ -420,26 +421,26 @@ def shown(path: Path) -> str:
 
 
 def test_rule_the_catalogue_lists_every_scenario_with_its_mandatory_and_production_safe_marks(scenario_dir):
-    entries, digest = runinfo.load_catalogue(scenario_dir, shown)
+    entries, digest = load_catalogue(scenario_dir, shown)
     assert [(e.key, e.id, e.title, e.portal, e.mandatory, e.production_safe) for e in entries] == [
         ("scenarios/widget/pay.yaml::pay", "pay", "Pay", "Payment", True, True),
         ("scenarios/widget/pay.yaml::refund", "refund", "Refund", "(no portal group)", True, False)]
     assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
-    single, _ = runinfo.load_catalogue(scenario_dir / "widget" / "pay.yaml", shown)
+    single, _ = load_catalogue(scenario_dir / "widget" / "pay.yaml", shown)
     assert [e.key for e in single] == [e.key for e in entries], "rule: a file is a catalogue of its own"
-    assert runinfo.load_catalogue(scenario_dir / "nothing", shown)[0] == []
+    assert load_catalogue(scenario_dir / "nothing", shown)[0] == []
 
 
 def test_rule_the_catalogue_hash_changes_with_any_file_even_a_broken_one(scenario_dir):
-    _, before = runinfo.load_catalogue(scenario_dir, shown)
-    assert runinfo.load_catalogue(scenario_dir, shown)[1] == before, "rule: the hash is reproducible"
+    _, before = load_catalogue(scenario_dir, shown)
+    assert load_catalogue(scenario_dir, shown)[1] == before, "rule: the hash is reproducible"
     (scenario_dir / "widget" / "broken.yaml").write_text("api: widget_payment\nscenarios: [{id: 1}\n")
-    entries, after = runinfo.load_catalogue(scenario_dir, shown)
+    entries, after = load_catalogue(scenario_dir, shown)
     assert after != before, "rule: a broken file still counts in the catalogue hash"
     assert len(entries) == 2, "rule: a broken file adds no scenario (it is reported as broken instead)"
     (scenario_dir / "widget" / "broken.yaml").unlink()
     (scenario_dir / "widget" / "pay.yaml").write_text(CATALOGUE_FILE.replace("title: Pay", "title: Pay!"))
-    assert runinfo.load_catalogue(scenario_dir, shown)[1] not in (before, after)
+    assert load_catalogue(scenario_dir, shown)[1] not in (before, after)
 
 
 def test_rule_dana_case_names_map_to_their_scenario(scenario_dir):
@@ -455,9 +456,11 @@ def settings_for(target: str, merchant=None, **more):
 
 def summary_of(scenario_dir, results, settings, **kw):
     from datetime import datetime
+
     from conformance.snap.timestamps import JAKARTA
     return runinfo.summarise(run_id="r1", results=results, broken=kw.get("broken", []), exit_status=kw.get("exit", 0),
-                             interrupted=kw.get("interrupted", False), scenario_dir=scenario_dir, display=shown,
+                             interrupted=kw.get("interrupted", False), scenario_dir=scenario_dir,
+                             catalogue=load_catalogue(scenario_dir, shown),
                              settings=settings, started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=JAKARTA))
 
 
@@ -495,6 +498,7 @@ def test_rule_the_summary_says_which_target_and_whether_it_is_evidence_for_dana(
 
 def test_rule_the_summary_names_the_merchant_and_the_fingerprint_of_its_key(scenario_dir, merchant):
     import hashlib
+
     from cryptography.hazmat.primitives import serialization
     public = merchant.private_key.public_key()
     who = SimpleNamespace(partner_id="P1", merchant_id="M1", public_key=public)
@@ -513,6 +517,7 @@ def test_rule_the_summary_names_the_merchant_and_the_fingerprint_of_its_key(scen
 
 def test_rule_a_scrubbed_trace_keeps_a_secrets_mask_in_text_and_binary_entries(tmp_path):
     from urllib.parse import quote
+
     from conformance.evidence.scrub import scrub_zip
     secret, special = "learned-auth-code", "tok/with+special=chars"
     path = tmp_path / "trace.zip"
@@ -555,6 +560,7 @@ def test_rule_a_scrubbed_trace_names_no_folder_of_this_machine(tmp_path, monkeyp
 
 def test_rule_a_run_id_sorts_by_time_and_differs_between_runs():
     import re
+
     from conformance.evidence.recorder import new_run_id
     ids = {new_run_id() for _ in range(5)}
     assert all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{4}", i) for i in ids), ids
@@ -645,7 +651,7 @@ def test_rule_the_summary_records_the_tool_the_catalogue_and_when_it_finished(sc
     assert not s["complete"] and s["interrupted"], "rule: an interrupted run is never complete"
     meta = s["meta"]
     assert meta["toolVersion"] == metadata.version("dana-uat")
-    assert meta["catalogueHash"] == runinfo.load_catalogue(scenario_dir, shown)[1], "rule: the hash it counted against"
+    assert meta["catalogueHash"] == load_catalogue(scenario_dir, shown)[1], "rule: the hash it counted against"
     assert re.fullmatch(r"\d\d \w{3} \d{4}, \d\d:\d\d:\d\d WIB \(UTC\+07:00\)", meta["finishedAt"])
     assert (meta["apiHost"], meta["merchantId"]) == ("", "")
     notes = {summary_of(scenario_dir, PASSED, settings_for(t))["evidenceFor"] for t in ("embedded", "http://h:1")}

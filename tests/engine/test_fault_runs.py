@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance import retry
+from conformance.dana import retry
 
 from .test_plugin import pay_file
 

@@ -32,7 +32,7 @@ scenarios:
 
 # A background job (`make test &`) starts with SIGINT ignored, and Python keeps it so: restore Ctrl-C first.
 CLI_WITH_CTRL_C = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                   "from conformance.cli import main; sys.exit(main(sys.argv[1:]))")
+                   "from conformance.cli.main import main; sys.exit(main(sys.argv[1:]))")
 
 
 def _read_until(proc, needle: str, seconds: float) -> str:

@@ -6,10 +6,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import catalogue
-from conformance.scenarios import yamlsource
+from conformance.scenarios import catalogue, yamlsource
 from conformance.scenarios.loader import ScenarioFileError, find_files, load_file
 from conformance.scenarios.yamlsource import load_yaml
+
 from .malformed import GOOD_CALL, MALFORMED, scenario_file
 
 

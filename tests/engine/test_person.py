@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conformance.person import NoAnswer, ask
+from conformance.dana.person import NoAnswer, ask
 
 
 def test_two_answers_typed_at_once_are_read_one_per_question():

@@ -9,7 +9,6 @@ import pytest
 
 from .malformed import MALFORMED
 
-
 PAY = """\
 api: widget_payment
 defaults:
@@ -87,7 +86,7 @@ def test_collects_one_item_per_scenario_with_node_ids(catalogue):
 def test_a_collection_writes_nothing_and_says_nothing_about_bundles(pytester):
     """`pytest scenarios --collect-only` lists the shipped catalogue (its merchant scenarios left out without a
     profile, and a broken file of its own reported) and runs nothing: no reports/ folder, no bundle verdict."""
-    from conformance import catalogue as shipped
+    from conformance.scenarios import catalogue as shipped
 
     pytester.makefile(".yaml", **{"scenarios/bad": MALFORMED["no_expect"][0]})
     result = run(pytester, str(shipped.shipped()), "scenarios", "--collect-only", "-q")

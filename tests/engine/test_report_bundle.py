@@ -143,8 +143,8 @@ def test_verify_bundle_command_errors(pytester, tmp_path):
 
 
 def test_a_complete_run_against_dana_makes_a_submittable_bundle_and_an_incomplete_one_none(tmp_path):
+    from conformance.config.settings import MerchantCredentials as Merchant
     from conformance.evidence.bundle import BundleRefused, check_bundle, make_bundle
-    from conformance.settings import MerchantCredentials as Merchant
 
     merchant = Merchant("P1", "M1", keys.generate_private_key())
     run = tmp_path / "20261130-000000-abcd"
@@ -201,7 +201,7 @@ def _verify(tmp_path, bundle, *args, env: dict | None = None):
 @pytest.fixture
 def registered(tmp_path):
     """The merchant (partner P-REAL) and the public key it registered with DANA, as a PEM file."""
-    from conformance.settings import MerchantCredentials as Merchant
+    from conformance.config.settings import MerchantCredentials as Merchant
 
     merchant = Merchant("2025000000000000000001", "216620000000000000001", keys.generate_private_key())
     pem = tmp_path / "merchant-public.pem"
@@ -248,7 +248,7 @@ def test_a_bundle_re_signed_with_an_outsiders_key_fails_against_the_trusted_key(
 
 
 def test_an_outsiders_bundle_with_a_forged_partner_id_fails_against_the_settings_key(tmp_path, registered):
-    from conformance.settings import MerchantCredentials as Merchant
+    from conformance.config.settings import MerchantCredentials as Merchant
 
     merchant, pem = registered
     outsider = Merchant(merchant.partner_id, merchant.merchant_id, keys.generate_private_key())   # forged ids

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conformance import retry
+from conformance.dana import retry
 from conformance.findings import fail
 from conformance.scenarios.runner import ScenarioResult
 

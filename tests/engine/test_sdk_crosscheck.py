@@ -28,12 +28,12 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.client import DanaClient, compact_json
-from conformance.receiver import LoopbackServer
-from conformance.settings import load_settings
+from conformance.client.receiver import LoopbackServer
+from conformance.client.snap_client import DanaClient, compact_json
+from conformance.config.settings import load_settings
+from conformance.dana.target import Target
 from conformance.snap import apis, format_timestamp, private_key_pem, public_key_pem, sign, string_to_sign, verify
 from conformance.snap.signature import apply_token_string_to_sign
-from conformance.target import Target
 
 PAYMENT_PATH = apis.get_api("widget_payment").path
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 
-from conformance import retry
+from conformance.dana import retry
 from conformance.snap import keys
 
 

@@ -1,4 +1,4 @@
-"""The Finish Notify rules a merchant's receiver is graded on (conformance/webhook.py), one focused test each.
+"""The Finish Notify rules a merchant's receiver is graded on (conformance/client/webhook.py), one focused test each.
 
 Every test signs a real notification with a DANA-side key (conformance.snap.notify, as the sandbox does) and
 asserts which rule's finding appears (its check name and severity), not the finding's wording.
@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from conformance.client.webhook import grade_notification, verify_notification
 from conformance.snap import generate_private_key
 from conformance.snap.notify import REQUIRED_BODY_FIELDS, encode_body, finish_notify_body, sign_notification
 from conformance.snap.timestamps import JAKARTA
-from conformance.webhook import grade_notification, verify_notification
 
 PATH = "/v1.0/debit/notify"
 DANA_KEY = generate_private_key()

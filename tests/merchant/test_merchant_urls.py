@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from conformance.receiver import LoopbackServer
+from conformance.client.receiver import LoopbackServer
 from tests.merchant.harness import ROOT
 
 

@@ -182,8 +182,8 @@ def test_run_without_the_right_token_is_a_preflight_error(guarded_sandbox, tmp_p
 
 
 def test_target_sends_the_token_from_the_setting(guarded_sandbox, tmp_path):
-    from conformance.settings import load_settings
-    from conformance.target import Target, TargetError
+    from conformance.config.settings import load_settings
+    from conformance.dana.target import Target, TargetError
 
     with pytest.raises(TargetError, match="DANA_UAT_SANDBOX_TOKEN is not set"):
         Target(load_settings({"target": guarded_sandbox.base_url}, environ={}, env_file=None, root=tmp_path)).start()

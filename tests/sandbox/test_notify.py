@@ -12,11 +12,11 @@ import json
 import pytest
 from dana.webhook import WebhookParser
 
-from conformance.receiver import CallbackReceiver
+from conformance.client.receiver import CallbackReceiver
+from conformance.client.webhook import grade_notification, verify_notification
+from conformance.config.settings import DANA_SANDBOX_PUBLIC_KEY
 from conformance.sandbox.notifier import MAX_ATTEMPTS
-from conformance.settings import DANA_SANDBOX_PUBLIC_KEY
 from conformance.snap.keys import load_public_key
-from conformance.webhook import grade_notification, verify_notification
 from tests.sandbox.conftest import payment_body, snap
 
 FAILURE_ANSWER = {"responseCode": "5005601", "responseMessage": "Internal Server Error"}

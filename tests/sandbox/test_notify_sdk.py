@@ -12,11 +12,11 @@ import json
 import pytest
 from dana.webhook import WebhookParser
 
-from conformance.receiver import CallbackReceiver
+from conformance.client.receiver import CallbackReceiver
+from conformance.client.webhook import grade_notification
 from conformance.scenarios import checks
 from conformance.snap.keys import load_public_key
 from conformance.snap.notify import CLOSED_REASON_KEY
-from conformance.webhook import grade_notification
 from tests.sandbox.conftest import payment_body, snap
 
 PATH = "/v1.0/debit/notify"

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from conformance.receiver import CallbackReceiver
+from conformance.client.receiver import CallbackReceiver
+from conformance.client.webhook import verify_notification
 from conformance.snap.keys import load_public_key
-from conformance.webhook import verify_notification
 from tests.sandbox.conftest import payment_body, snap
 
 STALE = "2020-01-01T00:00:00+07:00"

@@ -21,7 +21,7 @@ from dana.payment_gateway.v1 import PaymentGatewayApi
 from dana.payment_gateway.v1.models import CreateOrderByApiRequest, CreateOrderResponse
 from dana.utils.snap_configuration import AuthSettings, Env, SnapConfiguration
 
-from conformance.receiver import CallbackReceiver
+from conformance.client.receiver import CallbackReceiver
 from conformance.sandbox.sandbox_tools import PATH as SANDBOX_TOOLS_PATH
 from conformance.snap import private_key_pem
 from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, snap

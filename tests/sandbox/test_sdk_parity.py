@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conformance.client import DanaClient
+from conformance.client.snap_client import DanaClient
+from conformance.config.settings import MerchantCredentials
 from conformance.sandbox.server import SandboxServer
 from conformance.sandbox.store import TOKEN_TTL
-from conformance.settings import MerchantCredentials
 from conformance.snap import public_key_pem
 from tests.sandbox import sdk
 from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, Raw, snap
@@ -99,10 +99,11 @@ def snap_body(response):
 def test_the_hosted_page_binds_the_seamless_sign_encodings_of_danas_helpers(sandbox_server, merchant_key):
     """What the linter only WARNs about (Node: encoded twice, Go: raw Base64) opens the login page; a forged
     signature in the same encoding is still refused."""
-    import httpx
     from urllib.parse import quote
 
-    from conformance.binding import build_bind_url
+    import httpx
+
+    from conformance.client.binding import build_bind_url
     from conformance.snap import generate_private_key, sign
 
     merchant = MerchantCredentials(PARTNER_ID, MERCHANT_ID, merchant_key)

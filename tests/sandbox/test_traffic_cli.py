@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conformance.config.settings import ConfigError, load_settings
+from conformance.dana.target import AdminUnavailable, Target
 from conformance.sandbox.danakey import load_or_create
-from conformance.settings import ConfigError, load_settings
 from conformance.snap import generate_private_key, load_public_key_file, private_key_pem, public_key_pem
-from conformance.target import AdminUnavailable, Target
 from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, Raw, payment_body
 
 ROOT = Path(__file__).resolve().parents[2]

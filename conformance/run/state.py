@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue, retry
-from conformance import settings as settings_mod
+from conformance.config import settings as settings_mod
+from conformance.dana import retry
 from conformance.evidence.recorder import EvidenceWriter, new_run_id
+from conformance.scenarios import catalogue
 
 STATE = pytest.StashKey["DanaState"]()
 # Playwright tracing by target kind when --dana-tracing is not given. A trace is a debugging aid, never evidence
@@ -124,7 +125,7 @@ class DanaState:
             # Imported here, on the main thread: CPython 3.11 may raise "AST constructor recursion depth
             # mismatch" when two threads compile at once, and these modules compile (no bytecode cache) when
             # first imported. The thread then only generates keys and serves; it compiles nothing.
-            from conformance.target import import_sandbox
+            from conformance.dana.target import import_sandbox
 
             if settings_mod.given_target(self.raw) == "embedded":   # a URL or DANA: none to start
                 import_sandbox()
@@ -132,7 +133,7 @@ class DanaState:
             self._starting.start()
 
     def _start_target(self) -> None:
-        from conformance.target import Target
+        from conformance.dana.target import Target
 
         target = None
         try:
@@ -153,7 +154,7 @@ class DanaState:
                 raise error
 
     def target(self):
-        from conformance.target import Target, TargetError
+        from conformance.dana.target import Target, TargetError
 
         try:
             self._join_start()
@@ -200,7 +201,7 @@ class DanaState:
     def run_ahead(self, items: list) -> None:
         """Start ``items`` (ScenarioItems, in pytest's order) side by side when this process runs them itself and
         the concurrency allows (ahead.py); each item's runtest then takes its own result."""
-        from conformance.ahead import Ahead, concurrency_for
+        from conformance.run.ahead import Ahead, concurrency_for
 
         if len(items) < 2 or self.config.option.collectonly or self.is_worker or \
                 self.config.pluginmanager.hasplugin("dsession"):        # xdist's controller runs nothing itself

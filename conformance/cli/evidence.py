@@ -36,8 +36,8 @@ def verdict(run_dir: Path) -> str:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
+    from conformance.config.settings import ConfigError, load_settings
     from conformance.evidence.bundle import BundleRefused, make_bundle, refusal
-    from conformance.settings import ConfigError, load_settings
 
     run_dir = Path(args.run_dir) if args.run_dir else Path(args.report_dir or "reports") / "latest"
     if not (run_dir / "summary.json").is_file():
@@ -71,7 +71,7 @@ class UnusableKey(Exception):
 def trusted_key(args: argparse.Namespace) -> tuple[object | None, str, dict]:
     """(key or None, where it came from, what the manifest must name): ``--public-key``, else the merchant
     public key the settings name (MERCHANT_PUBLIC_KEY_PATH, read as ``dana-uat doctor`` reads it)."""
-    from conformance.settings import ConfigError, read_values
+    from conformance.config.settings import ConfigError, read_values
     from conformance.snap.keys import KeyFormatError, load_public_key_file
 
     if args.public_key:

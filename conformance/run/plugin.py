@@ -15,18 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from conformance import retry
-from conformance import settings as settings_mod
+from conformance.config import settings as settings_mod
+from conformance.dana import retry
 from conformance.evidence.recorder import Recorder
 from conformance.evidence.runinfo import PRODUCTION_SAFE, summarise
 from conformance.evidence.scrub import scrub_artifacts
 from conformance.merchant.advice import merchant_parts, part_lines, recommendation_groups
 from conformance.merchant.advice import verdict as merchant_verdict
 from conformance.merchant.models import is_merchant_scenario
+from conformance.run.state import STATE, DanaState, display
 from conformance.scenarios import kinds, schema
+from conformance.scenarios.catalogue import load_catalogue
 from conformance.scenarios.loader import ScenarioFileError, load_file
 from conformance.scenarios.lost import recover
-from conformance.runstate import STATE, DanaState, display
 from conformance.snap.apis import APIS
 
 NOT_CONFIGURED = "merchant mode: not configured"
@@ -164,7 +165,7 @@ class ScenarioItem(pytest.Item):
         target = state.target()
         allowed, retried = retry.retries_for(target.kind, state.raw.get("retries")), []
         backoff = retry.backoff_for(state.raw.get("retry_backoff"))
-        while True:    # a bounded retry of DANA's transient failures only (conformance/retry.py)
+        while True:    # a bounded retry of DANA's transient failures only (conformance/dana/retry.py)
             recorder = self._recorder(target)
             for record in retried:
                 recorder.event("retry", **record)
@@ -306,7 +307,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     summary = summarise(
         run_id=state.run_id, results=state.results, broken=state.broken, exit_status=int(session.exitstatus),
         interrupted=state.interrupted, scenario_dir=state.scenario_dir, started=state.started, settings=settings,
-        display=lambda p: _in_evidence(p, session.config))
+        catalogue=load_catalogue(state.scenario_dir, lambda p: _in_evidence(p, session.config)))
     extra = {}
     if state.raw.get("merchant_profile"):     # merchant mode's own terms (docs/merchant-mode.md, "The report")
         parts = merchant_parts(state.results)

@@ -1,6 +1,6 @@
 """``dana-uat init``: a ``.env`` template explaining every setting, and on request the merchant's RSA key pair.
 
-The template uses the official SDK's variable names (the settings table, conformance/settings.py), so the
+The template uses the official SDK's variable names (the settings table, conformance/config/settings.py), so the
 same ``.env`` serves dana-python. Nothing existing is ever overwritten, and the private key is written with
 mode 0600 and never printed.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conformance.settings import OPTIONS
+from conformance.config.settings import OPTIONS
 from conformance.snap import keys
 
 PRIVATE = Path("keys/merchant-private.pem")

@@ -15,7 +15,7 @@
         for an editor (`# yaml-language-server: $schema=FILE`); the package ships both in conformance/schemas/
   dana-uat sandbox ...              the embedded sandbox, standalone (conformance.sandbox.cli); registers the
                                     merchant of ./.env (or --env-file), as `run` reads it
-  dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.bindlint)
+  dana-uat lint-bind-url URL        grade a bind URL the merchant's backend produced (conformance.client.bindlint)
   dana-uat bundle [RUN_DIR]         (re)make the signed go-live bundle of a complete run; exit 1 when incomplete
   dana-uat verify-bundle ZIP [--public-key FILE]   check a bundle's entries, hashes, signature and signer
         against the trusted key (--public-key, else MERCHANT_PUBLIC_KEY_PATH); prints partnerId, merchantId
@@ -33,13 +33,16 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from conformance import catalogue, cli_evidence, doctor, retry
-from conformance import settings as settings_mod
-from conformance.cli_evidence import err as _err
-from conformance.cli_evidence import verdict
+from conformance.cli import doctor
+from conformance.cli import evidence as cli_evidence
+from conformance.cli.evidence import err as _err
+from conformance.cli.evidence import verdict
+from conformance.config import settings as settings_mod
+from conformance.config.settings import ConfigError
+from conformance.dana import retry
 from conformance.evidence.recorder import new_run_id
-from conformance.progress import Progress
-from conformance.settings import ConfigError
+from conformance.run.progress import Progress
+from conformance.scenarios import catalogue
 from conformance.snap.hosts import DANA_HOSTS
 
 # `dana-uat run` against DANA (the mandatory or the whole catalogue) passed what it ran, yet made no bundle
@@ -207,7 +210,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 def _ask_the_person(settings) -> str | None:
     """Production: the phone and PIN of the person's real DANA account, into this process's environment, where
     the run's settings read them (never to disk). A problem comes back as the error line."""
-    from conformance.person import NoAnswer, production_account
+    from conformance.dana.person import NoAnswer, production_account
 
     given = settings.phone if settings.sources.get("phone", "default") != "default" else None
     try:
@@ -254,7 +257,7 @@ def _settings_merchants(env_file: str | None) -> list[tuple[str, str, str, str]]
 # -- init, doctor ------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from conformance.scaffold import InitError, init, init_profile
+    from conformance.cli.scaffold import InitError, init, init_profile
 
     try:
         if args.merchant_profile:
@@ -339,7 +342,7 @@ def _optional(module: str, what: str):
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    bindlint = _optional("conformance.bindlint", "lint-bind-url")
+    bindlint = _optional("conformance.client.bindlint", "lint-bind-url")
     if bindlint is None:
         return 2
     public_key = None
@@ -436,6 +439,3 @@ def _version() -> str:
     except PackageNotFoundError:
         return "unknown (not installed)"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from conformance.binding import (
+from conformance.client.binding import (
     DEEPLINK_OPTIONAL,
     DEEPLINK_PATHS,
     EXTRA_PARAMS,

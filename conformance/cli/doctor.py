@@ -16,8 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from conformance import settings as settings_mod
-from conformance.settings import ConfigError, Settings
+from conformance.config import settings as settings_mod
+from conformance.config.settings import ConfigError, Settings
+from conformance.config.tls import tls_verify
 from conformance.snap import keys
 
 REACH_TIMEOUT = 8.0     # seconds per target probe
@@ -132,7 +133,7 @@ def _api_base(values: Mapping[str, str | None]) -> str | None:
 
 def _probe(url: str, timeout: float, ca_bundle: str | None = None,
            headers: Mapping[str, str] | None = None) -> httpx.Response:
-    return httpx.get(url, timeout=timeout, verify=settings_mod.tls_verify(url, ca_bundle),   # follows no redirect
+    return httpx.get(url, timeout=timeout, verify=tls_verify(url, ca_bundle),   # follows no redirect
                      headers=headers)
 
 

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from conformance.settings import Settings, sandbox_token_refused, tls_verify
+from conformance.config.settings import Settings, sandbox_token_refused
+from conformance.config.tls import tls_verify
 from conformance.snap import keys
 from conformance.snap.timestamps import JAKARTA, parse_timestamp
 
@@ -270,7 +271,7 @@ class Target:
         """The suite's loopback merchant endpoints (OAuth redirect, pay return, Finish Notify); lazy."""
         with self._receiver_made:
             if self._receiver is None:
-                from conformance.receiver import CallbackReceiver
+                from conformance.client.receiver import CallbackReceiver
 
                 host, port = self.settings.receiver_listen or ("127.0.0.1", 0)
                 self._receiver = CallbackReceiver(host, port, public_url=self.settings.receiver_public_url).start()

@@ -40,7 +40,7 @@ class Progress:
     def pytest_runtest_logreport(self, report) -> None:
         if not (report.when == "call" or (report.when == "setup" and not report.passed)):
             return
-        from conformance.runstate import dana_info
+        from conformance.run.state import dana_info
 
         info = dana_info(report)
         warns = len(info.get("warnings", []))
