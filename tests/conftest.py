@@ -93,6 +93,7 @@ SLOW = {
         "tests/engine/test_plugin.py::test_dana_uat_list",
         "tests/engine/test_plugin.py::test_dana_uat_run_collect_only",
         "tests/engine/test_production_target.py::test_production_needs_the_confirmation_flag",
+        "tests/engine/test_step_kind_plugins.py",
         "tests/merchant/test_profile.py::test_init_writes_a_commented_profile_template",
         "tests/merchant/test_sandbox_env.py",
         "tests/sandbox/test_admin_access.py::test_probe_covers_every_admin_route",     # these four share one

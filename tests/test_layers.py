@@ -37,9 +37,7 @@ ALLOWED = {
 # `dana-uat sandbox` by loading sandbox.cli by name, at run time)
 ONLY_FROM = {"sandbox": {"dana/target.py"}}
 # Known exceptions, each with the change that removes it; the test fails once one is no longer needed.
-PENDING: dict[tuple[str, str], str] = {
-    ("scenarios/kinds.py", "merchant.steps"): "merchant mode's kinds come through an entry-point group instead",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def layer_of(rel: str) -> str:
@@ -96,6 +94,16 @@ def test_the_layers_form_no_circle():
 
     circles = sorted(layer for layer in graph if reaches(layer, layer))
     assert circles == [], f"these layers import each other in a circle: {circles}"
+
+
+def test_the_engine_never_imports_merchant_mode():
+    """Registration goes one way: merchant/ imports scenarios/, and its kinds reach the registry through the
+    entry-point group dana_uat.step_kinds (pyproject.toml), never through an import in scenarios/."""
+    seen = {rel: sorted(n for n in imports(p) if n.split(".")[0] == "merchant")
+            for rel, p in modules() if layer_of(rel) == "scenarios"}
+    assert {rel: names for rel, names in seen.items() if names} == {}
+    text = "\n".join(p.read_text(encoding="utf-8") for rel, p in modules() if layer_of(rel) == "scenarios")
+    assert "conformance.merchant" not in text, "not by name either (importlib, strings)"
 
 
 def test_the_architecture_page_names_every_layer_folder():

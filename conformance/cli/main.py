@@ -425,12 +425,21 @@ def _main(argv: list[str] | None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
+    if args.command in ("run", "list", "schema") and (problems := _step_kind_problems()):
+        return _err("step kinds: " + "\n  ".join(problems))      # before anything runs or is written
     if args.command == "run":
         return cmd_run(args, unknown + extra)
     commands = {"list": cmd_list, "lint-bind-url": cmd_lint, "init": cmd_init, "doctor": cmd_doctor,
                 "schema": cmd_schema,
                 **cli_evidence.COMMANDS}
     return commands[args.command](args)
+
+
+def _step_kind_problems() -> list[str]:
+    """Entry points of dana_uat.step_kinds that did not load (a scenario may name one of their kinds)."""
+    from conformance.scenarios import kinds
+
+    return kinds.PLUGIN_PROBLEMS
 
 
 def _version() -> str:

@@ -288,9 +288,11 @@ def run_merchant_trigger(run: Run, step, where: str) -> list[Finding]:
     return _graded(entries, what, code, where)
 
 
-def register() -> None:
+def step_kinds() -> list:
+    """Merchant mode's step kinds, for the registry: the entry point ``merchant`` of the group
+    ``dana_uat.step_kinds`` (pyproject.toml) names this function, so the engine never imports merchant mode."""
     from conformance.merchant.notify import run_merchant_notify
-    from conformance.scenarios.kinds import StepKind, register_all
+    from conformance.scenarios.kinds import StepKind
 
     runners = {"merchant_bind": run_merchant_bind, "merchant_callback": run_merchant_callback,
                "merchant_pay": run_merchant_pay, "merchant_notified": run_merchant_notified,
@@ -299,9 +301,9 @@ def register() -> None:
     labels = {"merchant_callback": lambda s: s.merchant_callback.kind,
               "merchant_notify": lambda s: s.merchant_notify.forge or s.merchant_notify.status,
               "merchant_pay": lambda s: s.merchant_pay.amount, "merchant_trigger": lambda s: s.merchant_trigger.action}
-    register_all(StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
-                          browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
-                          browser_if=_bind_uses_browser if name == "merchant_bind" else None,
-                          alone=True,    # the merchant's backend is one, and its traffic is read from the journal
-                          asserts=lambda s, graded=name in GRADING: graded, matchers=())
-                 for name, model in MERCHANT_STEPS.items())
+    return [StepKind(name, model, runners[name], auto_saved=AUTO_SAVED.get(name, ()),
+                     browser=name == "merchant_bind", label=labels.get(name, lambda s: ""),
+                     browser_if=_bind_uses_browser if name == "merchant_bind" else None,
+                     alone=True,    # the merchant's backend is one, and its traffic is read from the journal
+                     asserts=lambda s, graded=name in GRADING: graded, matchers=())
+            for name, model in MERCHANT_STEPS.items()]

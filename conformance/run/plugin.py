@@ -98,6 +98,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return None
 
 
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """A scenario may name a kind whose entry point did not load: stop with why (exit 2) rather than call the
+    file broken. Here, not in pytest_collect_file, where pytest would turn the exit into a collection error."""
+    if isinstance(collector, ScenarioFile) and kinds.PLUGIN_PROBLEMS:
+        pytest.exit("dana-uat: step kinds: " + "\n  ".join(kinds.PLUGIN_PROBLEMS), returncode=2)
+
+
 class ScenarioFile(pytest.File):
     """One YAML file; a broken one is a collection error for that file only."""
 

@@ -26,10 +26,20 @@ Derived from the registry: the schema's ``Step`` union (validation and JSON Sche
 (known kinds, save sources, saved names, matchers), the runner's dispatch and labels, the plugin's marks.
 
 Adding a kind (docs/scenarios.md, "Adding a step kind"): write its model (schema.py or your module) and its
-runner (its own module), then append one record to ``BUILTIN`` below, or, from your own module::
+runner (its own module), then append one record to ``BUILTIN`` below, or, from your own package, name a function
+that returns the records in the entry-point group ``dana_uat.step_kinds`` (merchant mode's kinds come that
+way, so registration goes one way: the engine never imports the packages that add kinds)::
 
-    from conformance.scenarios.kinds import StepKind, register
-    register(StepKind("wait", WaitStep, run_wait, label=lambda s: s.wait))
+    # pyproject.toml of your package
+    [project.entry-points."dana_uat.step_kinds"]
+    wait = "my_uat.kinds:step_kinds"
+
+    # my_uat/kinds.py
+    from conformance.scenarios.kinds import StepKind
+    def step_kinds():
+        return [StepKind("wait", WaitStep, run_wait, label=lambda s: s.wait)]
+
+``register(...)`` adds a kind at run time (tests do).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel
@@ -157,6 +168,39 @@ BUILTIN = (
 )
 register_all(BUILTIN)
 
-from conformance.merchant import steps as _merchant_steps  # noqa: E402 - merchant mode's kinds, on the registry
 
-_merchant_steps.register()
+ENTRY_POINTS = "dana_uat.step_kinds"
+PLUGIN_PROBLEMS: list[str] = []     # entry points that did not load: each door (CLI, pytest plugin) exits 2 on them
+
+
+def load_plugins() -> list[str]:
+    """Register the kinds of every entry point in the group ``dana_uat.step_kinds``: each names a callable that
+    returns an iterable of ``StepKind``. Merchant mode's kinds come this way (pyproject.toml), and so can a
+    merchant's own, from their own package; the engine imports neither. An entry point that does not load is
+    kept in ``PLUGIN_PROBLEMS`` (one line naming it, its package and the error) and importing this module still
+    works, so the command can say so and exit 2. Returns the entry points loaded."""
+    loaded, found = [], {}
+    for point in entry_points(group=ENTRY_POINTS):
+        found.setdefault((point.name, point.value), point)     # a package on sys.path twice lists it twice
+    for (name, value), point in sorted(found.items()):
+        where = f"entry point {name!r} = {value!r} of group {ENTRY_POINTS}" + (
+            f" (package {point.dist.name} {point.dist.version})" if point.dist else "")
+        try:
+            new = list(point.load()())
+        except Exception as exc:       # someone else's package: whatever it raises is reported, not a traceback
+            PLUGIN_PROBLEMS.append(f"{where} could not be loaded: {type(exc).__name__}: {exc}")
+            continue
+        wrong = [repr(k)[:80] for k in new if not isinstance(k, StepKind)]
+        if wrong:
+            PLUGIN_PROBLEMS.append(f"{where} must return StepKind records; it returned {', '.join(wrong)}")
+            continue
+        try:
+            register_all(new)
+        except ValueError as exc:        # a record whose model lacks the field that names its kind
+            PLUGIN_PROBLEMS.append(f"{where}: {exc}")
+            continue
+        loaded.append(name)
+    return loaded
+
+
+load_plugins()
