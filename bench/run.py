@@ -42,7 +42,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from conformance.cli.main import LEAN  # noqa: E402
+from conformance.cli.run import LEAN  # noqa: E402
 from conformance.snap import generate_private_key, public_key_pem  # noqa: E402
 
 ONE_AT_A_TIME = {"DANA_UAT_CONCURRENCY": "1"}

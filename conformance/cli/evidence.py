@@ -1,7 +1,8 @@
 """The ``dana-uat`` commands on a run's evidence: the verdict line of a run, ``bundle`` (re)makes the signed
 go-live bundle of a complete run, ``verify-bundle`` checks one. Nothing here runs a scenario or contacts DANA.
 
-``err`` is the one way every ``dana-uat`` command reports a usage or configuration error (cli.py uses it too).
+``err`` is the one way every ``dana-uat`` command reports a usage or configuration error, and ``config_error``
+the way it reports configuration problems (main.py and run.py use them too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ def err(message: str) -> int:
     print(f"dana-uat: {message}", file=sys.stderr)
     return 2
 
+
+def config_error(problems) -> int:
+    """The error line of one configuration problem, or of several, one per line (exit 2)."""
+    lines = [f"{p.name}: {p.problem}; {p.fix}" for p in problems]
+    if len(lines) == 1:
+        return err(f"configuration error: {lines[0]}")
+    return err(f"configuration error: {len(lines)} problems\n" + "\n".join("  " + line for line in lines))
 
 
 def verdict(run_dir: Path) -> str:
