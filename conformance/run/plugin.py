@@ -158,7 +158,14 @@ class ScenarioItem(pytest.Item):
         marks += [f"api_{a}" for a in sorted(apis)] + list(sc.marks)
         for mark in marks:
             self.add_marker(mark)
-        self.runs_alone = kinds.runs_alone(sc.steps)
+
+    def runs_alone(self, target) -> bool:
+        """Whether this scenario must run alone on ``target`` (run/ahead.py)."""
+        return kinds.runs_alone(self.loaded.scenario.steps, target)
+
+    def waits(self, target) -> bool:
+        """Whether this scenario waits in real time on ``target``, giving its slot up meanwhile."""
+        return kinds.waits(self.loaded.scenario.steps, target)
 
     def will_use_browser(self, profile) -> bool:
         """Whether this scenario will drive the browser with the run's merchant profile (``needs_browser``: it may)."""

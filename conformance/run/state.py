@@ -206,9 +206,10 @@ class DanaState:
         if len(items) < 2 or self.config.option.collectonly or self.is_worker or \
                 self.config.pluginmanager.hasplugin("dsession"):        # xdist's controller runs nothing itself
             return
-        workers = min(concurrency_for(self.target().kind, self.raw.get("concurrency")), len(items))
-        if workers < 2:
-            return
+        target = self.target()
+        workers = min(concurrency_for(target.kind, self.raw.get("concurrency")), len(items))
+        if workers < 2 and not any(item.waits(target) for item in items):
+            return        # one at a time, and none waits out DANA's clock that another could use meanwhile
         browser = self.browser()              # made here, on the main thread: settings errors exit from here
         # a merchant scenario may drive the browser (its `browser` mark) yet not with these options and profile
         profile = self.profile() if any(item.needs_browser for item in items) else None
@@ -219,8 +220,9 @@ class DanaState:
         self.ahead = Ahead(workers)
         # the scenarios that run alone go first (API-only ones before the browser is up): started at their place
         # in the order, each would stop the pool until everything before it finished. Reporting keeps the order.
-        ordered = sorted(items, key=lambda item: (not item.runs_alone, uses_browser[item.nodeid]))
-        self.ahead.start((item.nodeid, item.runs_alone, item.execute) for item in ordered)
+        alone = {item.nodeid: item.runs_alone(target) for item in items}
+        ordered = sorted(items, key=lambda item: (not alone[item.nodeid], uses_browser[item.nodeid]))
+        self.ahead.start((item.nodeid, alone[item.nodeid], item.execute) for item in ordered)
 
     def await_merchant(self, items: list) -> None:
         """Merchant mode: before the first merchant scenario, the merchant's backend listens (within the profile's

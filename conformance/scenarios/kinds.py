@@ -14,7 +14,11 @@ A record says everything the engine needs to know about a kind:
                 browser only with some options or some merchant profile (``profile``: the run's, or None):
                 whether this one will. The run starts Chromium ahead only for scenarios that will (runstate.py)
     alone       the step changes what every other scenario sees (the sandbox's clock) or watches all of the
-                target's traffic, so its scenario never runs side by side with another (ahead.py)
+                target's traffic, so its scenario never runs side by side with another (run/ahead.py)
+    alone_if    optional ``alone_if(step, target) -> bool``, for an ``alone`` kind that is so only on some targets
+                (``clock`` moves the clock of a sandbox; against DANA it only waits)
+    waits_if    optional ``waits_if(step, target) -> bool``: on this target the step waits in real time sending
+                nothing (``clock`` against DANA), within ``pace.idle()``, so other scenarios use its slot meanwhile
     label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
     asserts     ``asserts(step) -> bool``: the step asserts an HTTP status and responseCode; every scenario
                 needs one such step
@@ -67,6 +71,8 @@ class StepKind:
     browser: bool = False
     browser_if: Callable[[Any, Any], bool] | None = None
     alone: bool = False
+    alone_if: Callable[[Any, Any], bool] | None = None
+    waits_if: Callable[[Any, Any], bool] | None = None
     label: Callable[[Any], str] = lambda step: ""
     asserts: Callable[[Any], bool] = lambda step: False
     matchers: tuple[str, ...] = ("expect",)
@@ -144,8 +150,15 @@ def will_use_browser(step_list: list, profile: Any = None) -> bool:
                for s in step_list for kind in [of(s)])
 
 
-def runs_alone(step_list: list) -> bool:
-    return any(of(s).alone for s in step_list)
+def runs_alone(step_list: list, target: Any = None) -> bool:
+    """Whether these steps make their scenario run alone on ``target`` (None: on any target it may)."""
+    return any(kind.alone and (kind.alone_if is None or target is None or kind.alone_if(s, target))
+               for s in step_list for kind in [of(s)])
+
+
+def waits(step_list: list, target: Any) -> bool:
+    """Whether one of these steps waits in real time on ``target``, giving its slot up meanwhile."""
+    return any(kind.waits_if is not None and kind.waits_if(s, target) for s in step_list for kind in [of(s)])
 
 
 BUILTIN = (
@@ -162,6 +175,8 @@ BUILTIN = (
              label=lambda s: s.notify.mode, asserts=lambda s: s.notify.mode == "send",
              matchers=("expect", "notify"), prepare=notify.prepare_answer),
     StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}", alone=True,
+             alone_if=lambda s, target: steps.moves_clock(target),
+             waits_if=lambda s, target: not steps.moves_clock(target),
              prepare=steps.prepare_clock),
     StepKind("pay", schema.PayStep, steps.run_pay),
     StepKind("save", schema.SaveStep, steps.run_save, saves=EXPRESSIONS),

@@ -19,7 +19,7 @@ from typing import Any
 
 from conformance.browser.session import PageLoadTimeout, PageStatusError
 from conformance.findings import Finding, fail
-from conformance.scenarios import checks, schema
+from conformance.scenarios import checks, pace, schema
 from conformance.scenarios.expressions import Context, dig
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -144,9 +144,14 @@ def parse_duration(text: str) -> int:
     return int(m.group(1)) * UNITS[m.group(2)]
 
 
+def moves_clock(target) -> bool:
+    """A sandbox's clock moves on request (its admin API); DANA's passes in real time."""
+    return target.admin is not None
+
+
 def run_clock(run: Run, step: schema.ClockStep, where: str) -> list[Finding]:
     seconds = parse_duration(step.clock)
-    if run.target.admin is None:
+    if not moves_clock(run.target):
         return _wait_real_time(run, seconds)
     data = run.target.advance_clock(seconds)
     run.recorder.event("clock", advancedSeconds=seconds, sandbox=data)
@@ -158,7 +163,7 @@ def prepare_clock(run: Run, step: schema.ClockStep) -> None:
     none of its requests is sent (an order paid, then left behind by the skip)."""
     seconds = parse_duration(step.clock)
     allowed = LONG_WAIT if run.settings.long_waits else SHORT_WAIT
-    if run.target.admin is None and seconds > allowed:
+    if not moves_clock(run.target) and seconds > allowed:
         more = ("" if run.settings.long_waits or seconds > LONG_WAIT else
                 "; DANA_UAT_LONG_WAITS=1 waits it out for real")
         raise StepSkipped(f"DANA's clock cannot be moved and waiting {seconds} s in real time is longer than "
@@ -169,7 +174,9 @@ def _wait_real_time(run: Run, seconds: int) -> list[Finding]:
     """DANA's clock cannot be moved: the step waits the time out for real (prepare_clock bounded it)."""
     started = time.monotonic()
     # Waiting IS the step here: DANA's own expiry (validUpTo, an authCode's lifetime) must pass in real time.
-    threading.Event().wait(seconds)
+    # The scenario sends nothing meanwhile, so other scenarios use its slot (pace.py, run/ahead.py).
+    with pace.idle():
+        threading.Event().wait(seconds)
     run.recorder.event("clock", waitedSeconds=round(time.monotonic() - started, 1), realTime=True)
     return []
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from conformance.findings import Finding
 from conformance.run import ahead
-from conformance.scenarios import kinds, schema
+from conformance.scenarios import kinds, pace, schema
 
 BOUND = 20      # seconds any wait below may take before the test fails instead of hanging
 
@@ -46,6 +46,122 @@ def test_a_job_that_runs_alone_overlaps_nothing_and_waits_for_those_before_it():
     begin, end = log.index(("start", "A")), log.index(("end", "A"))
     assert end == begin + 1, log                                           # nothing ran while A did
     assert {("end", "s1"), ("end", "s2")} <= set(log[:begin]), log          # submitted before A: finished first
+
+
+def _logged(log: list, lock: threading.Lock, name: str, body=lambda: None):
+    def run():
+        with lock:
+            log.append(("start", name))
+        body()
+        with lock:
+            log.append(("end", name))
+        return name
+    return run
+
+
+def test_a_job_waiting_idle_lets_the_next_one_use_its_slot_even_at_concurrency_1():
+    log, lock, other_ran = [], threading.Lock(), threading.Event()
+
+    def wait_for_the_other():
+        with pace.idle():                      # gives the only slot up: b can start
+            assert other_ran.wait(BOUND), "the next job never started while this one was idle"
+
+    pool = ahead.Ahead(1)
+    pool.start([("a", False, _logged(log, lock, "a", wait_for_the_other)),
+                ("b", False, _logged(log, lock, "b", other_ran.set))])
+    assert [pool.take(k).result(BOUND) for k in ("a", "b")] == ["a", "b"]
+    pool.close()
+    assert log == [("start", "a"), ("start", "b"), ("end", "b"), ("end", "a")]
+
+
+def test_a_job_back_from_idle_takes_a_slot_before_jobs_not_yet_started():
+    slots, got, lock = ahead.Slots(1), [], threading.Lock()
+    slots.take(ahead.Slots.NEW)                 # the only slot is in use
+
+    def take(priority: int, name: str) -> threading.Thread:
+        def run():
+            slots.take(priority)
+            with lock:
+                got.append(name)
+            slots.give()
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    new = take(ahead.Slots.NEW, "not yet started")
+    assert _within(BOUND, lambda: len(slots._waiting) == 1)
+    back = take(ahead.Slots.RETURNING, "back from idle")        # asks later, goes first
+    assert _within(BOUND, lambda: len(slots._waiting) == 2)
+    slots.give()
+    new.join(BOUND)
+    back.join(BOUND)
+    assert got == ["back from idle", "not yet started"]
+
+
+def test_no_more_jobs_are_active_than_the_concurrency_while_others_are_idle():
+    active, most, lock, log = [0], [0], threading.Lock(), []
+    release = threading.Event()
+
+    def count(delta: int) -> None:
+        with lock:
+            active[0] += delta
+            most[0] = max(most[0], active[0])
+
+    def idle_then_work():
+        count(+1)
+        with pace.idle():
+            count(-1)
+            assert release.wait(BOUND)
+            count(+1)
+        count(-1)
+
+    def worker(n: int):
+        def run():
+            count(+1)
+            if n == 5:
+                release.set()                   # the last one lets the idle ones come back
+            count(-1)
+        return run
+
+    pool = ahead.Ahead(2)
+    pool.start([*((f"idle{i}", False, idle_then_work) for i in range(3)),
+                *((f"work{i}", False, worker(i)) for i in range(6))])
+    for key in [*(f"idle{i}" for i in range(3)), *(f"work{i}" for i in range(6))]:
+        pool.take(key).result(BOUND)
+    pool.close()
+    assert most[0] <= 2, f"{most[0]} jobs active at once with concurrency 2"
+
+
+def test_nothing_runs_beside_a_job_that_runs_alone_even_while_it_is_idle():
+    log, lock, never = [], threading.Lock(), threading.Event()
+
+    def a_body():
+        with pace.idle():
+            never.wait(0.3)                    # b must not start meanwhile: a runs alone
+
+    pool = ahead.Ahead(2)
+    pool.start([("a", True, _logged(log, lock, "a", a_body)), ("b", False, _logged(log, lock, "b", never.set))])
+    assert [pool.take(k).result(BOUND) for k in ("a", "b")] == ["a", "b"]
+    pool.close()
+    assert log == [("start", "a"), ("end", "a"), ("start", "b"), ("end", "b")]
+
+
+def _within(seconds: float, condition) -> bool:
+    deadline = threading.Event()
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return True
+        deadline.wait(0.01)
+    return False
+
+
+def test_clock_runs_alone_where_it_moves_the_clock_and_waits_idle_against_dana():
+    from types import SimpleNamespace
+    step = [schema.ClockStep(clock="12s")]
+    sandbox, dana = SimpleNamespace(admin=object()), SimpleNamespace(admin=None)
+    assert kinds.runs_alone(step, sandbox) and not kinds.waits(step, sandbox)
+    assert not kinds.runs_alone(step, dana) and kinds.waits(step, dana)
+    assert kinds.runs_alone(step), "with no target known, a kind that may run alone does"
 
 
 def test_concurrency_defaults_to_one_against_dana_and_the_setting_wins():

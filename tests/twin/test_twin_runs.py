@@ -7,6 +7,7 @@ tests skip saying why.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import zipfile
 
@@ -80,3 +81,20 @@ def test_a_submission_run_that_makes_no_bundle_exits_4_and_says_why_last(twin):
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("dana-uat: NOT SUBMITTABLE") and "mandatory" in last, last
     assert result.bundle() is None
+
+
+def test_while_a_scenario_waits_out_danas_clock_the_next_ones_use_its_slot(mandatory):
+    """At concurrency 1 (DANA's default) expired_notify's 12 s of real time are no longer the run's: it sends
+    nothing while it waits, so another scenario talks to DANA meanwhile (run/ahead.py, scenarios/pace.py)."""
+    from conformance.snap.timestamps import parse_timestamp
+
+    files = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+             for p in mandatory.work.glob("reports/*/evidence/*.json") if p.stem != "summary"}
+    waited = [e for e in files["expired_notify"]["exchanges"] if e["type"] == "clock" and e.get("realTime")]
+    assert len(waited) == 1 and waited[0]["waitedSeconds"] >= 12, waited
+    end = parse_timestamp(waited[0]["at"]).timestamp()
+    begin = end - waited[0]["waitedSeconds"]
+    meanwhile = sorted({name for name, record in files.items() if name != "expired_notify"
+                        for e in record.get("exchanges", []) if e.get("at")
+                        and begin + 1 < parse_timestamp(e["at"]).timestamp() < end - 1})
+    assert meanwhile, "no other scenario reached DANA while expired_notify waited"
