@@ -127,7 +127,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     print(f"dana-uat: {scope} from {where} against target {settings.target} ({settings.api_base or 'loopback'})",
           flush=True)
 
-    if settings.target == "production":
+    listing = bool({"--collect-only", "--co"} & set(options))       # pytest prints the selection: nothing runs
+    if settings.target == "production" and not listing:
         problem = _ask_the_person(settings)
         if problem:
             return err(problem)
@@ -138,7 +139,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     code = int(pytest.main(pytest_args, plugins=[progress]))
     c = progress.counts
     evidence = report_dir / run_id
-    if code != 5 and {"--collect-only", "--co"} & set(options):     # a listing, printed by pytest: nothing ran
+    if code != 5 and listing:
         return 0 if code == 0 else 2
     if code == 5 or (c["passed"] + c["failed"] + c["unavailable"] + c["skipped"] + c["broken"] == 0 and
                      code in (0, 5)):

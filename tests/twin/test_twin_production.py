@@ -36,6 +36,15 @@ def test_production_without_confirmation_sends_nothing(twin):
     assert result.api_calls() == [] and result.http() == []
 
 
+def test_listing_the_production_set_asks_the_person_nothing_and_sends_nothing(twin):
+    result = twin.run(["--target", "production", "--confirm-production", "--collect-only"], name="listing")
+    assert result.exit == 0, result.output[-2000:]
+    assert "DANA phone number" not in result.output and "PIN" not in result.stderr
+    listed = {line.split("::")[1] for line in result.stdout.splitlines() if "::" in line}
+    assert listed == PRODUCTION_SET
+    assert result.api_calls() == []
+
+
 def test_the_production_set_runs_with_the_persons_account_and_leaves_no_money_moved(twin):
     result = twin.run(["--target", "production", "--confirm-production"], name="confirmed", stdin=PERSON)
     assert result.exit == 0, result.output[-3000:]
