@@ -1,7 +1,7 @@
 """pytest plugin (entry point ``dana_uat``): collects scenarios/**/*.yaml, one item per scenario.
 
 Only an adapter (model: tavern's pytest hooks and items): options, collection, the run of one item,
-failure rendering, evidence attachment; the per-process run state it adapts is runstate.py. It is active in
+failure rendering, evidence attachment; the per-process run state it adapts is run/state.py. It is active in
 every pytest run of the venv and costs nothing when no scenario is collected: the target (settings, embedded
 sandbox) starts in a thread once the first scenario file is collected, overlapping the rest of collection;
 the browser starts at its first use.

@@ -12,7 +12,7 @@ A record says everything the engine needs to know about a kind:
     browser     the step drives a browser (the scenario gets the ``browser`` mark)
     browser_if  optional ``browser_if(step, profile) -> bool``, for a ``browser`` kind whose step drives the
                 browser only with some options or some merchant profile (``profile``: the run's, or None):
-                whether this one will. The run starts Chromium ahead only for scenarios that will (runstate.py)
+                whether this one will. The run starts Chromium ahead only for scenarios that will (run/state.py)
     alone       the step changes what every other scenario sees (the sandbox's clock) or watches all of the
                 target's traffic, so its scenario never runs side by side with another (run/ahead.py)
     alone_if    optional ``alone_if(step, target) -> bool``, for an ``alone`` kind that is so only on some targets

@@ -60,7 +60,7 @@ def test_a_missing_profile_says_so(tmp_path):
 
 
 def test_which_merchant_scenarios_will_use_the_browser_depends_on_their_options_and_the_profile(tmp_path):
-    """The run starts Chromium ahead only for scenarios that will drive it (runstate.run_ahead): a bind through
+    """The run starts Chromium ahead only for scenarios that will drive it (run/state.run_ahead): a bind through
     the merchant does, a bind whose redirect the suite delivers does not, unless the profile's bind is a page."""
     from conformance.scenarios import kinds
     from conformance.scenarios.loader import load_file
