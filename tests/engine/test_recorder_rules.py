@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from conformance.client import Exchange
+from conformance.client.snap_client import Exchange
 from conformance.evidence.recorder import EvidenceWriter, Recorder
 from conformance.evidence.redaction import mask
 from conformance.findings import fail, warn
