@@ -158,3 +158,65 @@ def test_top_up_credits_a_sandbox_user(sandbox_server):
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30) as answer:
         assert answer.status == 200
     assert store.balance_of("083811223355") - before == 20000
+
+
+# -- create order's own rules, one focused test each (issue 29) ---------------------------------------------
+
+def va_order(**changes) -> dict:
+    body = json.loads(json.dumps(CREATE_ORDER_API))
+    body.update(partnerReferenceNo=str(uuid.uuid4()), validUpTo=generate_formatted_date(360))
+    body["payOptionDetails"][0].update(payMethod="VIRTUAL_ACCOUNT", payOption="VIRTUAL_ACCOUNT_CIMB")
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: b["amount"].update(currency="USD"), "amount"),
+    (lambda b: b.update(validUpTo="2030-05-01 00:46:43"), "validUpTo"),               # not SNAP's format
+    (lambda b: b.update(validUpTo=generate_formatted_date(8 * 24 * 3600)), "validUpTo"),   # past one week
+    (lambda b: b.update(validUpTo=generate_formatted_date(-60)), "validUpTo"),            # already past
+], ids=["currency", "format", "past-a-week", "past"])
+def test_rule_create_order_refuses_a_bad_currency_or_validUpTo_as_invalid_field_format(raw, sandbox_server, change,
+                                                                                       field):
+    body = va_order()
+    change(body)
+    status, code, message = snap(raw.post("pg_create_order", body))
+    assert (status, code) == (400, "4005401") and message.endswith(field), \
+        f"rule: create order answers Invalid Field Format naming {field}: {code} {message}"
+    assert sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"]) is None
+
+
+def test_rule_create_order_is_idempotent_on_its_reference_and_refuses_the_same_reference_with_another_body(
+        raw, sandbox_server):
+    body = va_order()
+    first = raw.post("pg_create_order", body).json()
+    retried = raw.post("pg_create_order", body | {"validUpTo": generate_formatted_date(400)}).json()
+    assert retried["referenceNo"] == first["referenceNo"] and \
+        retried["additionalInfo"]["paymentCode"] == first["additionalInfo"]["paymentCode"], \
+        "rule: a retry (its validUpTo recomputed) gets the same order back"
+    other = body | {"amount": {"value": "2.00", "currency": "IDR"}}
+    status, code, _ = snap(raw.post("pg_create_order", other))
+    assert (status, code) == (404, "4045418"), "rule: the same partnerReferenceNo with another body is Inconsistent Request"
+    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    assert order.amount_value == "1.00" and order.title == "Payment Gateway Order", \
+        "rule: the order keeps what its creation sent (the refused body changes nothing)"
+
+
+def test_rule_create_order_records_the_external_id_it_was_sent_with(raw, sandbox_server):
+    body = va_order()
+    data = json.dumps(body).encode()
+    raw.post("pg_create_order", body, raw=data, X_EXTERNAL_ID="ext-create-order-1")
+    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    assert order.external_id == "ext-create-order-1", "rule: the order remembers its X-EXTERNAL-ID"
+
+
+def test_rule_a_balance_create_order_gets_a_checkout_url_and_no_payment_code(raw, sandbox_server):
+    body = va_order()
+    body["payOptionDetails"][0].update(payMethod="BALANCE", payOption="")
+    status, code, _ = snap(response := raw.post("pg_create_order", body))
+    answer = response.json()
+    assert (status, code) == (200, "2005400")
+    assert answer["webRedirectUrl"].startswith(sandbox_server.base_url) and answer["additionalInfo"] == {}, \
+        "rule: an order paid in DANA's pages gets their URL, not a virtual account"
+    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    assert order.payment_code is None and order.pay_option == "BALANCE"

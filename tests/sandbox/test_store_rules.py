@@ -249,3 +249,18 @@ def test_rule_a_users_history_holds_their_payments_and_refunds_with_that_merchan
     assert store.history("P", "+62 838-1122-3355") == [("PAYMENT", mine), ("REFUND", refund)]
     assert store.history("Q", PHONE) == [], "rule: another merchant sees none of it"
     assert store.history("P", OTHER_PHONE) == [("PAYMENT", theirs)]
+
+
+def test_rule_a_refresh_token_refreshes_again_and_unbinding_the_newest_stops_it(store):
+    first = store.issue_binding("P", PHONE, [])
+    second = store.refresh_binding(first.refresh_token, "P")
+    third = store.refresh_binding(first.refresh_token, "P")
+    assert third is not None and third.access_token not in (first.access_token, second.access_token), \
+        "rule: a live refresh token refreshes as often as needed, each time a new access token"
+    store.revoke(third)
+    assert store.refresh_binding(first.refresh_token, "P") is None, \
+        "rule: unbinding the latest binding of a refresh token stops that refresh token"
+
+
+def test_rule_a_phone_never_topped_up_has_a_zero_balance(store):
+    assert store.balance_of("081299999999") == Decimal("0.00"), "rule: an unknown account holds nothing"

@@ -1,0 +1,109 @@
+"""Transaction History List and Account Unbinding rules (conformance/sandbox/handlers/accounts.py), one
+focused test each, over real loopback HTTP with the official SDK where it has the call.
+
+A partner of its own: other modules' payments on the shared sandbox never land in this user's history.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from conformance.snap import generate_private_key, public_key_pem
+from tests.sandbox import sdk
+from tests.sandbox.conftest import Raw, payment_body, snap
+
+PARTNER_ID, MERCHANT_ID = "2025112100000000000029", "216620000000000000029"
+PHONE = "083811223355"
+WINDOW = {"fromDateTime": "2020-12-21T17:55:11Z", "toDateTime": "2099-01-21T17:55:11Z"}
+
+
+@pytest.fixture(scope="module")
+def own(sandbox_server):
+    key = generate_private_key()
+    sandbox_server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+    raw = Raw(sandbox_server.base_url, key, PARTNER_ID, MERCHANT_ID)
+    return raw, sdk.widget_api(sandbox_server.base_url, key, PARTNER_ID)
+
+
+def token(own) -> str:
+    raw, api = own
+    code = raw.admin("POST", "/auth-codes", {"partnerId": PARTNER_ID, "phone": PHONE}).json()["authCode"]
+    return api.apply_token(sdk.auth_code_request(code)).access_token
+
+
+@pytest.fixture(scope="module")
+def history(own):
+    """Three paid orders (titles o1..o3, paid in that order) and one refund of o1, then a token to read them."""
+    raw, api = own
+    refs = []
+    for n in (1, 2, 3):
+        body = payment_body(f"{n}.00") | {"merchantId": MERCHANT_ID}
+        body["additionalInfo"]["order"]["orderTitle"] = f"o{n}"
+        api.widget_payment(sdk.payment_request(body))
+        assert raw.admin("POST", f"/orders/{body['partnerReferenceNo']}/pay", {"phone": PHONE}).status_code == 200
+        refs.append(body["partnerReferenceNo"])
+    api.refund_order(sdk.refund_request(MERCHANT_ID, refs[0], "refund-o1", "0.50"))
+    return refs, token(own)
+
+
+def ask(raw: Raw, access_token: str, **fields):
+    body = {"partnerReferenceNo": str(uuid.uuid4()), **WINDOW, "pageSize": "10", "pageNumber": "1",
+            "additionalInfo": {"accessToken": access_token}} | fields
+    return raw.post("transaction_history_list", body)
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"fromDateTime": "yesterday"}, "fromDateTime"),
+    ({"toDateTime": "tomorrow"}, "toDateTime"),
+    ({"fromDateTime": "2030-01-01T00:00:00+07:00", "toDateTime": "2029-01-01T00:00:00+07:00"}, "toDateTime"),
+    ({"pageSize": "0"}, "pageSize"),
+    ({"pageSize": "101"}, "pageSize"),
+    ({"pageNumber": "-1"}, "pageNumber"),
+], ids=["from", "to", "to-before-from", "size-0", "size-101", "page-negative"])
+def test_rule_history_refuses_a_bad_window_or_page_as_invalid_field_format(own, history, fields, field):
+    status, code, message = snap(ask(own[0], history[1], **fields))
+    assert (status, code) == (400, "4001201") and message.endswith(field), \
+        f"rule: Transaction History List answers Invalid Field Format naming {field}: {code} {message}"
+
+
+def test_rule_history_lists_newest_first_and_pages_by_size_and_number(own, history):
+    raw, access_token = own[0], history[1]
+    first = ask(raw, access_token, pageSize="2", pageNumber="1").json()
+    second = ask(raw, access_token, pageSize="2", pageNumber="2").json()
+    assert [r["remark"] for r in first["detailData"]] == ["Refund o1", "o3"], "rule: newest first, pageSize rows"
+    assert [r["remark"] for r in second["detailData"]] == ["o2", "o1"], "rule: page 2 follows page 1 exactly"
+    assert first["additionalInfo"] == {"totalData": "4", "pageNumber": "1", "pageSize": "2"}, \
+        "rule: the answer says how many rows match and which page of what size this is"
+    status, code, _ = snap(ask(raw, access_token, pageSize="2", pageNumber="3"))
+    assert (status, code) == (404, "4041201"), "rule: a page past the end is Transaction Not Found"
+
+
+def test_rule_history_filters_by_type_and_by_status_together(own, history):
+    raw, access_token = own[0], history[1]
+    refunds = ask(raw, access_token, additionalInfo={"accessToken": access_token, "types": ["REFUND"]}).json()
+    [row] = refunds["detailData"]
+    assert (row["type"], row["remark"]) == ("REFUND", "Refund o1"), "rule: types keeps only those types"
+    assert row["additionalInfo"]["partnerRefundNo"] == "refund-o1" and row["additionalInfo"]["refundNo"], \
+        "rule: a refund row names the refund and its order"
+    assert row["additionalInfo"]["partnerReferenceNo"] == history[0][0]
+    both = {"accessToken": access_token, "types": ["PAYMENT"], "statuses": ["INIT"]}          # all paid: no INIT payment
+    status, code, _ = snap(ask(raw, access_token, additionalInfo=both))
+    assert (status, code) == (404, "4041201"), "rule: a row must match the types AND the statuses"
+
+
+def test_rule_unbinding_answers_with_a_new_reference_and_the_partners_own(own):
+    raw, api = own
+    request = sdk.unbinding_request(MERCHANT_ID, token(own))
+    answer = api.account_unbinding(request)
+    assert answer.reference_no and answer.reference_no.isdigit(), "rule: DANA's reference of the unbinding"
+    assert answer.partner_reference_no == request.partner_reference_no, "rule: the partner's reference is echoed"
+
+
+def test_rule_unbinding_for_another_merchant_id_is_invalid_merchant(own):
+    raw, _ = own
+    body = {"merchantId": "216620000000000009999", "partnerReferenceNo": str(uuid.uuid4()),
+            "additionalInfo": {"accessToken": token(own), "deviceId": "deviceid123"}}
+    status, code, _ = snap(raw.post("account_unbinding", body))
+    assert (status, code) == (404, "4040908"), "rule: unbinding another merchant's id is Invalid Merchant"

@@ -1,0 +1,95 @@
+"""Query Payment and Refund rules (conformance/sandbox/handlers/payments.py), one focused test each, over
+real loopback HTTP: what a merchant's reconciliation reads back must be the order as it stands.
+
+A partner of its own, so the orders and refunds here are this module's only.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from conformance.snap import generate_private_key, public_key_pem
+from tests.sandbox.conftest import Raw, payment_body, snap
+
+PARTNER_ID, MERCHANT_ID = "2025112100000000000058", "216620000000000000058"
+PHONE = "083811223355"
+JAKARTA_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$")
+
+
+@pytest.fixture(scope="module")
+def raw(sandbox_server) -> Raw:
+    key = generate_private_key()
+    sandbox_server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+    return Raw(sandbox_server.base_url, key, PARTNER_ID, MERCHANT_ID)
+
+
+def order(raw: Raw, amount: str = "10.00", *, paid: bool = True) -> str:
+    body = payment_body(amount) | {"merchantId": MERCHANT_ID}
+    assert snap(raw.post("widget_payment", body))[1] == "2005400"
+    if paid:
+        assert raw.admin("POST", f"/orders/{body['partnerReferenceNo']}/pay", {"phone": PHONE}).status_code == 200
+    return body["partnerReferenceNo"]
+
+
+def query(raw: Raw, ref: str) -> dict:
+    response = raw.post("query_payment", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+                                          "serviceCode": "54"})
+    assert snap(response)[:2] == (200, "2005500")
+    return response.json()
+
+
+def refund(raw: Raw, ref: str, value: str, currency: str = "IDR"):
+    return raw.post("refund_order", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+                                     "partnerRefundNo": str(uuid.uuid4()), "reason": "Customer complain",
+                                     "refundAmount": {"value": value, "currency": currency}})
+
+
+def test_rule_a_paid_orders_query_gives_its_amount_paid_time_and_amount_detail(raw):
+    answer = query(raw, order(raw, "10.00"))
+    ten = {"value": "10.00", "currency": "IDR"}
+    assert (answer["amount"], answer["transAmount"]) == (ten, ten), "rule: the query gives the order's amount"
+    assert JAKARTA_TIME.match(answer["paidTime"] or ""), "rule: a paid order says when it was paid"
+    info = answer["additionalInfo"]
+    assert info["amountDetail"] == {"orderAmount": ten, "payAmount": ten}, \
+        "rule: amountDetail lists what was ordered and paid, and no refund before one is made"
+    assert info["statusDetail"] == {"acquirementStatus": "SUCCESS", "frozen": "false", "cancelled": "false"}
+    assert JAKARTA_TIME.match(info["timeDetail"]["paidTimes"][0])
+
+
+def test_rule_an_unpaid_orders_query_has_no_paid_time_and_no_pay_amount(raw):
+    answer = query(raw, order(raw, paid=False))
+    assert answer.get("paidTime") is None, "rule: an order not paid has no paid time"
+    assert "payAmount" not in answer["additionalInfo"]["amountDetail"]
+    assert "paidTimes" not in answer["additionalInfo"]["timeDetail"]
+
+
+def test_rule_a_refunded_orders_query_gives_the_refunded_total(raw):
+    ref = order(raw, "10.00")
+    assert snap(refund(raw, ref, "3.00"))[:2] == (200, "2005800")
+    assert snap(refund(raw, ref, "2.00"))[:2] == (200, "2005800")
+    detail = query(raw, ref)["additionalInfo"]["amountDetail"]
+    assert detail["refundAmount"] == {"value": "5.00", "currency": "IDR"}, "rule: refunds add up on the order"
+
+
+def test_rule_a_cancelled_orders_query_says_cancelled(raw):
+    ref = order(raw, paid=False)
+    cancelled = raw.post("cancel_order", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+                                          "reason": "cancel"})
+    assert snap(cancelled)[:2] == (200, "2005700")
+    info = query(raw, ref)["additionalInfo"]
+    assert info["statusDetail"]["cancelled"] == "true" and JAKARTA_TIME.match(info["timeDetail"]["cancelledTime"])
+
+
+def test_rule_a_refund_in_another_currency_is_invalid_field_format(raw):
+    status, code, message = snap(refund(raw, order(raw), "1.00", "USD"))
+    assert (status, code) == (400, "4005801") and message.endswith("refundAmount"), \
+        f"rule: a refund not in IDR is refused naming refundAmount: {code} {message}"
+
+
+def test_rule_a_refund_answer_gives_its_amount_in_idr_and_when(raw):
+    answer = refund(raw, order(raw), "1.50").json()
+    assert answer["refundAmount"] == {"value": "1.50", "currency": "IDR"}, "rule: the refund's amount, in IDR"
+    assert JAKARTA_TIME.match(answer["refundTime"]) and answer["refundNo"]
