@@ -209,6 +209,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sample-slice", default="", help="comma-separated slices to sample instead (see above)")
     parser.add_argument("--sample", type=int, default=60, help="mutants drawn per module of a sampled slice")
     parser.add_argument("--seed", type=int, default=29, help="seed of the draw")
+    parser.add_argument("--rerun-survivors", action="store_true",
+                        help="after adding tests: run the chosen slices' (and the draw's) survivors again, by name")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     args = parser.parse_args(argv)
     chosen = [name for name in args.slice.split(",") if name]
@@ -221,6 +223,14 @@ def main(argv=None) -> int:
     started, seconds = time.monotonic(), None
     if args.fresh:
         (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    if args.rerun_survivors and not args.report_only:
+        wanted = [g for name in chosen + sampled for g in SLICES[name]]
+        again = [n for meta in _metas() for n, code in _codes(meta).items()
+                 if code in SURVIVED | NO_TESTS and any(fnmatch(n, g) for g in wanted)]
+        code = run_slice(again, args.children) if again else 0
+        if code not in (0, 1):
+            print(f"mutmut stopped on the survivors (exit {code})", file=sys.stderr)
+            return code
     if not args.report_only:
         for name in chosen:
             code = run_slice(SLICES[name], args.children)

@@ -1,11 +1,13 @@
 """Transaction History List and Account Unbinding rules (conformance/sandbox/handlers/accounts.py), one
 focused test each, over real loopback HTTP with the official SDK where it has the call.
 
-A partner of its own: other modules' payments on the shared sandbox never land in this user's history.
+A partner of its own, new each time the module's fixtures are set up (a run of chosen tests may set them up
+more than once in a session): no other payment on the shared sandbox lands in this user's history.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 import pytest
@@ -14,22 +16,22 @@ from conformance.snap import generate_private_key, public_key_pem
 from tests.sandbox import sdk
 from tests.sandbox.conftest import Raw, payment_body, snap
 
-PARTNER_ID, MERCHANT_ID = "2025112100000000000029", "216620000000000000029"
 PHONE = "083811223355"
 WINDOW = {"fromDateTime": "2020-12-21T17:55:11Z", "toDateTime": "2099-01-21T17:55:11Z"}
 
 
 @pytest.fixture(scope="module")
 def own(sandbox_server):
-    key = generate_private_key()
-    sandbox_server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
-    raw = Raw(sandbox_server.base_url, key, PARTNER_ID, MERCHANT_ID)
-    return raw, sdk.widget_api(sandbox_server.base_url, key, PARTNER_ID)
+    key, digits = generate_private_key(), f"{secrets.randbelow(10**12):012d}"
+    partner_id, merchant_id = "2025112100" + digits, "216620000" + digits
+    sandbox_server.register_merchant(partner_id, merchant_id, public_key_pem(key))
+    raw = Raw(sandbox_server.base_url, key, partner_id, merchant_id)
+    return raw, sdk.widget_api(sandbox_server.base_url, key, partner_id)
 
 
 def token(own) -> str:
     raw, api = own
-    code = raw.admin("POST", "/auth-codes", {"partnerId": PARTNER_ID, "phone": PHONE}).json()["authCode"]
+    code = raw.admin("POST", "/auth-codes", {"partnerId": raw.partner_id, "phone": PHONE}).json()["authCode"]
     return api.apply_token(sdk.auth_code_request(code)).access_token
 
 
@@ -39,13 +41,14 @@ def history(own):
     raw, api = own
     refs = []
     for n in (1, 2, 3):
-        body = payment_body(f"{n}.00") | {"merchantId": MERCHANT_ID}
+        body = payment_body(f"{n}.00") | {"merchantId": raw.merchant_id}
         body["additionalInfo"]["order"]["orderTitle"] = f"o{n}"
         api.widget_payment(sdk.payment_request(body))
         assert raw.admin("POST", f"/orders/{body['partnerReferenceNo']}/pay", {"phone": PHONE}).status_code == 200
         refs.append(body["partnerReferenceNo"])
-    api.refund_order(sdk.refund_request(MERCHANT_ID, refs[0], "refund-o1", "0.50"))
-    return refs, token(own)
+    refund_no = f"refund-o1-{uuid.uuid4()}"
+    api.refund_order(sdk.refund_request(raw.merchant_id, refs[0], refund_no, "0.50"))
+    return refs, token(own), refund_no
 
 
 def ask(raw: Raw, access_token: str, **fields):
@@ -85,7 +88,7 @@ def test_rule_history_filters_by_type_and_by_status_together(own, history):
     refunds = ask(raw, access_token, additionalInfo={"accessToken": access_token, "types": ["REFUND"]}).json()
     [row] = refunds["detailData"]
     assert (row["type"], row["remark"]) == ("REFUND", "Refund o1"), "rule: types keeps only those types"
-    assert row["additionalInfo"]["partnerRefundNo"] == "refund-o1" and row["additionalInfo"]["refundNo"], \
+    assert row["additionalInfo"]["partnerRefundNo"] == history[2] and row["additionalInfo"]["refundNo"], \
         "rule: a refund row names the refund and its order"
     assert row["additionalInfo"]["partnerReferenceNo"] == history[0][0]
     both = {"accessToken": access_token, "types": ["PAYMENT"], "statuses": ["INIT"]}          # all paid: no INIT payment
@@ -95,7 +98,7 @@ def test_rule_history_filters_by_type_and_by_status_together(own, history):
 
 def test_rule_unbinding_answers_with_a_new_reference_and_the_partners_own(own):
     raw, api = own
-    request = sdk.unbinding_request(MERCHANT_ID, token(own))
+    request = sdk.unbinding_request(raw.merchant_id, token(own))
     answer = api.account_unbinding(request)
     assert answer.reference_no and answer.reference_no.isdigit(), "rule: DANA's reference of the unbinding"
     assert answer.partner_reference_no == request.partner_reference_no, "rule: the partner's reference is echoed"

@@ -1,12 +1,14 @@
 """Query Payment and Refund rules (conformance/sandbox/handlers/payments.py), one focused test each, over
 real loopback HTTP: what a merchant's reconciliation reads back must be the order as it stands.
 
-A partner of its own, so the orders and refunds here are this module's only.
+A partner of its own, new each time the module's fixtures are set up, so the orders and refunds here are
+this module's only.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 
 import pytest
@@ -14,20 +16,20 @@ import pytest
 from conformance.snap import generate_private_key, public_key_pem
 from tests.sandbox.conftest import Raw, payment_body, snap
 
-PARTNER_ID, MERCHANT_ID = "2025112100000000000058", "216620000000000000058"
 PHONE = "083811223355"
 JAKARTA_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$")
 
 
 @pytest.fixture(scope="module")
 def raw(sandbox_server) -> Raw:
-    key = generate_private_key()
-    sandbox_server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
-    return Raw(sandbox_server.base_url, key, PARTNER_ID, MERCHANT_ID)
+    key, digits = generate_private_key(), f"{secrets.randbelow(10**12):012d}"
+    partner_id, merchant_id = "2025112100" + digits, "216620000" + digits
+    sandbox_server.register_merchant(partner_id, merchant_id, public_key_pem(key))
+    return Raw(sandbox_server.base_url, key, partner_id, merchant_id)
 
 
 def order(raw: Raw, amount: str = "10.00", *, paid: bool = True) -> str:
-    body = payment_body(amount) | {"merchantId": MERCHANT_ID}
+    body = payment_body(amount) | {"merchantId": raw.merchant_id}
     assert snap(raw.post("widget_payment", body))[1] == "2005400"
     if paid:
         assert raw.admin("POST", f"/orders/{body['partnerReferenceNo']}/pay", {"phone": PHONE}).status_code == 200
@@ -35,14 +37,14 @@ def order(raw: Raw, amount: str = "10.00", *, paid: bool = True) -> str:
 
 
 def query(raw: Raw, ref: str) -> dict:
-    response = raw.post("query_payment", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+    response = raw.post("query_payment", {"originalPartnerReferenceNo": ref, "merchantId": raw.merchant_id,
                                           "serviceCode": "54"})
     assert snap(response)[:2] == (200, "2005500")
     return response.json()
 
 
 def refund(raw: Raw, ref: str, value: str, currency: str = "IDR"):
-    return raw.post("refund_order", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+    return raw.post("refund_order", {"originalPartnerReferenceNo": ref, "merchantId": raw.merchant_id,
                                      "partnerRefundNo": str(uuid.uuid4()), "reason": "Customer complain",
                                      "refundAmount": {"value": value, "currency": currency}})
 
@@ -76,7 +78,7 @@ def test_rule_a_refunded_orders_query_gives_the_refunded_total(raw):
 
 def test_rule_a_cancelled_orders_query_says_cancelled(raw):
     ref = order(raw, paid=False)
-    cancelled = raw.post("cancel_order", {"originalPartnerReferenceNo": ref, "merchantId": MERCHANT_ID,
+    cancelled = raw.post("cancel_order", {"originalPartnerReferenceNo": ref, "merchantId": raw.merchant_id,
                                           "reason": "cancel"})
     assert snap(cancelled)[:2] == (200, "2005700")
     info = query(raw, ref)["additionalInfo"]
