@@ -367,6 +367,20 @@ def test_rule_secret_headers_are_masked_and_their_token_learned():
     assert SECRET not in redactor.text(f"later {SECRET}"), "rule: a header's token is learned"
 
 
+def test_rule_a_secret_query_parameter_is_masked_whole_in_a_url_and_the_others_kept():
+    r = Redactor()
+    from urllib.parse import parse_qsl, urlsplit
+    out = r.text("https://m.example/cb?password=hunter2x&state=s1")
+    assert out.startswith("https://m.example/cb?") and \
+        parse_qsl(urlsplit(out).query) == [("password", mask("hunter2x")), ("state", "s1")], \
+        "rule: any secret field in a query is masked"
+    encoded = r.text("https://m.example/cb?authCode=ab%2Fcd%2Bef0123&state=s1")
+    assert "cd%2Bef0123" not in encoded and "0123" not in encoded and encoded.endswith("&state=s1"), \
+        "rule: a percent-encoded secret is masked whole, not up to its first escape"
+    assert r.url("https://m.example/cb?state=s1&x=1") == "https://m.example/cb?state=s1&x=1", \
+        "rule: a URL without a secret parameter is left as it was"
+
+
 def test_rule_a_pem_private_key_and_a_bearer_token_are_masked_in_free_text():
     pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----"
     text = Redactor().text(f"key {pem} sent Authorization: Bearer {SECRET}")

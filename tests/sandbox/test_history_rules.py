@@ -110,3 +110,20 @@ def test_rule_unbinding_for_another_merchant_id_is_invalid_merchant(own):
             "additionalInfo": {"accessToken": token(own), "deviceId": "deviceid123"}}
     status, code, _ = snap(raw.post("account_unbinding", body))
     assert (status, code) == (404, "4040908"), "rule: unbinding another merchant's id is Invalid Merchant"
+
+
+def balance(raw: Raw, info: dict, **headers):
+    body = {"partnerReferenceNo": str(uuid.uuid4()), "balanceTypes": ["BALANCE"], "additionalInfo": info}
+    return raw.post("balance_inquiry", body, **headers)
+
+
+def test_rule_the_customer_token_in_additionalInfo_decides_over_the_header(own):
+    raw, _ = own
+    info = {"accessToken": token(own), "deviceId": "deviceid123"}
+    response = balance(raw, info, Authorization_Customer="Bearer not-the-token-0123456789")
+    assert snap(response)[:2] == (200, "2001100"), "rule: additionalInfo.accessToken is the customer token"
+    answer = response.json()
+    assert answer["referenceNo"] and answer["partnerReferenceNo"] and answer["name"], \
+        "rule: a balance answer names DANA's reference, the partner's, and the account holder"
+    assert answer["accountInfos"][0]["availableBalance"]["currency"] == "IDR"
+

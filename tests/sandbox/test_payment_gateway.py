@@ -10,6 +10,7 @@ order's NOTIFICATION url, here the suite's loopback receiver.
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 import uuid
@@ -23,8 +24,8 @@ from dana.utils.snap_configuration import AuthSettings, Env, SnapConfiguration
 
 from conformance.client.receiver import CallbackReceiver
 from conformance.sandbox.sandbox_tools import PATH as SANDBOX_TOOLS_PATH
-from conformance.snap import private_key_pem
-from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, snap
+from conformance.snap import generate_private_key, private_key_pem, public_key_pem
+from tests.sandbox.conftest import MERCHANT_ID, PARTNER_ID, Raw, snap
 
 WIB = timezone(timedelta(hours=7))
 # resource/request/components/PaymentGateway.json, CreateOrder.CreateOrderApi.request (uat-script).
@@ -162,6 +163,15 @@ def test_top_up_credits_a_sandbox_user(sandbox_server):
 
 # -- create order's own rules, one focused test each (issue 29) ---------------------------------------------
 
+@pytest.fixture()
+def own(sandbox_server) -> Raw:
+    """A partner of its own, new per test: its clock is the real one (other tests move the shared partner's)."""
+    key, digits = generate_private_key(), f"{secrets.randbelow(10**12):012d}"
+    partner_id, merchant_id = "2025112100" + digits, "216620000" + digits
+    sandbox_server.register_merchant(partner_id, merchant_id, public_key_pem(key))
+    return Raw(sandbox_server.base_url, key, partner_id, merchant_id)
+
+
 def va_order(**changes) -> dict:
     body = json.loads(json.dumps(CREATE_ORDER_API))
     body.update(partnerReferenceNo=str(uuid.uuid4()), validUpTo=generate_formatted_date(360))
@@ -176,47 +186,47 @@ def va_order(**changes) -> dict:
     (lambda b: b.update(validUpTo=generate_formatted_date(8 * 24 * 3600)), "validUpTo"),   # past one week
     (lambda b: b.update(validUpTo=generate_formatted_date(-60)), "validUpTo"),            # already past
 ], ids=["currency", "format", "past-a-week", "past"])
-def test_rule_create_order_refuses_a_bad_currency_or_validUpTo_as_invalid_field_format(raw, sandbox_server, change,
+def test_rule_create_order_refuses_a_bad_currency_or_validUpTo_as_invalid_field_format(own, sandbox_server, change,
                                                                                        field):
-    body = va_order()
+    body = va_order(merchantId=own.merchant_id)
     change(body)
-    status, code, message = snap(raw.post("pg_create_order", body))
+    status, code, message = snap(own.post("pg_create_order", body))
     assert (status, code) == (400, "4005401") and message.endswith(field), \
         f"rule: create order answers Invalid Field Format naming {field}: {code} {message}"
-    assert sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"]) is None
+    assert sandbox_server.sandbox.store.find_order(own.merchant_id, body["partnerReferenceNo"]) is None
 
 
 def test_rule_create_order_is_idempotent_on_its_reference_and_refuses_the_same_reference_with_another_body(
-        raw, sandbox_server):
-    body = va_order()
-    first = raw.post("pg_create_order", body).json()
-    retried = raw.post("pg_create_order", body | {"validUpTo": generate_formatted_date(400)}).json()
+        own, sandbox_server):
+    body = va_order(merchantId=own.merchant_id)
+    first = own.post("pg_create_order", body).json()
+    retried = own.post("pg_create_order", body | {"validUpTo": generate_formatted_date(400)}).json()
     assert retried["referenceNo"] == first["referenceNo"] and \
         retried["additionalInfo"]["paymentCode"] == first["additionalInfo"]["paymentCode"], \
         "rule: a retry (its validUpTo recomputed) gets the same order back"
     other = body | {"amount": {"value": "2.00", "currency": "IDR"}}
-    status, code, _ = snap(raw.post("pg_create_order", other))
+    status, code, _ = snap(own.post("pg_create_order", other))
     assert (status, code) == (404, "4045418"), "rule: the same partnerReferenceNo with another body is Inconsistent Request"
-    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    order = sandbox_server.sandbox.store.find_order(own.merchant_id, body["partnerReferenceNo"])
     assert order.amount_value == "1.00" and order.title == "Payment Gateway Order", \
         "rule: the order keeps what its creation sent (the refused body changes nothing)"
 
 
-def test_rule_create_order_records_the_external_id_it_was_sent_with(raw, sandbox_server):
-    body = va_order()
+def test_rule_create_order_records_the_external_id_it_was_sent_with(own, sandbox_server):
+    body = va_order(merchantId=own.merchant_id)
     data = json.dumps(body).encode()
-    raw.post("pg_create_order", body, raw=data, X_EXTERNAL_ID="ext-create-order-1")
-    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    own.post("pg_create_order", body, raw=data, X_EXTERNAL_ID="ext-create-order-1")
+    order = sandbox_server.sandbox.store.find_order(own.merchant_id, body["partnerReferenceNo"])
     assert order.external_id == "ext-create-order-1", "rule: the order remembers its X-EXTERNAL-ID"
 
 
-def test_rule_a_balance_create_order_gets_a_checkout_url_and_no_payment_code(raw, sandbox_server):
-    body = va_order()
+def test_rule_a_balance_create_order_gets_a_checkout_url_and_no_payment_code(own, sandbox_server):
+    body = va_order(merchantId=own.merchant_id)
     body["payOptionDetails"][0].update(payMethod="BALANCE", payOption="")
-    status, code, _ = snap(response := raw.post("pg_create_order", body))
+    status, code, _ = snap(response := own.post("pg_create_order", body))
     answer = response.json()
     assert (status, code) == (200, "2005400")
     assert answer["webRedirectUrl"].startswith(sandbox_server.base_url) and answer["additionalInfo"] == {}, \
         "rule: an order paid in DANA's pages gets their URL, not a virtual account"
-    order = sandbox_server.sandbox.store.find_order(MERCHANT_ID, body["partnerReferenceNo"])
+    order = sandbox_server.sandbox.store.find_order(own.merchant_id, body["partnerReferenceNo"])
     assert order.payment_code is None and order.pay_option == "BALANCE"
