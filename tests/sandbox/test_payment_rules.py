@@ -95,3 +95,19 @@ def test_rule_a_refund_answer_gives_its_amount_in_idr_and_when(raw):
     answer = refund(raw, order(raw), "1.50").json()
     assert answer["refundAmount"] == {"value": "1.50", "currency": "IDR"}, "rule: the refund's amount, in IDR"
     assert JAKARTA_TIME.match(answer["refundTime"]) and answer["refundNo"]
+
+
+def test_rule_an_order_keeps_its_return_and_notification_urls(raw, sandbox_server):
+    body = payment_body(notify_url="https://merchant.example/notify") | {"merchantId": raw.merchant_id}
+    assert snap(raw.post("widget_payment", body))[:2] == (200, "2005400")
+    order = sandbox_server.sandbox.store.find_order(raw.merchant_id, body["partnerReferenceNo"])
+    assert (order.pay_return_url, order.notify_url) == ("https://merchant.example/return",
+                                                        "https://merchant.example/notify"), \
+        "rule: DANA returns the payer to PAY_RETURN and posts Finish Notify to NOTIFICATION"
+
+
+def test_rule_a_payment_with_an_unreadable_validUpTo_is_invalid_field_format(raw):
+    body = payment_body() | {"merchantId": raw.merchant_id, "validUpTo": "2030-05-01 00:46:43"}
+    status, code, message = snap(raw.post("widget_payment", body))
+    assert (status, code) == (400, "4005401") and message.endswith("validUpTo"), \
+        f"rule: a validUpTo not in SNAP's format is refused naming it: {code} {message}"

@@ -264,3 +264,16 @@ def test_rule_a_refresh_token_refreshes_again_and_unbinding_the_newest_stops_it(
 
 def test_rule_a_phone_never_topped_up_has_a_zero_balance(store):
     assert store.balance_of("081299999999") == Decimal("0.00"), "rule: an unknown account holds nothing"
+
+
+@pytest.mark.parametrize("cap, make", [
+    ("OTTS", lambda s: s.issue_ott("P", PHONE)),
+    ("TOKENS", lambda s: s.issue_binding("P", PHONE, []).access_token),
+    ("AUTH_CODES", lambda s: s.issue_auth_code("P", PHONE, [], "https://m.example/cb", "st")),
+], ids=["otts", "tokens", "auth-codes"])
+def test_rule_past_its_cap_a_store_forgets_its_oldest_secrets_and_keeps_working(monkeypatch, cap, make):
+    from conformance.sandbox import bounds
+    monkeypatch.setattr(bounds, cap, 3)
+    store = Store(Clock())
+    made = [make(store) for _ in range(5)]
+    assert len(set(made)) == 5, "rule: past the cap the store still issues (the oldest are forgotten, no error)"
