@@ -98,7 +98,7 @@ def test_lone_surrogate_is_refused_before_any_state(raw, sandbox_server):
 def test_a_stored_bad_value_never_poisons_later_answers(raw, sandbox_server):
     """Should a surrogate ever reach the store, queries, the admin API and the pages still answer."""
     sandbox = sandbox_server.sandbox
-    now = sandbox.clock.now()
+    now = sandbox.clock.now(PARTNER_ID)             # its partner's clock: other tests move it
     order = Order(sandbox.store.new_reference(), "bad-" + uuid.uuid4().hex[:6], raw.merchant_id,
                   PARTNER_ID, "1.00", "IDR", "INIT", now + timedelta(minutes=15), "title \udc00",
                   None, "http://127.0.0.1:9/notify", created_at=now, expires_at=now + timedelta(minutes=15))
