@@ -174,3 +174,15 @@ def test_rule_the_checkout_and_a_short_home_are_machine_paths_and_the_root_never
     assert "/h/" in paths, "rule: a short home folder is still a machine path"
     monkeypatch.setattr(Path, "home", classmethod(lambda cls: Path("/")))
     assert "/" not in machine_paths(), "rule: the root is never cut (every path of a trace would lose its slashes)"
+
+
+def test_rule_what_the_writer_puts_on_disk_is_what_the_report_reads(tmp_path):
+    from conformance.evidence import report
+    writer = EvidenceWriter(tmp_path, "run-1")
+    rec = Recorder("pay", file="w.yaml", mandatory=True)
+    rec.outcome = "passed"
+    writer.write_scenario(rec)
+    writer.write_summary({"scenarios": [{"scenario": "pay", "caseNames": ["PaymentSuccess"]}]})
+    _, scenarios = report.load_run(tmp_path / "run-1")
+    assert [(s["scenario"], s["outcome"]) for s in scenarios] == [("pay", "passed")], \
+        "rule: the evidence folder the writer fills is the one the report and the bundle read"

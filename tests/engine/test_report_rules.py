@@ -147,3 +147,25 @@ def test_rule_pytest_html_extras_of_a_plain_scenario_say_none(tmp_path):
     assert len(out) == 1
     html = out[0]["content"]
     assert html.count("(none)") == 2 and ">no<" in html and "<ul>" not in html, "rule: no finding, no list"
+
+
+def test_rule_the_report_is_report_html_in_the_run_and_names_the_merchant_and_host(run_dir):
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["meta"] = {"partnerId": "2025112100000000000007", "merchantId": "216620000000000000007",
+                       "apiHost": "https://api.sandbox.dana.id"}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    path = report.render_report(run_dir)
+    assert path == run_dir / "report.html", "rule: the report is <run>/report.html, where the README says"
+    html = path.read_text(encoding="utf-8")
+    assert "2025112100000000000007" in html and "216620000000000000007" in html and "api.sandbox.dana.id" in html, \
+        "rule: the report names whose run it is and which host it ran against"
+
+
+def test_rule_pytest_html_extras_name_a_jpeg_as_a_jpeg_and_a_picture_without_a_step_number(tmp_path):
+    (tmp_path / "01-login.jpg").write_bytes(PNG)
+    (tmp_path / "done.png").write_bytes(PNG)
+    out = htmlextras.scenario_extras({}, [], [str(tmp_path / "01-login.jpg"), str(tmp_path / "done.png")])
+    jpeg, png = out[1], out[2]
+    assert (jpeg["name"], jpeg["mime_type"], jpeg["extension"]) == ("login", "image/jpeg", "jpg"), \
+        "rule: a picture keeps its own type (a JPEG is not shown as a PNG)"
+    assert png["name"] == "done", "rule: a picture named without a step number keeps its whole name"
