@@ -88,3 +88,47 @@ def test_timestamps_are_jakarta_25_chars():
         parse_timestamp("2026-01-01T10:00:00+00:00")
     with pytest.raises(ValueError, match="naive"):
         format_timestamp(datetime(2026, 1, 1))
+
+
+# -- seamlessSign (conformance/snap/oauth.py): one rule for the hosted pages and the bind-URL linter ---------
+
+def _seamless():
+    from urllib.parse import quote
+    key = generate_private_key()
+    data = '{"mobileNumber":"083811223355"}'
+    text = sign(key, data)
+    while "+" not in text:                      # a signature whose Base64 has a '+' shows every encoding
+        data += " "
+        text = sign(key, data)
+    return key, data, text, quote
+
+
+def test_rule_seamless_sign_encodings_are_recognised_once_twice_and_raw():
+    from conformance.snap.oauth import seamless_sign_encoding
+    key, data, text, quote = _seamless()
+    once = quote(text, safe="")
+    assert seamless_sign_encoding(text, once) == (text, None), "rule: encoded once (as DANA asks) is plain"
+    twice = quote(once, safe="")
+    assert seamless_sign_encoding(once, twice) == (text, "twice"), "rule: %252B in the URL is encoded twice"
+    lower = once.replace("%2B", "%2b").replace("%2F", "%2f").replace("%3D", "%3d")
+    assert seamless_sign_encoding(lower) == (text, "twice"), \
+        "rule: a percent escape left after one decoding is encoded twice, whatever its case"
+    spaced = text.replace("+", " ")
+    assert seamless_sign_encoding(spaced, spaced) == (text, "raw"), "rule: '+' read as a space is raw Base64"
+
+
+def test_rule_a_seamless_sign_verifies_in_each_tolerated_encoding_and_a_hex_digest_is_named():
+    import hashlib
+    from urllib.parse import quote as q
+
+    from conformance.snap.oauth import PYTHON_HELPER_HINT, seamless_sign_problem
+    key, data, text, _ = _seamless()
+    public = key.public_key()
+    assert seamless_sign_problem(public, data, text) is None
+    assert seamless_sign_problem(public, data, q(text, safe=""), q(q(text, safe=""), safe="")) is None
+    assert seamless_sign_problem(public, data, text.replace("+", " ")) is None
+    digest = hashlib.sha256(data.encode()).hexdigest()
+    assert seamless_sign_problem(public, data, digest) == ("a 64-character hex digest", PYTHON_HELPER_HINT)
+    assert seamless_sign_problem(public, data, digest.upper())[1] == PYTHON_HELPER_HINT, \
+        "rule: an upper-case hex digest is the Python helper's fallback too"
+    assert seamless_sign_problem(public, data + " ", text)[0].startswith("does not verify")
