@@ -69,3 +69,33 @@ def test_bad_private_keys_say_what_is_wrong(bad, fragment):
 def test_public_key_loader_rejects_garbage():
     with pytest.raises(keys.KeyFormatError):
         keys.load_public_key("QUJD")
+
+
+def test_rule_an_encrypted_private_key_is_refused_saying_encrypted_keys_are_not_supported():
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
+    pem = keys.generate_private_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"pw"))
+    with pytest.raises(keys.KeyFormatError) as refused:
+        keys.load_private_key(pem)
+    assert "encrypted keys are not supported" in str(refused.value), \
+        "rule: an encrypted key is named as such, so the merchant knows to export it unencrypted"
+    with pytest.raises(keys.KeyFormatError) as garbage:
+        keys.load_private_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
+    assert "encrypted keys are not supported" not in str(garbage.value), \
+        "rule: an unencrypted bad key is not called encrypted"
+
+
+def test_rule_a_non_rsa_private_key_is_refused_naming_its_type():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    with pytest.raises(keys.KeyFormatError) as refused:
+        keys.load_private_key(pem)
+    assert str(refused.value).endswith("got ECPrivateKey"), "rule: DANA signs with RSA; another key type is named"
+
+
+def test_rule_a_public_key_file_is_read_from_its_path(tmp_path):
+    key = keys.generate_private_key()
+    path = tmp_path / "dana.pub.pem"
+    path.write_text(keys.public_key_pem(key))
+    assert keys.fingerprint(keys.load_public_key_file(path)) == keys.fingerprint(key)
+    assert keys.fingerprint(keys.load_public_key_file(str(path))) == keys.fingerprint(key)

@@ -132,3 +132,26 @@ def test_rule_a_seamless_sign_verifies_in_each_tolerated_encoding_and_a_hex_dige
     assert seamless_sign_problem(public, data, digest.upper())[1] == PYTHON_HELPER_HINT, \
         "rule: an upper-case hex digest is the Python helper's fallback too"
     assert seamless_sign_problem(public, data + " ", text)[0].startswith("does not verify")
+
+
+def test_rule_a_seamless_sign_made_with_a_key_of_another_size_names_both_sizes():
+    from conformance.snap.oauth import seamless_sign_problem
+    small, big = generate_private_key(1024), generate_private_key(2048)
+    problem, _ = seamless_sign_problem(big.public_key(), "data", sign(small, "data"))
+    assert problem.startswith("128 bytes") and "2048 bits (256 bytes)" in problem, \
+        "rule: a signature of the wrong length says how long it is and how long the merchant key's is"
+
+
+def test_rule_finish_notify_times_are_jakarta_iso_or_epoch_milliseconds():
+    from datetime import datetime, timezone
+
+    from conformance.snap.notify import notify_time
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert notify_time(moment) == "2026-01-02T10:04:05+07:00"
+    assert notify_time(moment, "epoch_ms") == "1767323045000", "rule: the epoch form is milliseconds since 1970"
+
+
+def test_rule_finish_notify_extend_info_is_compact_json():
+    from conformance.snap import notify
+    assert notify._compact({"a": "1", "b": "2"}) == '{"a":"1","b":"2"}', \
+        "rule: extendInfo is minified JSON text, as DANA writes it"
