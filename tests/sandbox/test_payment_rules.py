@@ -111,3 +111,11 @@ def test_rule_a_payment_with_an_unreadable_validUpTo_is_invalid_field_format(raw
     status, code, message = snap(raw.post("widget_payment", body))
     assert (status, code) == (400, "4005401") and message.endswith("validUpTo"), \
         f"rule: a validUpTo not in SNAP's format is refused naming it: {code} {message}"
+
+
+def test_rule_a_payment_without_an_order_created_time_is_created_and_retried_idempotently(raw):
+    body = payment_body() | {"merchantId": raw.merchant_id}
+    del body["additionalInfo"]["order"]["createdTime"]
+    first = raw.post("widget_payment", body)
+    assert snap(first)[:2] == (200, "2005400"), "rule: createdTime is optional; its absence breaks nothing"
+    assert raw.post("widget_payment", body).json()["referenceNo"] == first.json()["referenceNo"]

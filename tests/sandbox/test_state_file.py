@@ -212,3 +212,25 @@ def test_a_field_set_on_a_record_and_a_record_dropped_reach_the_file(tmp_path):
     again = Sandbox(state=StateFile(path))
     assert again.store.consume_auth_code(used, "P")[0] == "used" and dropped not in again.store.auth_codes
     again.close_state()
+
+
+def test_rule_a_refresh_token_refreshes_after_a_restart_before_and_after_its_first_refresh(tmp_path):
+    key, state = generate_private_key(), tmp_path / "state.db"
+
+    def refresh(raw: Raw, token: str):
+        return raw.post("apply_token", {"grantType": "REFRESH_TOKEN", "refreshToken": token, "additionalInfo": {}})
+
+    with SandboxServer(state=StateFile(state)) as server:
+        server.register_merchant(PARTNER_ID, MERCHANT_ID, public_key_pem(key))
+        raw = Raw(server.base_url, key)
+        code = HTTP.post(f"{raw.base_url}/sandbox-admin/auth-codes", json={"partnerId": PARTNER_ID, "phone": PHONE},
+                         timeout=10).json()["authCode"]
+        first = raw.post("apply_token", {"grantType": "AUTHORIZATION_CODE", "authCode": code, "additionalInfo": {}})
+        kept = first.json()["refreshToken"]
+    with SandboxServer(state=StateFile(state)) as server:
+        raw = Raw(server.base_url, key)
+        assert snap(refresh(raw, kept))[:2] == (200, "2007400"), "rule: a refresh token outlives a restart"
+    with SandboxServer(state=StateFile(state)) as server:
+        raw = Raw(server.base_url, key)
+        assert snap(refresh(raw, kept))[:2] == (200, "2007400"), \
+            "rule: after a refresh, the refresh token still refreshes across the next restart"
