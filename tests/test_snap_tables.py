@@ -118,3 +118,32 @@ def test_an_api_added_to_the_api_table_alone_is_reported():
         "payment_status_v3": ["request schema", "response model", "sandbox handler", "scenario"]}
     reused = API("payment_status_v4", "Hypothetical", "POST", "/v4/status", "54", "b2b")
     assert "code family" in missing_parts({**APIS, reused.name: reused})["payment_status_v4"]
+
+
+# -- the schema builders (conformance/snap/schemas.py): every API's request schema is made of these -------
+
+def test_rule_schema_builders_make_the_field_their_name_says_with_every_option_kept():
+    from conformance.snap.schemas import AMOUNT_PATTERN, A, B, Field, O, S, money
+    assert S(64, req=True, pattern="^x$", enum=("a",), allow_empty=True, label="lbl", numeric=True) == Field(
+        "string", True, 64, "^x$", ("a",), True, label="lbl", numeric=True)
+    assert S() == Field("string", False)
+    member = {"x": S()}
+    assert O(member, req=True) == Field("object", True, fields=member) and O() == Field("object", False)
+    assert A(S(), req=True, label="items") == Field("array", True, items=Field("string"), label="items")
+    assert A(S()) == Field("array", False, items=Field("string"))
+    assert B(req=True) == Field("boolean", True) and B() == Field("boolean", False)
+    amount = money("refundAmount", req=True)
+    assert amount == Field("object", True, fields={
+        "value": Field("string", True, 19, AMOUNT_PATTERN, label="refundAmount"),
+        "currency": Field("string", True, 3, label="refundAmount")}), \
+        "rule: a Money field's errors name the Money field itself"
+    assert money("amount").required is False
+
+
+def test_rule_dana_hostnames_are_the_hosts_of_its_urls_without_scheme():
+    from conformance.snap.hosts import DANA_HOSTS, hostnames
+    for env, urls in DANA_HOSTS.items():
+        names = hostnames(env)
+        assert len(names) == len(urls) and all("://" not in n and n in u for n, u in zip(names, urls)), \
+            f"rule: {env}'s hostnames are its URLs' hosts"
+        assert all(u == f"https://{n}" for n, u in zip(names, urls))
