@@ -64,7 +64,8 @@ def ask(raw: Raw, access_token: str, **fields):
     ({"pageSize": "0"}, "pageSize"),
     ({"pageSize": "101"}, "pageSize"),
     ({"pageNumber": "-1"}, "pageNumber"),
-], ids=["from", "to", "to-before-from", "size-0", "size-101", "page-negative"])
+    ({"pageNumber": "0"}, "pageNumber"),                  # digits, so past the schema, to the handler's own rule
+], ids=["from", "to", "to-before-from", "size-0", "size-101", "page-negative", "page-0"])
 def test_rule_history_refuses_a_bad_window_or_page_as_invalid_field_format(own, history, fields, field):
     status, code, message = snap(ask(own[0], history[1], **fields))
     assert (status, code) == (400, "4001201") and message.endswith(field), \

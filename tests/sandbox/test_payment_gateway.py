@@ -183,9 +183,10 @@ def va_order(**changes) -> dict:
 @pytest.mark.parametrize("change, field", [
     (lambda b: b["amount"].update(currency="USD"), "amount"),
     (lambda b: b.update(validUpTo="2030-05-01 00:46:43"), "validUpTo"),               # not SNAP's format
+    (lambda b: b.update(validUpTo="2030-13-45T00:46:43+07:00"), "validUpTo"),         # SNAP's shape, no such day
     (lambda b: b.update(validUpTo=generate_formatted_date(8 * 24 * 3600)), "validUpTo"),   # past one week
     (lambda b: b.update(validUpTo=generate_formatted_date(-60)), "validUpTo"),            # already past
-], ids=["currency", "format", "past-a-week", "past"])
+], ids=["currency", "format", "no-such-day", "past-a-week", "past"])
 def test_rule_create_order_refuses_a_bad_currency_or_validUpTo_as_invalid_field_format(own, sandbox_server, change,
                                                                                        field):
     body = va_order(merchantId=own.merchant_id)

@@ -106,8 +106,10 @@ def test_rule_an_order_keeps_its_return_and_notification_urls(raw, sandbox_serve
         "rule: DANA returns the payer to PAY_RETURN and posts Finish Notify to NOTIFICATION"
 
 
-def test_rule_a_payment_with_an_unreadable_validUpTo_is_invalid_field_format(raw):
-    body = payment_body() | {"merchantId": raw.merchant_id, "validUpTo": "2030-05-01 00:46:43"}
+@pytest.mark.parametrize("valid_up_to", ["2030-05-01 00:46:43", "2030-13-45T00:46:43+07:00"],
+                         ids=["format", "no-such-day"])
+def test_rule_a_payment_with_an_unreadable_validUpTo_is_invalid_field_format(raw, valid_up_to):
+    body = payment_body() | {"merchantId": raw.merchant_id, "validUpTo": valid_up_to}
     status, code, message = snap(raw.post("widget_payment", body))
     assert (status, code) == (400, "4005401") and message.endswith("validUpTo"), \
         f"rule: a validUpTo not in SNAP's format is refused naming it: {code} {message}"
