@@ -169,3 +169,27 @@ def test_rule_pytest_html_extras_name_a_jpeg_as_a_jpeg_and_a_picture_without_a_s
     assert (jpeg["name"], jpeg["mime_type"], jpeg["extension"]) == ("login", "image/jpeg", "jpg"), \
         "rule: a picture keeps its own type (a JPEG is not shown as a PNG)"
     assert png["name"] == "done", "rule: a picture named without a step number keeps its whole name"
+
+
+def test_rule_dana_unavailable_sorts_with_failures_and_ties_go_mandatory_first_then_by_file_and_scenario(tmp_path):
+    root = tmp_path / "run"
+    (root / "evidence").mkdir(parents=True)
+    (root / "summary.json").write_text(json.dumps({"scenarios": []}))
+    for sid, outcome, mandatory, file in [("z", "failed", True, "b.yaml"), ("y", "dana-unavailable", True, "a.yaml"),
+                                          ("x", "passed", True, "a.yaml"), ("w", "passed", False, "a.yaml"),
+                                          ("v", "skipped", True, "a.yaml"), ("u", "passed", True, "b.yaml"),
+                                          ("t", "passed", True, "a.yaml")]:
+        scenario(root, sid, outcome, mandatory=mandatory, file=file)
+    _, scenarios = report.load_run(root)
+    assert [s["scenario"] for s in scenarios] == ["y", "z", "t", "x", "u", "w", "v"], \
+        "rule: what did not pass (DANA unavailable too) comes first; then mandatory before optional, by file and id"
+
+
+def test_rule_a_picture_named_without_a_step_number_keeps_its_whole_name_as_caption(tmp_path):
+    root = tmp_path / "run"
+    (root / "evidence").mkdir(parents=True)
+    (root / "summary.json").write_text(json.dumps({"scenarios": []}))
+    scenario(root, "a", "failed", shots=["done.png", "02-the-pin-page.png"])
+    _, [record] = report.load_run(root)
+    assert [i["caption"] for i in record["images"]] == ["done", "the pin page"], \
+        "rule: a caption is the picture's name after its step number, dashes read as spaces"
