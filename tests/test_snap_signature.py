@@ -155,3 +155,75 @@ def test_rule_finish_notify_extend_info_is_compact_json():
     from conformance.snap import notify
     assert notify._compact({"a": "1", "b": "2"}) == '{"a":"1","b":"2"}', \
         "rule: extendInfo is minified JSON text, as DANA writes it"
+
+
+# -- Finish Notify as DANA sends it (conformance/snap/notify.py) -------------------------------------------
+
+def _order(**changes):
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+    wib = timezone(timedelta(hours=7))
+    order = SimpleNamespace(currency="IDR", amount_value="10.00", partner_reference_no="p-1",
+                            reference_no="2026010200000000000000000000000000001", merchant_id="216620000000000000001",
+                            created_at=datetime(2026, 1, 2, 10, 0, 0, tzinfo=wib),
+                            paid_at=datetime(2026, 1, 2, 10, 1, 0, tzinfo=wib), external_id="ext-1",
+                            request={"subMerchantId": "sub-1", "externalStoreId": "store-1"}, pay_option=None)
+    for name, value in changes.items():
+        setattr(order, name, value)
+    return order
+
+
+def test_rule_a_paid_finish_notify_body_has_dana_shape():
+    from datetime import datetime, timedelta, timezone
+
+    from conformance.snap.notify import finish_notify_body
+    finished = datetime(2026, 1, 2, 10, 2, 0, tzinfo=timezone(timedelta(hours=7)))
+    ten = {"currency": "IDR", "value": "10.00"}
+    assert finish_notify_body(_order(), "00", finished_at=finished) == {
+        "originalPartnerReferenceNo": "p-1", "originalReferenceNo": "2026010200000000000000000000000000001",
+        "originalExternalId": "ext-1", "merchantId": "216620000000000000001", "subMerchantId": "sub-1",
+        "amount": ten, "latestTransactionStatus": "00", "transactionStatusDesc": "SUCCESS",
+        "createdTime": "2026-01-02T10:00:00+07:00", "finishedTime": "2026-01-02T10:02:00+07:00",
+        "externalStoreId": "store-1",
+        "additionalInfo": {
+            "paidTime": "2026-01-02T10:01:00+07:00",
+            "paymentInfo": {
+                "payOptionInfos": [{"payMethod": "BALANCE", "payAmount": ten, "transAmount": ten,
+                                    "chargeAmount": {"currency": "IDR", "value": "0.00"},
+                                    "payOptionBillExtendInfo": "{}", "extendInfo": "{}"}],
+                "cashierRequestId": "2026010200000000000000000000000000001" + "01", "payRequestExtendInfo": "{}",
+                "extendInfo": '{"topupAndPay":"false","paymentStatus":"SUCCESS"}',
+                "paidTime": "2026-01-02T10:01:00+07:00"}}}, \
+        "rule: a paid Finish Notify carries DANA's fields, as in its real BALANCE notification"
+
+
+def test_rule_a_finish_notify_names_its_pay_option_and_an_unknown_status_as_itself():
+    from datetime import datetime, timezone
+
+    from conformance.snap.notify import finish_notify_body
+    now = datetime.now(timezone.utc)
+    body = finish_notify_body(_order(pay_option="VIRTUAL_ACCOUNT_CIMB", pay_method="VIRTUAL_ACCOUNT"), "00",
+                              finished_at=now)
+    [option] = body["additionalInfo"]["paymentInfo"]["payOptionInfos"]
+    assert (option["payMethod"], option["payOption"]) == ("VIRTUAL_ACCOUNT", "VIRTUAL_ACCOUNT_CIMB")
+    unpaid = finish_notify_body(_order(paid_at=None, external_id="", request=None), "00", finished_at=now)
+    assert "paymentInfo" not in unpaid["additionalInfo"], "rule: no payment info without a payment"
+    assert "originalExternalId" not in unpaid and "subMerchantId" not in unpaid
+    odd = finish_notify_body(_order(), "99", finished_at=now)
+    assert odd["transactionStatusDesc"] == "99" and "paymentInfo" not in odd["additionalInfo"]
+    with pytest.raises(ValueError, match="time_form"):
+        finish_notify_body(_order(), "00", finished_at=now, time_form="rfc822")
+
+
+def test_rule_finish_notify_headers_are_dana_s_and_sign_the_path_with_a_leading_slash():
+    from conformance.snap.notify import encode_body, sign_notification
+    key = generate_private_key()
+    body = encode_body({"b": "é", "a": 1})
+    assert body == '{"b":"é","a":1}'.encode(), "rule: DANA sends compact UTF-8 JSON"
+    headers = sign_notification(key, "notify", body, "2026-01-02T10:00:00+07:00", partner_id="P1")
+    assert verify(key.public_key(), string_to_sign("POST", "/notify", body, "2026-01-02T10:00:00+07:00"),
+                  headers["X-Signature"]), "rule: the signed path starts with '/'"
+    assert (headers["Content-Type"], headers["X-Partner-Id"], headers["Channel-Id"]) == (
+        "application/json", "P1", "DANA"), "rule: the headers are spelled as DANA sends them"
+    assert len(headers["X-External-Id"]) == 32 and headers["X-External-Id"].isalnum()
+    assert headers["X-Timestamp"] == "2026-01-02T10:00:00+07:00"
