@@ -31,11 +31,11 @@ check: $(STAMP)
 # part of `make test`: one mutmut process, slice after slice, MUTATE_CHILDREN mutants tested at once (the machine
 # is shared: 1 by default). Figures go to bench/results.json; mutants/ keeps results, so a second run resumes.
 MUTATE_CHILDREN ?= 1
-MUTATE_SLICES   ?= runinfo,bundle,webhook,rules,recorder,report,redaction,store,handlers,pipeline,snap,grading
+MUTATE_SLICES   ?= runinfo,bundle,webhook,rules,recorder,report,redaction,store,handlers,pipeline,snap,protocol,grading
 
 # The sandbox's slices are sampled (a seeded draw of MUTATE_SAMPLE mutants per module; docs/architecture.md):
 # run whole, each surviving mutant there runs the sandbox's HTTP tests. Empty MUTATE_SAMPLE_SLICES: all whole.
-MUTATE_SAMPLE_SLICES ?= redaction,store,handlers,pipeline,grading
+MUTATE_SAMPLE_SLICES ?= redaction,store,handlers,pipeline,grading,protocol
 MUTATE_SAMPLE        ?= 40
 MUTATE_SEED          ?= 29
 
