@@ -99,3 +99,26 @@ def test_rule_a_public_key_file_is_read_from_its_path(tmp_path):
     path.write_text(keys.public_key_pem(key))
     assert keys.fingerprint(keys.load_public_key_file(path)) == keys.fingerprint(key)
     assert keys.fingerprint(keys.load_public_key_file(str(path))) == keys.fingerprint(key)
+
+
+def test_rule_a_key_file_that_is_not_text_gets_a_key_error_not_a_traceback():
+    with pytest.raises(keys.KeyFormatError):
+        keys.load_private_key(b"\xff\xfe\x00 not a key")
+    with pytest.raises(keys.KeyFormatError, match="RSA public key"):
+        keys.load_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+
+
+def test_rule_a_non_rsa_public_key_is_refused_naming_its_type():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.PEM,
+                                                                            PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(keys.KeyFormatError, match="expected an RSA public key, got"):
+        keys.load_public_key(pem)
+
+
+def test_rule_a_private_key_is_written_as_pkcs8_or_on_request_pkcs1():
+    key = keys.generate_private_key()
+    assert keys.private_key_pem(key).startswith("-----BEGIN PRIVATE KEY-----")
+    assert keys.private_key_pem(key, pkcs1=True).startswith("-----BEGIN RSA PRIVATE KEY-----"), \
+        "rule: PKCS#1 when asked (the form some SDK samples use)"
