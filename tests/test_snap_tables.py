@@ -147,3 +147,16 @@ def test_rule_dana_hostnames_are_the_hosts_of_its_urls_without_scheme():
         assert len(names) == len(urls) and all("://" not in n and n in u for n, u in zip(names, urls)), \
             f"rule: {env}'s hostnames are its URLs' hosts"
         assert all(u == f"https://{n}" for n, u in zip(names, urls))
+
+
+def test_rule_an_explained_response_code_names_its_service_and_case_and_leaves_no_placeholder():
+    from conformance.snap.codes import CASES, SPECIFIC, lookup_code
+    found = lookup_code("4015401")
+    assert (found.http_status, found.service, found.case) == (401, "54", "01"), \
+        "rule: a responseCode reads as HTTP status, service, case"
+    codes = list(SPECIFIC) + [f"{status}54{case}" for status, case in CASES]
+    for code in codes:
+        explained = lookup_code(code)
+        assert explained is not None and "{" not in explained.message, \
+            f"rule: {code} is explained in words, without a template placeholder: {explained and explained.message}"
+    assert lookup_code("") is None and lookup_code("12345") is None
