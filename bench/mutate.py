@@ -212,10 +212,11 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="trace every test again (mutmut traces only new tests: after editing one, use this)")
     parser.add_argument("--sample-slice", default="", help="comma-separated slices to sample instead (see above)")
-    parser.add_argument("--sample", type=int, default=60, help="mutants drawn per module of a sampled slice")
+    parser.add_argument("--sample", type=int, default=40, help="mutants drawn per module of a sampled slice")
     parser.add_argument("--seed", type=int, default=29, help="seed of the draw")
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="after adding tests: run the chosen slices' (and the draw's) survivors again, by name")
+    parser.add_argument("--note", default="", help="with --report-only: how the figures were obtained (runs, times)")
     parser.add_argument("--out", default=str(BENCH / "results.json"))
     args = parser.parse_args(argv)
     chosen = [name for name in args.slice.split(",") if name]
@@ -256,6 +257,8 @@ def main(argv=None) -> int:
     if not args.report_only:
         seconds = round(time.monotonic() - started, 1)
     result = summary(tally(drawn), chosen, globs, args.children, seconds, sample)
+    if args.note:
+        result["note"] = args.note
     out = Path(args.out)
     record = json.loads(out.read_text()) if out.is_file() else {}
     record["mutation"] = result
