@@ -6,7 +6,8 @@ CheckoutResult, FlowError, navigation_on_click. Playwright itself is imported on
 
 from conformance.browser.discovery import BrowserNotFound, find_chromium, install_command, require_chromium
 from conformance.browser.flows import BindResult, CheckoutResult, FlowError, bind, checkout, navigation_on_click
-from conformance.browser.session import BrowserSession, PageStep, ScenarioContext
+from conformance.browser.context import PageStep, ScenarioContext
+from conformance.browser.session import BrowserSession
 
 __all__ = ["BrowserNotFound", "find_chromium", "install_command", "require_chromium", "BindResult",
            "CheckoutResult", "FlowError", "bind", "checkout", "navigation_on_click", "BrowserSession", "PageStep", "ScenarioContext"]

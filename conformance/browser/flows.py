@@ -30,7 +30,7 @@ from conformance.browser.pages import (
     error_text,
     wait_first,
 )
-from conformance.browser.session import PageLoadTimeout
+from conformance.browser.context import PageLoadTimeout
 from conformance.client.binding import parse_callback
 
 

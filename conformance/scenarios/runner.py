@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.browser.session import PageLoadTimeout, PageStatusError
+from conformance.browser.context import PageLoadTimeout, PageStatusError
 from conformance.client.snap_client import DanaClient
 from conformance.evidence.recorder import Recorder
 from conformance.findings import Finding, fail

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.browser.session import PageLoadTimeout, PageStatusError
+from conformance.browser.context import PageLoadTimeout, PageStatusError
 from conformance.findings import Finding, fail
 from conformance.scenarios import checks, pace, schema
 from conformance.scenarios.expressions import Context, dig

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.browser import BrowserSession, checkout
-from conformance.browser.session import SHOT_TIMEOUT, PageLoadTimeout, PageStatusError
+from conformance.browser.context import SHOT_TIMEOUT, PageLoadTimeout, PageStatusError
 from conformance.client.snap_client import DanaClient
 from conformance.sandbox.server import SandboxServer
 
