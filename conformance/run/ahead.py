@@ -12,7 +12,8 @@ the target's traffic (merchant mode) runs alone: the running ones finish first a
 (``StepKind.alone``). How many run at once is the ``concurrency`` setting (settings.py): by default 4 on the
 embedded sandbox and a ``dana-uat sandbox`` URL, 1 against DANA, whose test users and rate limits are shared.
 
-A scenario waiting out DANA's clock in real time sends nothing meanwhile: it gives up its slot for the wait
+A scenario waiting out DANA's clock in real time, or waiting for DANA's Finish Notify at the receiver, sends
+nothing meanwhile: it gives up its slot for the wait
 (``scenarios/pace.idle``), so the next scenarios use it, even at concurrency 1, and takes a slot back, before any
 scenario not yet started, when the wait is over. So no more than ``concurrency`` scenarios talk to the target at
 once, and the 12 s of an expiry no longer add to the run (issue 28's latency goals).

@@ -18,7 +18,8 @@ A record says everything the engine needs to know about a kind:
     alone_if    optional ``alone_if(step, target) -> bool``, for an ``alone`` kind that is so only on some targets
                 (``clock`` moves the clock of a sandbox; against DANA it only waits)
     waits_if    optional ``waits_if(step, target) -> bool``: on this target the step waits in real time sending
-                nothing (``clock`` against DANA), within ``pace.idle()``, so other scenarios use its slot meanwhile
+                nothing (``clock`` against DANA, ``notify`` awaiting DANA's delivery), within ``pace.idle()``, so
+                other scenarios use its slot meanwhile
     label       ``label(step) -> str``: a short detail for the step's label ("widget_payment", "+16m")
     asserts     ``asserts(step) -> bool``: the step asserts an HTTP status and responseCode; every scenario
                 needs one such step
@@ -173,6 +174,7 @@ BUILTIN = (
              auto_saved=("checkoutOutcome",), browser=True),
     StepKind("notify", schema.NotifyStep, notify.run_notify, saves=("body", "body.<path>", "headers.<name>"),
              label=lambda s: s.notify.mode, asserts=lambda s: s.notify.mode == "send",
+             waits_if=lambda s, target: s.notify.mode == "await" and not steps.moves_clock(target),
              matchers=("expect", "notify"), prepare=notify.prepare_answer),
     StepKind("clock", schema.ClockStep, steps.run_clock, label=lambda s: f"+{s.clock}", alone=True,
              alone_if=lambda s, target: steps.moves_clock(target),

@@ -162,6 +162,9 @@ def test_clock_runs_alone_where_it_moves_the_clock_and_waits_idle_against_dana()
     assert kinds.runs_alone(step, sandbox) and not kinds.waits(step, sandbox)
     assert not kinds.runs_alone(step, dana) and kinds.waits(step, dana)
     assert kinds.runs_alone(step), "with no target known, a kind that may run alone does"
+    awaited, sent = schema.NotifyStep(notify={"mode": "await"}), schema.NotifyStep(notify={"mode": "send"})
+    assert kinds.waits([awaited], dana) and not kinds.waits([sent], dana), "awaiting DANA's delivery waits idle"
+    assert not kinds.waits([awaited], sandbox)
 
 
 def test_concurrency_defaults_to_one_against_dana_and_the_setting_wins():
