@@ -14,23 +14,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from conformance.browser.pages import (
-    CONSENT,
-    DANA_OPTION,
-    ERROR,
-    FAILED,
-    PAY,
-    PHONE,
-    PIN,
-    SUCCESS,
-    AgreementPage,
-    CheckoutPage,
-    LoginPage,
-    PinPage,
-    error_text,
-    wait_first,
-)
 from conformance.browser.context import PageLoadTimeout
+from conformance.browser.pages import (CONSENT, DANA_OPTION, ERROR, FAILED, PAY, PHONE, PIN, SUCCESS,
+                                       AgreementPage, CheckoutPage, LoginPage, PinPage, error_text, wait_first)
 from conformance.client.binding import parse_callback
 
 
