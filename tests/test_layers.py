@@ -21,13 +21,13 @@ ALLOWED = {
     "snap": set(),                                               # the SNAP-BI protocol: pure functions and tables
     "findings": set(),
     "sandbox": {"snap", "evidence.redaction"},                   # the journal redacts as the recorder does
-    "client": {"snap", "findings"},                              # the merchant's side as the suite plays it
     "config": {"snap"},
+    "client": {"snap", "findings", "config.tls"},                # the merchant's side as the suite plays it
     "dana": {"snap", "config", "client.receiver", "sandbox"},    # the door to DANA's side: starts the sandbox
     "browser": {"snap", "client.binding"},
     "evidence": {"snap", "findings"},
     "scenarios": {"snap", "findings", "client", "dana", "browser", "evidence"},   # the engine
-    "merchant": {"snap", "findings", "client", "dana", "browser", "scenarios"},   # merchant mode, on the engine
+    "merchant": {"snap", "findings", "config.tls", "client", "dana", "browser", "scenarios"},   # merchant mode
     "schemas": {"scenarios", "merchant"},                        # the editor schemas (dana-uat schema)
     "run": {"snap", "config", "dana", "browser", "evidence", "scenarios", "merchant"},   # pytest adapter, run state
     "cli": {"snap", "config", "dana", "browser", "evidence", "scenarios", "merchant", "schemas", "run"},

@@ -26,14 +26,8 @@ from typing import Any
 
 import httpx
 
+from conformance.config.tls import trust
 from conformance.snap import apis, keys, signature, timestamps
-
-
-@functools.cache
-def tls_context():
-    """httpx's default TLS context (certifi's CAs), built once per process: httpx.Client() builds a new one
-    each time, and loading the CA file was the biggest cost of an API-only scenario (issue 13)."""
-    return httpx.create_ssl_context()
 
 
 @functools.cache
@@ -107,7 +101,7 @@ class DanaClient:
         self.recorder = recorder
         self.clock = clock or timestamps.now
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
-                                  verify=verify or tls_context())   # verify: the run's (DANA_UAT_CA_BUNDLE)
+                                  verify=verify or trust())   # verify: the run's (DANA_UAT_CA_BUNDLE)
 
     def close(self) -> None:
         self._http.close()

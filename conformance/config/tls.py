@@ -11,7 +11,8 @@ import ssl
 def trust(ca_bundle: str | None = None) -> ssl.SSLContext:
     """The TLS verification of every HTTPS client of the run: httpx's own (certifi's CAs, or SSL_CERT_FILE),
     plus the CAs in ``ca_bundle`` (DANA_UAT_CA_BUNDLE: a TLS-inspecting corporate proxy's CA, a test twin's).
-    Built once per bundle and process: loading a CA file costs 20 to 40 ms of CPU."""
+    Built once per bundle and process: loading a CA file costs 20 to 40 ms of CPU, and httpx.Client() would
+    build a new one each time (the biggest cost of an API-only scenario, issue 13)."""
     import httpx  # imported here: reading settings alone never loads the HTTP stack
 
     context = httpx.create_ssl_context()

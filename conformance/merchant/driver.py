@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from conformance.client.snap_client import tls_context
+from conformance.config.tls import trust
 from conformance.merchant.profile import Profile, fill
 
 
@@ -86,7 +86,7 @@ class MerchantDriver:
     def __init__(self, profile: Profile, recorder=None):
         self.profile = profile
         self.recorder = recorder
-        self._http = httpx.Client(timeout=profile.timeout, follow_redirects=False, verify=tls_context())
+        self._http = httpx.Client(timeout=profile.timeout, follow_redirects=False, verify=trust())
 
     def close(self) -> None:
         self._http.close()
